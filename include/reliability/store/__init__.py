@@ -1,0 +1,8 @@
+"""The results store: schema ``reliability`` in the results database, written by every job.
+
+Writes are idempotent per (job, interval): a rerun of the same interval replaces its rows.
+"""
+from reliability.store.db import connect, migrate
+from reliability.store.runs import RunRecord, latest_runs, record_run
+
+__all__ = ["connect", "migrate", "RunRecord", "record_run", "latest_runs"]

@@ -1,0 +1,45 @@
+"""Starters for the stack's HTTP servers: moto (S3), the Pushgateway and the two SaaS fakes.
+
+Each returns the URL it serves; each runs as its own process so that the stack survives the command
+that started it (the test fixtures start the same programs the same way).
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from stack.processes import start_process
+
+PUSHGATEWAY_BINARIES = ("prometheus-pushgateway", "pushgateway")
+
+
+def pushgateway_binary() -> str:
+    for name in PUSHGATEWAY_BINARIES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("Prometheus Pushgateway not found: install it with `apt-get install prometheus-pushgateway`")
+
+
+def start_moto(state_dir: Path, port: int) -> str:
+    start_process("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], state_dir, port)
+    return f"http://127.0.0.1:{port}"
+
+
+def start_pushgateway(state_dir: Path, port: int) -> str:
+    start_process("pushgateway", [pushgateway_binary(), f"--web.listen-address=127.0.0.1:{port}"], state_dir, port)
+    return f"http://127.0.0.1:{port}"
+
+
+def start_fake_slack(state_dir: Path, port: int, token_path: str) -> str:
+    start_process("slack", [sys.executable, "-m", "stack.fake_slack", "--port", str(port), "--token-path", token_path,
+                            "--record", str(state_dir / "slack-messages.jsonl")], state_dir, port)
+    return f"http://127.0.0.1:{port}"
+
+
+def start_fake_uptimerobot(state_dir: Path, port: int, tenants_file: Path, api_key: str) -> str:
+    start_process("uptimerobot", [sys.executable, "-m", "stack.fake_uptimerobot", "--port", str(port),
+                                  "--tenants", str(tenants_file), "--api-key-file", str(state_dir / "uptimerobot.key")],
+                  state_dir, port)
+    return f"http://127.0.0.1:{port}"
