@@ -1,0 +1,1 @@
+"""Nightly backup verification: dump, hash, upload, verify, manifest."""
