@@ -1,0 +1,66 @@
+import json
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from reliability.adapters.pushgateway import PushgatewayConfig
+from reliability.adapters.slack import SlackNotifier
+from reliability.outcome import Metric, Outcome
+from reliability.publish import PublishIncomplete, PublishTargets, publish
+from reliability.store import connect, latest_runs
+from stack.processes import free_port
+
+T0 = datetime(2026, 11, 29, 2, tzinfo=timezone.utc)
+
+
+def corrupt_backup(database="platform"):
+    return Outcome("backup_verify", {"database": database}, "failed", T0, T0 + timedelta(seconds=30),
+                   f"Backup of {database} is corrupt", summary={"verdict": "corrupt"},
+                   facts=(("Verdict", "corrupt"),), metrics=(Metric("backup_verified", 0),), alert=True,
+                   action="backup.verify")
+
+
+@pytest.fixture
+def slack_conn(slack_receiver, monkeypatch):
+    base, token = slack_receiver.url.split("/services/")
+    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
+        {"conn_type": "slackwebhook", "host": f"{base}/services", "password": token}))
+
+
+def test_outcome_is_stored_logged_pushed_and_sent(results_dsn, pushgateway, slack_receiver, slack_conn, tmp_path):
+    targets = PublishTargets(results_dsn, PushgatewayConfig(pushgateway.url), SlackNotifier(),
+                             tmp_path / "m.log", interval_key="2026-11-28/2026-11-29")
+    report = publish([corrupt_backup("pub_ok")], targets)
+    assert (report.stored, report.logged, report.pushed, report.slack_sent) == (1, 1, 1, True)
+    text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
+    assert 'reliability_job_success{database="pub_ok",instance="",job="backup_verify"} 0' in text
+    assert 'reliability_job_last_success_timestamp_seconds{database="pub_ok"' not in text
+    assert json.loads((tmp_path / "m.log").read_text())["action"] == "backup.verify"
+    assert "corrupt" in slack_receiver.messages[0]["text"]
+
+
+def test_gateway_and_slack_down_still_store_and_log_then_report(results_dsn, monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
+        {"conn_type": "slackwebhook", "host": f"http://127.0.0.1:{free_port()}/services", "password": "T1/B1/sec"}))
+    targets = PublishTargets(results_dsn,
+                             PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01),
+                             SlackNotifier(), tmp_path / "m.log", interval_key="k1")
+    with pytest.raises(PublishIncomplete) as info:
+        publish([corrupt_backup("pub_down")], targets)
+    assert "Pushgateway" in str(info.value) and "Slack" in str(info.value)
+    with connect(results_dsn) as conn:
+        (run,) = latest_runs(conn, "backup_verify")
+    assert run["status"] == "failed" and run["summary"]["verdict"] == "corrupt"
+    assert len(run["summary"]["publish_errors"]) == 2
+    assert json.loads((tmp_path / "m.log").read_text())["status"] == "failed"
+
+
+def test_republishing_the_same_interval_is_idempotent(results_dsn, tmp_path):
+    targets = PublishTargets(results_dsn, None, None, tmp_path / "m.log", interval_key="k2")
+    publish([corrupt_backup("a"), corrupt_backup("b")], targets)
+    publish([corrupt_backup("a"), corrupt_backup("b")], targets)
+    with connect(results_dsn) as conn:
+        runs = latest_runs(conn, "backup_verify")
+    assert sorted(r["interval_key"] for r in runs) == ["k2|database=a", "k2|database=b"]
+    assert all(r["attempts"] == 2 for r in runs)
