@@ -38,8 +38,8 @@ def start_fake_slack(state_dir: Path, port: int, token_path: str) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def start_fake_uptimerobot(state_dir: Path, port: int, tenants_file: Path, api_key: str) -> str:
+def start_fake_uptimerobot(state_dir: Path, port: int, tenants_file: Path, api_key_file: Path) -> str:
     start_process("uptimerobot", [sys.executable, "-m", "stack.fake_uptimerobot", "--port", str(port),
-                                  "--tenants", str(tenants_file), "--api-key-file", str(state_dir / "uptimerobot.key")],
+                                  "--tenants", str(tenants_file), "--api-key-file", str(api_key_file)],
                   state_dir, port)
     return f"http://127.0.0.1:{port}"

@@ -1,0 +1,195 @@
+"""``python -m stack up|down|status|env``: the local stack for the demo and for opening the Airflow UI.
+
+``up`` is safe to run twice (it reuses what is already running) and ``down`` is safe on a half-started
+stack. All state lives in ``$STACK_DIR`` (default ``.stack/`` at the project root).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shlex
+import sys
+from pathlib import Path
+
+from stack.postgres import PgCluster
+from stack.processes import free_port, port_open, running_pid, stop_process
+from stack import services
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("s3", "pushgateway", "slack", "uptimerobot")
+BUCKET = "reliability-backups"
+PLATFORM_DB = "platform"
+RESULTS_DB = "reliability_results"
+
+
+def stack_dir() -> Path:
+    return Path(os.environ.get("STACK_DIR", ROOT / ".stack")).resolve()
+
+
+def _state(state: Path) -> dict:
+    path = state / "stack.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {name: free_port() for name in (*SERVICES, "airflow_api")}
+    values["slack_token_path"] = f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+    values["uptimerobot_api_key"] = "u" + secrets.token_hex(4) + "-" + secrets.token_hex(12)
+    state.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def cluster(state: Path) -> PgCluster:
+    return PgCluster.create(state / "postgres")
+
+
+def environment(state: Path) -> dict[str, str]:
+    """Environment for Airflow and the library on this stack (connections as AIRFLOW_CONN_*)."""
+    values = _state(state)
+    pg = cluster(state)
+    airflow_home = state / "airflow"
+    conns = {
+        "reliability_source_db": pg.airflow_uri(PLATFORM_DB),
+        "reliability_scratch_db": pg.airflow_uri("postgres"),
+        "reliability_results_db": pg.airflow_uri(RESULTS_DB),
+        "reliability_s3": json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": {
+            "endpoint_url": f"http://127.0.0.1:{values['s3']}", "region_name": "us-east-1", "bucket": BUCKET}}),
+        "reliability_pushgateway": json.dumps({"conn_type": "http", "host": "127.0.0.1",
+                                               "port": values["pushgateway"], "schema": "http"}),
+        "reliability_slack": json.dumps({"conn_type": "slackwebhook", "host": f"http://127.0.0.1:{values['slack']}/services",
+                                         "password": values["slack_token_path"]}),
+        "uptimerobot": json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": values["uptimerobot"],
+                                   "schema": "http", "password": values["uptimerobot_api_key"]}),
+    }
+    env = {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_home / "passwords.json"),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{values['airflow_api']}",
+        "AIRFLOW__API__PORT": str(values["airflow_api"]),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{values['airflow_api']}/execution/",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),
+        "RELIABILITY_LOG_PATH": str(state / "logs" / "backup-monitor.log"),
+        "RELIABILITY_STACK_DIR": str(state),
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+    }
+    env.update({f"AIRFLOW_CONN_{k.upper()}": v for k, v in conns.items()})
+    return env
+
+
+def up(state: Path, scale: float) -> dict[str, str]:
+    values = _state(state)
+    pg = cluster(state)
+    pg.start()
+    from stack.platform import seed_platform, tenants_with_sites
+
+    platform_dsn = pg.create_database(PLATFORM_DB, exist_ok=True)
+    counts = seed_platform(platform_dsn, scale)
+    results_dsn = pg.create_database(RESULTS_DB, exist_ok=True)
+    from reliability.store import migrate
+
+    migrate(results_dsn)
+    print(f"postgres     127.0.0.1:{pg.port}  platform: {sum(counts.values()):,} rows; results store migrated")
+
+    starters = {
+        "s3": lambda: services.start_moto(state, values["s3"]),
+        "pushgateway": lambda: services.start_pushgateway(state, values["pushgateway"]),
+        "slack": lambda: services.start_fake_slack(state, values["slack"], values["slack_token_path"]),
+        "uptimerobot": lambda: _start_uptimerobot(state, values, platform_dsn, tenants_with_sites),
+    }
+    for name, start in starters.items():
+        if running_pid(name, state) and port_open(values[name]):
+            print(f"{name:<12} 127.0.0.1:{values[name]}  (already running)")
+            continue
+        stop_process(name, state)
+        start()
+        print(f"{name:<12} 127.0.0.1:{values[name]}")
+    _seed_object_store(values)
+    return environment(state)
+
+
+def _start_uptimerobot(state: Path, values: dict, platform_dsn: str, tenants_with_sites) -> None:
+    tenants_file = state / "uptimerobot-tenants.json"
+    tenants_file.write_text(json.dumps(tenants_with_sites(platform_dsn), indent=1))
+    key_file = state / "uptimerobot.key"
+    key_file.write_text(values["uptimerobot_api_key"])
+    key_file.chmod(0o600)
+    services.start_fake_uptimerobot(state, values["uptimerobot"], tenants_file, key_file)
+
+
+def _seed_object_store(values: dict) -> None:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{values['s3']}", region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    if BUCKET not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        s3.create_bucket(Bucket=BUCKET)
+        from reliability.buildsize.demo import seed_demo_builds
+        from reliability.checksum.demo import seed_demo_uploads
+
+        seed_demo_uploads(s3, BUCKET)
+        seed_demo_builds(s3, BUCKET)
+        print(f"s3           bucket {BUCKET}: demo uploads and builds seeded")
+
+
+def down(state: Path) -> None:
+    for name in SERVICES:
+        if stop_process(name, state):
+            print(f"stopped {name}")
+    if (state / "postgres" / "cluster.env").exists():
+        cluster(state).stop()
+        print("stopped postgres")
+
+
+def status(state: Path) -> int:
+    if not (state / "stack.json").exists():
+        print(f"no stack under {state}")
+        return 1
+    values = _state(state)
+    healthy = True
+    for name in SERVICES:
+        ok = bool(running_pid(name, state)) and port_open(values[name])
+        healthy &= ok
+        print(f"{name:<12} 127.0.0.1:{values[name]}  {'up' if ok else 'down'}")
+    pg_ok = cluster(state).running()
+    healthy &= pg_ok
+    print(f"{'postgres':<12} 127.0.0.1:{cluster(state).port}  {'up' if pg_ok else 'down'}")
+    return 0 if healthy else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__.partition("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_cmd = sub.add_parser("up", help="start (or reuse) the stack and print its environment file")
+    up_cmd.add_argument("--scale", type=float, default=float(os.environ.get("PLATFORM_SCALE", "1")),
+                        help="platform data size: 1 = about 300,000 rows")
+    sub.add_parser("down", help="stop everything the stack started")
+    sub.add_parser("status", help="show what runs")
+    sub.add_parser("env", help="print the environment as shell exports")
+    args = parser.parse_args(argv)
+    state = stack_dir()
+    if args.command == "up":
+        env = up(state, args.scale)
+        (state / "env.sh").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()))
+        (state / "env.sh").chmod(0o600)
+        print(f"environment: source {state / 'env.sh'}")
+        return 0
+    if args.command == "down":
+        down(state)
+        return 0
+    if args.command == "status":
+        return status(state)
+    for key, value in environment(state).items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
