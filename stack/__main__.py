@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stack.postgres import PgCluster
 from stack.processes import free_port, port_open, running_pid, stop_process
-from stack import services
+from stack import airflow, services
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("s3", "pushgateway", "slack", "uptimerobot")
@@ -42,51 +42,24 @@ def _state(state: Path) -> dict:
 
 
 def cluster(state: Path) -> PgCluster:
-    return PgCluster.create(state / "postgres")
+    return PgCluster.open(state / "postgres")
 
 
 def environment(state: Path) -> dict[str, str]:
-    """Environment for Airflow and the library on this stack (connections as AIRFLOW_CONN_*)."""
     values = _state(state)
     pg = cluster(state)
-    airflow_home = state / "airflow"
-    conns = {
-        "reliability_source_db": pg.airflow_uri(PLATFORM_DB),
-        "reliability_scratch_db": pg.airflow_uri("postgres"),
-        "reliability_results_db": pg.airflow_uri(RESULTS_DB),
-        "reliability_s3": json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": {
-            "endpoint_url": f"http://127.0.0.1:{values['s3']}", "region_name": "us-east-1", "bucket": BUCKET}}),
-        "reliability_pushgateway": json.dumps({"conn_type": "http", "host": "127.0.0.1",
-                                               "port": values["pushgateway"], "schema": "http"}),
-        "reliability_slack": json.dumps({"conn_type": "slackwebhook", "host": f"http://127.0.0.1:{values['slack']}/services",
-                                         "password": values["slack_token_path"]}),
-        "uptimerobot": json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": values["uptimerobot"],
-                                   "schema": "http", "password": values["uptimerobot_api_key"]}),
-    }
-    env = {
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_home / "passwords.json"),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{values['airflow_api']}",
-        "AIRFLOW__API__PORT": str(values["airflow_api"]),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{values['airflow_api']}/execution/",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),
-        "RELIABILITY_LOG_PATH": str(state / "logs" / "backup-monitor.log"),
-        "RELIABILITY_STACK_DIR": str(state),
-        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-    }
-    env.update({f"AIRFLOW_CONN_{k.upper()}": v for k, v in conns.items()})
-    return env
+    return airflow.environment(airflow.Endpoints(
+        airflow_home=state / "airflow", source_db_uri=pg.airflow_uri(PLATFORM_DB),
+        scratch_db_uri=pg.airflow_uri("postgres"), results_db_uri=pg.airflow_uri(RESULTS_DB),
+        s3_url=f"http://127.0.0.1:{values['s3']}", bucket=BUCKET, pushgateway_port=values["pushgateway"],
+        slack_webhook_url=f"http://127.0.0.1:{values['slack']}/services/{values['slack_token_path']}",
+        uptimerobot_url=f"http://127.0.0.1:{values['uptimerobot']}", uptimerobot_api_key=values["uptimerobot_api_key"],
+        api_port=values["airflow_api"], log_path=state / "logs" / "backup-monitor.log"))
 
 
 def up(state: Path, scale: float) -> dict[str, str]:
     values = _state(state)
-    pg = cluster(state)
+    pg = PgCluster.create(state / "postgres")
     pg.start()
     from stack.platform import seed_platform, tenants_with_sites
 
@@ -158,9 +131,14 @@ def status(state: Path) -> int:
         ok = bool(running_pid(name, state)) and port_open(values[name])
         healthy &= ok
         print(f"{name:<12} 127.0.0.1:{values[name]}  {'up' if ok else 'down'}")
-    pg_ok = cluster(state).running()
+    try:
+        pg = cluster(state)
+    except FileNotFoundError:
+        print(f"{'postgres':<12} not created")
+        return 1
+    pg_ok = pg.running()
     healthy &= pg_ok
-    print(f"{'postgres':<12} 127.0.0.1:{cluster(state).port}  {'up' if pg_ok else 'down'}")
+    print(f"{'postgres':<12} 127.0.0.1:{pg.port}  {'up' if pg_ok else 'down'}")
     return 0 if healthy else 1
 
 

@@ -13,6 +13,65 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the stack's services listen; what Airflow's connections point at."""
+
+    airflow_home: Path
+    source_db_uri: str  # postgres://user:password@host:port/db (Airflow connection URI form)
+    scratch_db_uri: str
+    results_db_uri: str
+    s3_url: str
+    bucket: str
+    pushgateway_port: int
+    slack_webhook_url: str
+    uptimerobot_url: str
+    uptimerobot_api_key: str
+    api_port: int
+    log_path: Path
+
+
+def environment(e: Endpoints) -> dict[str, str]:
+    """Environment for Airflow and the library on a local stack (connections as AIRFLOW_CONN_*)."""
+    slack_base, slack_token = e.slack_webhook_url.split("/services/", 1)
+    up_host, up_port = e.uptimerobot_url.rsplit("//", 1)[1].split(":")
+    conns = {
+        "reliability_source_db": e.source_db_uri,
+        "reliability_scratch_db": e.scratch_db_uri,
+        "reliability_results_db": e.results_db_uri,
+        "reliability_s3": json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": {
+            "endpoint_url": e.s3_url, "region_name": "us-east-1", "bucket": e.bucket}}),
+        "reliability_pushgateway": json.dumps({"conn_type": "http", "host": "127.0.0.1",
+                                               "port": e.pushgateway_port, "schema": "http"}),
+        "reliability_slack": json.dumps({"conn_type": "slackwebhook", "host": f"{slack_base}/services",
+                                         "password": slack_token}),
+        "uptimerobot": json.dumps({"conn_type": "http", "host": up_host, "port": int(up_port.rstrip("/")),
+                                   "schema": "http", "password": e.uptimerobot_api_key}),
+    }
+    home = e.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{e.api_port}",
+        "AIRFLOW__API__PORT": str(e.api_port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{e.api_port}/execution/",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),
+        "RELIABILITY_LOG_PATH": str(e.log_path),
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+    }
+    env.update({f"AIRFLOW_CONN_{k.upper()}": v for k, v in conns.items()})
+    return env
+
+
 @dataclass(frozen=True)
 class DagRunResult:
     dag_id: str

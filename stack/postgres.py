@@ -68,13 +68,22 @@ class PgCluster:
         return f"postgres://{self.user}:{quote(self.password, safe='')}@{self.host}:{self.port}/{dbname}"
 
     @classmethod
+    def open(cls, root: Path) -> "PgCluster":
+        """The cluster already made under ``root``."""
+        root = Path(root).resolve()
+        meta = root / "cluster.env"
+        if not meta.exists():
+            raise FileNotFoundError(f"no PostgreSQL cluster under {root}: start the stack with `python -m stack up`")
+        values = dict(line.split("=", 1) for line in meta.read_text().split())
+        return cls(root=root, port=int(values["port"]), password=values["password"])
+
+    @classmethod
     def create(cls, root: Path, port: int | None = None) -> "PgCluster":
         """initdb a new cluster (or reopen the one already under ``root``)."""
         root = Path(root).resolve()
+        if (root / "cluster.env").exists():
+            return cls.open(root)
         meta = root / "cluster.env"
-        if meta.exists():
-            values = dict(line.split("=", 1) for line in meta.read_text().split())
-            return cls(root=root, port=int(values["port"]), password=values["password"])
         root.mkdir(parents=True, exist_ok=True)
         cluster = cls(root=root, port=port or free_port(), password=secrets.token_urlsafe(18))
         owner = cluster.owner
