@@ -1,0 +1,102 @@
+"""Checksum validation: prove that stored backups and user uploads are still byte-for-byte what was written.
+
+Runs daily at 04:30 UTC, and after every new verified backup (the `backup_verify/<db>` Assets).
+Settings: `include/config/checksum.yaml` (prefixes, byte budget, scrub cycle, shards, concurrency).
+
+1. **Plan** (`plan_checks`): list every object under the prefixes (default `backups/` and `uploads/`),
+   compare the listing with the inventory in the results store, and choose this run's reads within the
+   byte budget: objects that are new or changed (ETag / last-modified) first, then the rolling scrub,
+   least recently read first, so that every object is re-hashed at least once per cycle (7 days by
+   default). A manifest whose object is gone makes that object `missing`. The work is split into shards.
+2. **Validate** (`validate_shard`, one mapped task per shard, shared by the Celery workers): each object
+   is read with one GET and hashed as a stream, several at once, with bounded memory. Its expected
+   SHA-256 comes from, in order: the backup manifest next to it, S3's full-object SHA-256 checksum, a
+   `sha256` user-metadata entry; with none the object is `unverifiable`. Verdicts: `ok`, `mismatch`,
+   `size_mismatch`, `missing`, `unverifiable`. Throttling, 5xx and dropped connections are retried with
+   backoff; an object still unreadable is stored as a read *error* (integrity unknown), counted and
+   alerted, without hiding the other verdicts.
+3. **Summarise** and **publish**: per-object latest verdict and history in the results store
+   (`reliability.checksum_objects`, `reliability.checksum_results`); Pushgateway `checksum_objects{result}`,
+   `checksum_verified_bytes`, `checksum_scrub_coverage_ratio`, `checksum_read_errors`; Slack on any
+   mismatch, missing object or read error (the first keys and a count, never contents); a
+   `checksum.validate` line in `backup-monitor.log`. The run then fails if anything is corrupt or missing.
+
+*Full*: tick "Check everything now" to re-read every object regardless of budget and schedule, e.g.
+after an incident. A rerun of the same run re-reads the same objects and replaces their verdicts.
+"""
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+
+from reliability.backup.assets import BACKUP_ASSETS
+from reliability.dag_defaults import DEFAULT_ARGS
+
+
+@dag(
+    dag_id="checksum_validation",
+    description=__doc__.partition(".")[0],
+    doc_md=__doc__,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("30 4 * * *", timezone="UTC"),
+                                 assets=AssetAny(*BACKUP_ASSETS)),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["reliability", "checksum", "s3", "backup"],
+    params={
+        "prefixes": Param(None, type=["null", "array"], items={"type": "string", "minLength": 1}, uniqueItems=True,
+                          title="Prefixes",
+                          description="Key prefixes to check, e.g. [\"uploads/tenant-001/\"]. Empty: the prefixes "
+                                      "of include/config/checksum.yaml (backups/ and uploads/)."),
+        "byte_budget_gib": Param(None, type=["null", "number"], exclusiveMinimum=0, maximum=1_000_000,
+                                 title="Byte budget (GiB)",
+                                 description="At most this much is re-read in this run (new and changed objects "
+                                             "first, then the scrub). Empty: the configured budget."),
+        "full": Param(False, type="boolean", title="Check everything now",
+                      description="Re-read every object under the prefixes, ignoring the budget and the scrub "
+                                  "schedule."),
+        "notify_success": Param(False, type="boolean", title="Slack success line",
+                                description="Also post to Slack when everything checked out; findings and read "
+                                            "errors are always posted."),
+    },
+)
+def checksum_validation():
+    @task
+    def plan_checks(**context) -> list[dict]:
+        from reliability.checksum.job import plan_from_context
+
+        return plan_from_context(context)
+
+    @task
+    def validate_shard(shard: dict) -> dict:
+        from reliability.checksum.job import validate_shard_from_descriptor
+
+        return validate_shard_from_descriptor(shard)
+
+    # Runs even when a shard (or the plan) failed: the outcome then says what was not checked.
+    @task(trigger_rule="all_done")
+    def summarise(**context) -> list[dict]:
+        from reliability.checksum.job import summarise_from_context
+
+        return summarise_from_context(context)
+
+    @task
+    def publish_results(outcomes: list[dict]) -> dict:
+        from reliability.publish import publish_outcomes
+
+        return publish_outcomes(outcomes)
+
+    @task(retries=0)
+    def check_findings(outcomes: list[dict]) -> str:
+        from reliability.checksum.job import check_findings as check
+
+        return check(outcomes)
+
+    validated = validate_shard.expand(shard=plan_checks())
+    outcomes = summarise()
+    validated >> outcomes
+    publish_results(outcomes) >> check_findings(outcomes)
+
+
+checksum_validation()

@@ -1,0 +1,151 @@
+"""The backup job's configuration (``include/config/backup.yaml``), validated on load.
+
+Imported by the DAG file at parse time (for the database choices of the trigger form), so it imports
+only PyYAML, which Airflow itself already loads.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "backup.yaml"
+FORMATS = ("custom", "directory")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
+_KEY_FIELDS = ("{database}", "{stamp}")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: str
+    conn_id: str = "reliability_source_db"
+    dbname: str | None = None
+    exclude_tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    format: str = "custom"
+    compression: int = 6
+    jobs: int = 2
+
+    def __post_init__(self):
+        if self.format not in FORMATS:
+            raise ConfigError(f"dump format {self.format!r} is not one of {FORMATS}")
+        if not 0 <= self.compression <= 9:
+            raise ConfigError(f"compression level {self.compression} is outside 0..9")
+        if not 1 <= self.jobs <= 32:
+            raise ConfigError(f"parallel jobs {self.jobs} is outside 1..32")
+
+
+@dataclass(frozen=True)
+class VerifyThresholds:
+    size_drop_ratio: float = 0.5
+    rows_drop_ratio: float = 0.5
+    history_dumps: int = 7
+    history_days: int = 14
+    large_table_min_rows: int = 1000
+
+    def __post_init__(self):
+        for name in ("size_drop_ratio", "rows_drop_ratio"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"verify.{name} must be between 0 and 1 (exclusive), got {getattr(self, name)}")
+        if self.history_dumps < 1 or self.history_days < 1:
+            raise ConfigError("verify.history_dumps and verify.history_days must be at least 1")
+        if self.large_table_min_rows < 1:
+            raise ConfigError("verify.large_table_min_rows must be at least 1")
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    databases: tuple[DatabaseConfig, ...]
+    key_template: str = "backups/{database}/{yyyy}/{mm}/{dd}/{database}-{stamp}.dump"
+    part_size_bytes: int = 8 * 1024 * 1024
+    dump: DumpOptions = field(default_factory=DumpOptions)
+    verify: VerifyThresholds = field(default_factory=VerifyThresholds)
+
+    def __post_init__(self):
+        if not self.databases:
+            raise ConfigError("no databases configured: add at least one under `databases:`")
+        names = [d.name for d in self.databases]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"database names must be unique, got {names}")
+        missing = [f for f in _KEY_FIELDS if f not in self.key_template]
+        if missing:
+            raise ConfigError(f"s3.key_template {self.key_template!r} lacks {', '.join(missing)}: "
+                              "keys of different databases or nights would collide")
+        # S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts per upload.
+        if not 5 * 1024 * 1024 <= self.part_size_bytes <= 5 * 1024 ** 3:
+            raise ConfigError(f"part size {self.part_size_bytes} bytes is outside S3's 5 MiB..5 GiB")
+
+    def database(self, name: str) -> DatabaseConfig:
+        for db in self.databases:
+            if db.name == name:
+                return db
+        raise ConfigError(f"database {name!r} is not configured; configured: {[d.name for d in self.databases]}")
+
+    def dump_key(self, database: str, when: datetime, fmt: str) -> str:
+        when = when.astimezone(timezone.utc)
+        key = self.key_template.format(database=database, yyyy=f"{when:%Y}", mm=f"{when:%m}", dd=f"{when:%d}",
+                                       stamp=f"{when:%Y%m%dT%H%M%SZ}")
+        return key + ".tar" if fmt == "directory" else key
+
+
+def _database(raw: Any, index: int) -> DatabaseConfig:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise ConfigError(f"databases[{index}] must be a mapping with at least `name`")
+    name = str(raw["name"])
+    if not _NAME.match(name):
+        raise ConfigError(f"databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-' "
+                          "(it becomes a metric label, an S3 key part and an Asset name)")
+    unknown = set(raw) - {"name", "conn_id", "dbname", "exclude_tables"}
+    if unknown:
+        raise ConfigError(f"databases[{index}] ({name}) has unknown keys {sorted(unknown)}")
+    excludes = raw.get("exclude_tables") or []
+    if not isinstance(excludes, list) or not all(isinstance(p, str) and "." in p for p in excludes):
+        raise ConfigError(f"databases[{index}].exclude_tables must be a list of `schema.table` patterns")
+    return DatabaseConfig(name=name, conn_id=str(raw.get("conn_id", "reliability_source_db")),
+                          dbname=raw.get("dbname"), exclude_tables=tuple(excludes))
+
+
+def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a mapping")
+    try:
+        s3 = data.get("s3") or {}
+        dump = data.get("dump") or {}
+        verify = data.get("verify") or {}
+        unknown = set(verify) - set(VerifyThresholds.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"verify has unknown keys {sorted(unknown)}")
+        return BackupConfig(
+            databases=tuple(_database(raw, i) for i, raw in enumerate(data.get("databases") or [])),
+            key_template=str(s3.get("key_template", BackupConfig.key_template)),
+            part_size_bytes=int(float(s3.get("part_size_mib", 8)) * 1024 * 1024),
+            dump=DumpOptions(format=str(dump.get("format", "custom")), compression=int(dump.get("compression", 6)),
+                             jobs=int(dump.get("jobs", 2))),
+            verify=VerifyThresholds(**{k: type(getattr(VerifyThresholds, k))(v) for k, v in verify.items()}),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: malformed value: {exc}") from None
+
+
+def load_config(path: str | Path | None = None) -> BackupConfig:
+    import yaml
+
+    path = Path(path or CONFIG_PATH)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the backup config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"the backup config {path} is not valid YAML: {exc}") from None
+    return parse_config(data, str(path))

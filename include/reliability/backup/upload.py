@@ -1,0 +1,132 @@
+"""A multipart upload fed chunk by chunk, sending parts from a background thread.
+
+The producer (the pg_dump reader) is never held up by one slow request: parts go through a bounded
+queue, so memory stays at about ``(queue_depth + 2) * part_size`` whatever the dump's size. Any failure
+aborts the upload, so no half-written object is left behind, nor incomplete parts that S3 would keep
+(and bill) until a lifecycle rule removes them.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+class UploadFailed(RuntimeError):
+    pass
+
+
+class MultipartUpload:
+    def __init__(self, s3, bucket: str, key: str, part_size: int, queue_depth: int = 2):
+        self.s3, self.bucket, self.key, self.part_size = s3, bucket, key, part_size
+        self.upload_id: str | None = None
+        self.error: str | None = None
+        self.completed = False
+        self._buffer = bytearray()
+        self._parts: list[dict] = []
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_depth)
+        self._thread = threading.Thread(target=self._send_parts, name=f"upload:{key}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def start(self) -> "MultipartUpload":
+        try:
+            self.upload_id = self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType="application/octet-stream")["UploadId"]
+        except Exception as exc:
+            raise UploadFailed(f"could not start the upload of {self.url}: {describe_error(exc)}") from None
+        self._thread.start()
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        if self.error:
+            raise UploadFailed(self.error)
+        self._buffer += chunk
+        while len(self._buffer) >= self.part_size:
+            part = bytes(self._buffer[:self.part_size])
+            del self._buffer[:self.part_size]
+            self._put(part)
+
+    def _put(self, item) -> None:
+        # A bounded put that notices a dead sender instead of waiting forever for room in the queue.
+        while True:
+            if self.error:
+                raise UploadFailed(self.error)
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _send_parts(self) -> None:
+        number = 0
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if self.error:
+                continue  # drain, so that a producer blocked on put() is released
+            number += 1
+            try:
+                response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                               PartNumber=number, Body=item)
+                self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+            except Exception as exc:
+                self.error = f"upload of part {number} of {self.url} failed: {describe_error(exc)}"
+
+    def complete(self) -> None:
+        """Send what is left and complete the upload; raise :class:`UploadFailed` (after aborting) on error."""
+        try:
+            if self._buffer or not self._parts:
+                self._put(bytes(self._buffer))  # the last part may be small; an empty dump is one empty part
+                self._buffer = bytearray()
+            self._put(_END)
+            self._thread.join()
+            if self.error:
+                raise UploadFailed(self.error)
+            try:
+                self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                                  MultipartUpload={"Parts": self._parts})
+            except Exception as exc:
+                raise UploadFailed(f"could not complete the upload of {self.url}: {describe_error(exc)}") from None
+            self.completed = True
+        except UploadFailed:
+            self.abort()
+            raise
+
+    def abort(self) -> str | None:
+        """Stop sending and abort the multipart upload; return why the abort failed, if it did."""
+        if self.upload_id is None or self.completed:
+            return None
+        self.error = self.error or "aborted"
+        if self._thread.is_alive():
+            # With ``error`` set the sender drains the queue without sending, so there is room soon; a part
+            # already in flight is waited for, so that it cannot land after the abort.
+            try:
+                self._queue.put(_END, timeout=120)
+            except queue.Full:
+                pass
+            self._thread.join(timeout=120)
+        try:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        except Exception as exc:
+            problem = f"could not abort the multipart upload of {self.url}: {describe_error(exc)}"
+            log.error(problem)
+            return problem
+        finally:
+            self.upload_id = None
+        return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason from a boto3/botocore (or any) error, without request signatures or credentials."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        error = response["Error"]
+        return f"{error.get('Code', type(exc).__name__)}: {error.get('Message', '')}".strip(": ")
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,130 @@
+"""The checksum job's configuration (``include/config/checksum.yaml``), validated on load.
+
+Trigger-form Params (prefixes, byte budget) override the file for one run through :func:`load_config`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "checksum.yaml"
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+KIB = 1024
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChecksumConfig:
+    prefixes: tuple[str, ...] = ("backups/", "uploads/")
+    manifest_prefixes: tuple[str, ...] = ("backups/",)
+    byte_budget: int = 200 * GIB
+    cycle_days: float = 7.0
+    shard_count: int = 4
+    min_shard_bytes: int = 256 * MIB
+    concurrency: int = 4
+    chunk_bytes: int = 1 * MIB
+    read_attempts: int = 4
+    retry_backoff_seconds: float = 1.0
+    retry_backoff_max_seconds: float = 30.0
+    manifest_grace_hours: float = 6.0
+    history_days: int = 90
+    # A "manifest" bigger than this is not read into memory: real ones are a few kilobytes.
+    max_manifest_bytes: int = 16 * MIB
+
+    def __post_init__(self):
+        if not self.prefixes:
+            raise ConfigError("no prefixes to check: list at least one under `prefixes:` (e.g. backups/)")
+        for prefix in self.prefixes + self.manifest_prefixes:
+            if not isinstance(prefix, str) or not prefix:
+                raise ConfigError(f"prefix {prefix!r} must be a non-empty string such as 'uploads/'")
+        if len(set(self.prefixes)) != len(self.prefixes):
+            raise ConfigError(f"prefixes are listed twice: {list(self.prefixes)}")
+        nested = [(a, b) for a in self.prefixes for b in self.prefixes if a != b and b.startswith(a)]
+        if nested:
+            # Overlapping prefixes would list (and check) the same objects twice.
+            raise ConfigError(f"prefix {nested[0][1]!r} lies inside {nested[0][0]!r}; list only the outer one")
+        _at_least(self, "byte_budget", 1)
+        _at_least(self, "shard_count", 1)
+        _at_least(self, "min_shard_bytes", 1)
+        _at_least(self, "concurrency", 1)
+        _at_least(self, "chunk_bytes", 4 * KIB)
+        _at_least(self, "read_attempts", 1)
+        _at_least(self, "history_days", 1)
+        _at_least(self, "max_manifest_bytes", KIB)
+        if not 0 < self.cycle_days <= 366:
+            raise ConfigError(f"cycle_days must be in (0, 366], got {self.cycle_days}")
+        if self.retry_backoff_seconds < 0 or self.retry_backoff_max_seconds < self.retry_backoff_seconds:
+            raise ConfigError("retry_backoff_seconds must be >= 0 and <= retry_backoff_max_seconds")
+        if self.manifest_grace_hours < 0:
+            raise ConfigError(f"manifest_grace_hours must be >= 0, got {self.manifest_grace_hours}")
+        if self.concurrency > 64:
+            raise ConfigError(f"concurrency {self.concurrency} is more than 64 threads per task; use more shards")
+
+    def is_manifest_prefixed(self, key: str) -> bool:
+        return any(key.startswith(p) for p in self.manifest_prefixes)
+
+
+def _at_least(config: ChecksumConfig, name: str, minimum: int) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+# YAML key -> (field, multiplier): the file speaks in GiB/MiB/KiB, the code in bytes.
+_YAML_FIELDS: dict[str, tuple[str, int | None]] = {
+    "prefixes": ("prefixes", None), "manifest_prefixes": ("manifest_prefixes", None),
+    "byte_budget_gib": ("byte_budget", GIB), "cycle_days": ("cycle_days", None),
+    "shard_count": ("shard_count", None), "min_shard_mib": ("min_shard_bytes", MIB),
+    "concurrency": ("concurrency", None), "chunk_kib": ("chunk_bytes", KIB),
+    "read_attempts": ("read_attempts", None), "retry_backoff_seconds": ("retry_backoff_seconds", None),
+    "retry_backoff_max_seconds": ("retry_backoff_max_seconds", None),
+    "manifest_grace_hours": ("manifest_grace_hours", None), "history_days": ("history_days", None),
+}
+
+
+def config_from_mapping(data: dict[str, Any], source: str = "checksum config") -> ChecksumConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a mapping of settings")
+    unknown = sorted(set(data) - set(_YAML_FIELDS))
+    if unknown:
+        raise ConfigError(f"{source} has unknown settings {unknown}; known: {sorted(_YAML_FIELDS)}")
+    values: dict[str, Any] = {}
+    for yaml_key, value in data.items():
+        name, unit = _YAML_FIELDS[yaml_key]
+        if name in ("prefixes", "manifest_prefixes"):
+            if not isinstance(value, list):
+                raise ConfigError(f"{source}: {yaml_key} must be a list of key prefixes")
+            value = tuple(value)
+        elif unit is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"{source}: {yaml_key} must be a positive number, got {value!r}")
+            value = int(value * unit)
+        values[name] = value
+    return ChecksumConfig(**values)
+
+
+def load_config(path: str | Path | None = None, *, prefixes: list[str] | None = None,
+                byte_budget: int | None = None) -> ChecksumConfig:
+    """The file's settings, with a run's overrides (None keeps the file's value)."""
+    import yaml
+
+    path = Path(path) if path else CONFIG_PATH
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read the checksum config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    config = config_from_mapping(data, str(path))
+    overrides: dict[str, Any] = {}
+    if prefixes:
+        overrides["prefixes"] = tuple(prefixes)
+    if byte_budget is not None:
+        overrides["byte_budget"] = byte_budget
+    return replace(config, **overrides) if overrides else config
+

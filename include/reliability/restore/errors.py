@@ -1,0 +1,48 @@
+"""What a failed restore test reports: the step, the check and (where there is one) the table.
+
+A :class:`CheckFailed` is a finding, not a crash: the run goes on to drop the scratch database and
+publish a failed outcome naming it. Anything else raised by a step is a crash (a server down, a bug): the
+Airflow task fails and is retried.
+"""
+from __future__ import annotations
+
+
+class CheckFailed(Exception):
+    """A restore-test check failed; ``str()`` is the operator-facing message."""
+
+    step = "restore_test"
+    check = "unknown"
+
+    def __init__(self, message: str, *, check: str | None = None, table: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if check:
+            self.check = check
+        self.table = table
+
+
+class UnsafeScratch(CheckFailed):
+    """The scratch target could hit something that is not a scratch database; nothing was touched."""
+
+    step = "create_scratch_database"
+    check = "scratch_safety"
+
+
+class NoVerifiedBackup(CheckFailed):
+    step = "choose_backup"
+    check = "verified_backup"
+
+    def __init__(self, message: str, *, check: str | None = None, newest=None, age_seconds: float | None = None):
+        super().__init__(message, check=check)
+        self.newest = newest  # the newest verified backup, when it exists but is too old
+        self.age_seconds = age_seconds
+
+
+class DownloadCorrupt(CheckFailed):
+    step = "download_and_check"
+    check = "sha256"
+
+
+class RestoreFailed(CheckFailed):
+    step = "restore"
+    check = "pg_restore"

@@ -1,0 +1,108 @@
+"""The restore test's rows in the results store (``004_restore.sql``).
+
+Every write replaces the rows of its (interval, database) in one transaction, so a rerun of the same
+interval never duplicates. Validation details are written by the validate step (they can be large: the
+GX results), the test row by the last step, once the whole story is known.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reliability.restore.validate import ValidationReport
+
+
+@dataclass(frozen=True)
+class RestoreTestRow:
+    interval_key: str
+    database: str
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    rto_target_seconds: float
+    rpo_target_seconds: float
+    failed_step: str | None = None
+    failed_check: str | None = None
+    failed_table: str | None = None
+    message: str = ""
+    backup_key: str | None = None
+    backup_sha256: str | None = None
+    backup_size_bytes: int | None = None
+    backup_snapshot_at: datetime | None = None
+    backup_age_seconds: float | None = None
+    scratch_database: str | None = None
+    scratch_dropped: bool | None = None
+    download_seconds: float | None = None
+    restore_seconds: float | None = None
+    rto_seconds: float | None = None
+    validate_seconds: float | None = None
+    rto_breached: bool = False
+    rpo_breached: bool = False
+    tables_restored: int | None = None
+    rows_restored: int | None = None
+    rows_mismatched: int | None = None
+    expectations_evaluated: int | None = None
+    expectations_failed: int | None = None
+    amcheck: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+_COLUMNS = tuple(RestoreTestRow.__dataclass_fields__)
+
+
+def save_test(conn, row: RestoreTestRow) -> None:
+    """Insert or replace the test of (interval, database) (commits)."""
+    from psycopg import sql
+    from psycopg.types.json import Jsonb
+
+    values = [Jsonb(v) if name == "summary" else v for name, v in ((n, getattr(row, n)) for n in _COLUMNS)]
+    updates = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
+                                 for n in _COLUMNS if n not in ("interval_key", "database"))
+    conn.execute(sql.SQL("INSERT INTO reliability.restore_tests ({}) VALUES ({}) "
+                         "ON CONFLICT (interval_key, database) DO UPDATE SET {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
+        updates), values)
+    conn.commit()
+
+
+def save_validation(conn, interval_key: str, database: str, report: ValidationReport | None) -> None:
+    """Replace the per-table rows and GX results of (interval, database); ``None`` just clears them (commits)."""
+    from psycopg.types.json import Jsonb
+
+    with conn.cursor() as cur:
+        for table in ("restore_test_tables", "restore_test_expectations"):
+            cur.execute(f"DELETE FROM reliability.{table} WHERE interval_key = %s AND database = %s",
+                        (interval_key, database))
+        if report is not None:
+            cur.executemany(
+                """INSERT INTO reliability.restore_test_tables (interval_key, database, table_name, present,
+                       expected_columns, restored_columns, expected_rows, restored_rows, expected_digest,
+                       restored_digest, expectations_evaluated, expectations_failed, failed_checks)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                [(interval_key, database, t.table, t.present, list(t.expected_columns), list(t.restored_columns),
+                  t.expected_rows, t.restored_rows, t.expected_digest, t.restored_digest, t.expectations_evaluated,
+                  t.expectations_failed, list(t.failed_checks)) for t in report.tables])
+            cur.executemany(
+                """INSERT INTO reliability.restore_test_expectations (interval_key, database, table_name, success,
+                       result) VALUES (%s, %s, %s, %s, %s)""",
+                [(interval_key, database, name, bool(result.get("success")), Jsonb(result))
+                 for name, result in report.expectations.results.items()])
+    # One commit for the deletes and inserts: readers never see the interval half-replaced.
+    conn.commit()
+
+
+def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    """The most recent restore tests, newest first (for reports and the UI)."""
+    cur = conn.execute(
+        """SELECT * FROM reliability.restore_tests WHERE %(db)s::text IS NULL OR database = %(db)s
+           ORDER BY finished_at DESC LIMIT %(limit)s""", {"db": database, "limit": limit})
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def table_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
+    cur = conn.execute("""SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
+                          ORDER BY table_name""", (interval_key, database))
+    names = [d.name for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -1,0 +1,109 @@
+"""The bodies of the ``restore_test`` DAG's tasks: Airflow context in, one library step, JSON out.
+
+Everything Airflow-specific (context, params, connections) is resolved here, so :mod:`.job` stays
+callable without a scheduler. States travel between tasks as ``RunState.to_dict()``; a task whose
+upstream crashed receives ``None`` for it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from reliability.restore.config import load_config
+from reliability.restore.errors import CheckFailed
+from reliability.restore.job import (
+    STEPS, RunState, choose_step, conclude, create_step, download_step, drop_step, final_state, restore_step,
+    settings_from_connections, sweep_step, validate_step,
+)
+
+
+class RestoreTestFailed(CheckFailed):
+    """Raised by the last task so that a failed restore test is a failed DAG run (after publishing)."""
+
+    step = "check_result"
+    check = "restore_test"
+
+
+def _settings(database: str):
+    return settings_from_connections(load_config(), database)
+
+
+def _state(data: dict[str, Any] | None) -> RunState | None:
+    return RunState.from_dict(data) if data else None
+
+
+def _run_at(context: dict[str, Any]) -> datetime:
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical
+    dag_run = context.get("dag_run")
+    return getattr(dag_run, "run_after", None) or datetime.now(timezone.utc)
+
+
+def choose_backup(context: dict[str, Any]) -> dict[str, Any]:
+    from reliability.dag_defaults import interval_key
+
+    params = context["params"]
+    database = params["database"]
+    return choose_step(_settings(database), database, interval_key(context), _run_at(context),
+                       backup_key=params.get("backup_key") or None,
+                       keep_on_failure=params.get("keep_scratch_on_failure"), jobs=params.get("jobs")).to_dict()
+
+
+def download_and_check(state: dict[str, Any]) -> dict[str, Any]:
+    current = RunState.from_dict(state)
+    return download_step(_settings(current.database), current).to_dict()
+
+
+def create_scratch_database(state: dict[str, Any]) -> dict[str, Any]:
+    current = RunState.from_dict(state)
+    return create_step(_settings(current.database), current).to_dict()
+
+
+def restore(state: dict[str, Any]) -> dict[str, Any]:
+    current = RunState.from_dict(state)
+    return restore_step(_settings(current.database), current).to_dict()
+
+
+def validate(state: dict[str, Any]) -> dict[str, Any]:
+    current = RunState.from_dict(state)
+    return validate_step(_settings(current.database), current).to_dict()
+
+
+def drop_scratch_database(created: dict[str, Any] | None, validated: dict[str, Any] | None) -> dict[str, Any] | None:
+    start = _state(created) or _state(validated)
+    if start is None:
+        return None
+    dropped = drop_step(_settings(start.database), _state(created), _state(validated))
+    return dropped.to_dict() if dropped else None
+
+
+def publish(chosen: dict[str, Any] | None, downloaded: dict[str, Any] | None, restored: dict[str, Any] | None,
+            validated: dict[str, Any] | None, dropped: dict[str, Any] | None,
+            context: dict[str, Any]) -> dict[str, Any]:
+    """Conclude the run (results store row) and publish its outcome (runs row, metrics, Slack, log).
+
+    The teardown's result stands for the create step's: the teardown runs exactly when the scratch
+    database was created, and returns the latest state it saw.
+    """
+    from reliability.dag_defaults import interval_key
+    from reliability.publish import publish_outcomes
+
+    database = context["params"]["database"]
+    states = [chosen, downloaded, dropped, restored, validated]
+    state = final_state([(step, _state(s)) for step, s in zip(STEPS, states)], _state(dropped))
+    outcome = conclude(_settings(database), state, database=database, interval_key=interval_key(context))
+    report = publish_outcomes([outcome.to_dict()])
+    return {"status": outcome.status, "headline": outcome.headline, "publish": report}
+
+
+def check_result(published: dict[str, Any]) -> str:
+    """Fail the run when the restore test failed; a warning (RTO/RPO breach) passes, already alerted."""
+    if published["status"] == "failed":
+        raise RestoreTestFailed(published["headline"])
+    return published["headline"]
+
+
+def sweep(context: dict[str, Any]) -> dict[str, Any]:
+    database = context["params"]["database"]
+    return sweep_step(_settings(database)).to_dict()

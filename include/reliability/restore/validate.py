@@ -1,0 +1,288 @@
+"""Prove the restored database equals the dump: per table, every check recorded.
+
+For each table of the manifest: it exists with the same ordered columns; its exact row count and its
+order-independent content digest equal the manifest's (the digest is what catches values changed
+silently on the way, which counts and not-null/unique checks do not); its Great Expectations suite
+passes. For the database: ``pg_amcheck`` finds its indexes consistent with their tables.
+
+The three readers (digest processes, GX queries, pg_amcheck) run at the same time: they are mostly
+server-side reads, and the digest is the longest, so GX and amcheck fit in its shadow.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from reliability.backup.manifest import Manifest
+from reliability.backup.pgclient import ClientConnection, client_binary
+from reliability.restore.config import DeclaredExpectation
+from reliability.restore.digest import DigestPool, TableDigestResult
+from reliability.restore.expectations import ExpectationsReport, TableSpec, run_expectations
+from reliability.restore.names import split_qualified
+
+# Order of importance: the first finding of a run is its headline.
+CHECKS = ("missing_table", "columns", "row_count", "digest", "expectations", "amcheck")
+_AMCHECK_HEADER = re.compile(r'^(btree index|heap table|toast table) "([^"]+)"(.*):$')
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # one of CHECKS
+    table: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class TableResult:
+    table: str  # as in the manifest
+    present: bool
+    expected_columns: tuple[str, ...]
+    restored_columns: tuple[str, ...]
+    expected_rows: int
+    restored_rows: int | None
+    expected_digest: str
+    restored_digest: str | None
+    expectations_evaluated: int = 0
+    expectations_failed: int = 0
+    failed_checks: tuple[str, ...] = ()
+
+    @property
+    def rows_mismatched(self) -> int:
+        """Rows that differ: the count difference, and at least one when equal counts hide a changed value.
+
+        A digest says *that* the content differs, not how many rows; one is the honest lower bound.
+        """
+        if not self.present or self.restored_rows is None:
+            return self.expected_rows
+        difference = abs(self.expected_rows - self.restored_rows)
+        if self.restored_digest is not None and self.restored_digest != self.expected_digest:
+            return max(difference, 1)
+        return difference
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "present": self.present, "expected_columns": list(self.expected_columns),
+                "restored_columns": list(self.restored_columns), "expected_rows": self.expected_rows,
+                "restored_rows": self.restored_rows, "expected_digest": self.expected_digest,
+                "restored_digest": self.restored_digest, "expectations_evaluated": self.expectations_evaluated,
+                "expectations_failed": self.expectations_failed, "failed_checks": list(self.failed_checks)}
+
+
+@dataclass(frozen=True)
+class AmcheckResult:
+    ran: bool
+    problems: tuple[str, ...] = ()  # "btree index public.x (table public.t): ERROR: ..."
+    note: str = ""  # why it did not run, or its error output
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    tables: tuple[TableResult, ...]
+    findings: tuple[Finding, ...]
+    expectations: ExpectationsReport
+    amcheck: AmcheckResult
+    unlisted_tables: tuple[str, ...] = ()  # restored tables the manifest does not list
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def rows_restored(self) -> int:
+        return sum(t.restored_rows or 0 for t in self.tables)
+
+    @property
+    def rows_mismatched(self) -> int:
+        return sum(t.rows_mismatched for t in self.tables)
+
+    def summary(self) -> dict[str, Any]:
+        """Small and JSON-safe, for XCom and the runs table; details go to the restore tables."""
+        return {
+            "tables": len(self.tables), "tables_failed": sum(1 for t in self.tables if t.failed_checks),
+            "rows": self.rows_restored, "rows_mismatched": self.rows_mismatched,
+            "expectations_evaluated": self.expectations.evaluated, "expectations_failed": self.expectations.failed,
+            "amcheck": "ok" if self.amcheck.ran and not self.amcheck.problems else
+                       ("corrupt" if self.amcheck.problems else "not run"),
+            "amcheck_note": self.amcheck.note[:300],
+            "findings": [{"check": f.check, "table": f.table, "message": f.message[:500]} for f in self.findings[:20]],
+            "findings_total": len(self.findings), "unlisted_tables": list(self.unlisted_tables[:20]),
+            "skipped_expectations": list(self.expectations.skipped[:20]),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+@dataclass(frozen=True)
+class RestoredTable:
+    schema: str
+    table: str
+    columns: tuple[str, ...]  # every column, in order
+    copied_columns: tuple[str, ...]  # without generated columns: what pg_dump's COPY carries
+    primary_key: tuple[str, ...]
+
+
+def restored_catalog(dsn: str) -> dict[tuple[str, str], RestoredTable]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute("""
+            SELECT n.nspname, c.relname,
+                   coalesce(array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum > 0), '{}'),
+                   coalesce(array_agg(a.attname::text ORDER BY a.attnum)
+                            FILTER (WHERE a.attnum > 0 AND a.attgenerated = ''), '{}'),
+                   (SELECT array_agg(pa.attname::text ORDER BY k.ord)
+                    FROM pg_constraint con
+                    CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+                    JOIN pg_attribute pa ON pa.attrelid = con.conrelid AND pa.attnum = k.attnum
+                    WHERE con.conrelid = c.oid AND con.contype = 'p')
+            FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND NOT a.attisdropped
+            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg\\_toast%%'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+            GROUP BY n.nspname, c.relname, c.oid""").fetchall()
+    return {(s, t): RestoredTable(s, t, tuple(cols), tuple(copied), tuple(pk or ()))
+            for s, t, cols, copied, pk in rows}
+
+
+def _expected_columns(entry_columns: tuple[str, ...], restored: RestoredTable) -> tuple[str, ...]:
+    """The ordered list GX should see: the manifest's, with generated columns (never dumped) put back."""
+    if restored.copied_columns == entry_columns and restored.columns != restored.copied_columns:
+        return restored.columns
+    return entry_columns
+
+
+def start_amcheck(dsn: str, jobs: int, heapallindexed: bool) -> subprocess.Popen:
+    client = ClientConnection.from_dsn(dsn)
+    # --install-missing adds the amcheck extension to the scratch database only; it is dropped with it.
+    argv = [client_binary("pg_amcheck"), "--install-missing", "-j", str(jobs)]
+    if heapallindexed:
+        argv.append("--heapallindexed")
+    return subprocess.Popen([*argv, client.conninfo], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=client.env())
+
+
+def finish_amcheck(process: subprocess.Popen, dsn: str, started: float,
+                   index_tables: dict[str, str]) -> AmcheckResult:
+    client = ClientConnection.from_dsn(dsn)
+    out, err = process.communicate()
+    seconds = time.monotonic() - started
+    err = client.scrub("\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip())
+    problems, current = [], None
+    for line in out.splitlines():
+        match = _AMCHECK_HEADER.match(line)
+        if match:
+            kind, relation, where = match.groups()
+            name = relation.split(".", 1)[1] if relation.count(".") >= 2 else relation  # drop the database part
+            table = index_tables.get(name)
+            current = f"{kind} {name}{f' (table {table})' if table else ''}{where}"
+        elif line.strip() and current:
+            problems.append(f"{current}: {line.strip()}")
+            current = None  # the first detail line is the finding; HINT/DETAIL lines follow it
+    if process.returncode == 2 or problems:
+        return AmcheckResult(ran=True, problems=tuple(problems) or (out.strip()[:500],), note=err[:500],
+                             seconds=seconds)
+    if process.returncode != 0:
+        return AmcheckResult(ran=False, note=f"pg_amcheck could not run (exit {process.returncode}): {err[-500:]}",
+                             seconds=seconds)
+    return AmcheckResult(ran=True, seconds=seconds)
+
+
+def _index_tables(dsn: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute("""SELECT ni.nspname || '.' || i.relname, nt.nspname || '.' || t.relname
+                               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                               JOIN pg_namespace ni ON ni.oid = i.relnamespace
+                               JOIN pg_class t ON t.oid = x.indrelid
+                               JOIN pg_namespace nt ON nt.oid = t.relnamespace""").fetchall()
+    return dict(rows)
+
+
+def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectation, ...] = (),
+             digest_workers: int = 2, amcheck: bool = True, heapallindexed: bool = True, amcheck_jobs: int = 2,
+             pool: DigestPool | None = None) -> ValidationReport:
+    """Validate the restored database of ``dsn`` against ``manifest``.
+
+    ``pool`` may already hold digests of tables submitted while pg_restore ran; the rest are added here.
+    """
+    started = time.monotonic()
+    catalog = restored_catalog(dsn)
+    amcheck_process = start_amcheck(dsn, amcheck_jobs, heapallindexed) if amcheck else None
+    amcheck_started = time.monotonic()
+    own_pool = pool is None
+    pool = pool or DigestPool(dsn, digest_workers)
+    entries = {name: (split_qualified(name), entry) for name, entry in manifest.tables.items()}
+    try:
+        for name, (key, entry) in sorted(entries.items(), key=lambda e: -e[1][1].rows):
+            if key in catalog:
+                pool.submit(key[0], key[1], catalog[key].copied_columns)
+        specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows,
+                           columns=_expected_columns(entry.columns, catalog[key]),
+                           primary_key=catalog[key].primary_key)
+                 for name, (key, entry) in entries.items() if key in catalog]
+        gx_started = time.monotonic()
+        expectations = run_expectations(dsn, specs, declared)
+        gx_seconds = time.monotonic() - gx_started
+        digest_wait = time.monotonic()
+        digests = pool.results()
+        digest_seconds = time.monotonic() - digest_wait
+    finally:
+        if own_pool:
+            pool.close()
+    if amcheck_process is not None:
+        amcheck_result = finish_amcheck(amcheck_process, dsn, amcheck_started, _index_tables(dsn))
+    else:
+        amcheck_result = AmcheckResult(ran=False, note="disabled in the restore config")
+
+    tables, findings = [], []
+    for name, (key, entry) in entries.items():
+        restored = catalog.get(key)
+        evaluated, failed_expectations = expectations.per_table.get(name, (0, 0))
+        if restored is None:
+            findings.append(Finding("missing_table", name, f"table {name} is in the backup but not in the "
+                                    "restored database"))
+            tables.append(TableResult(name, False, entry.columns, (), entry.rows, None, entry.digest, None,
+                                      failed_checks=("missing_table",)))
+            continue
+        failed = []
+        if entry.columns and restored.copied_columns != entry.columns:
+            failed.append("columns")
+            findings.append(Finding("columns", name, f"table {name} has columns {list(restored.copied_columns)}, "
+                                    f"the backup has {list(entry.columns)}"))
+        digest = digests.get(key)
+        rows = digest_value = None
+        if isinstance(digest, TableDigestResult):
+            rows, digest_value = digest.rows, digest.digest
+            if rows != entry.rows:
+                failed.append("row_count")
+                findings.append(Finding("row_count", name, f"table {name} has {rows} rows restored, the backup "
+                                        f"has {entry.rows}"))
+            if digest_value != entry.digest and "columns" not in failed:
+                failed.append("digest")
+                findings.append(Finding("digest", name, f"content digest of table {name} is {digest_value}, the "
+                                        f"backup's is {entry.digest}: restored values differ from the dumped ones"
+                                        + (" although the row counts match" if rows == entry.rows else "")))
+        elif isinstance(digest, Exception):
+            failed.append("digest")
+            findings.append(Finding("digest", name, f"table {name} could not be read back: {digest}"))
+        if failed_expectations:
+            failed.append("expectations")
+        tables.append(TableResult(name, True, entry.columns, restored.copied_columns, entry.rows, rows, entry.digest,
+                                  digest_value, evaluated, failed_expectations, tuple(failed)))
+    findings.extend(Finding("expectations", f.table, f.describe()) for f in expectations.failures)
+    findings.extend(Finding("amcheck", None, f"pg_amcheck: {p}") for p in amcheck_result.problems)
+    findings.sort(key=lambda f: CHECKS.index(f.check))
+    listed = {key for key, _ in entries.values()}
+    unlisted = tuple(sorted(f"{s}.{t}" for s, t in catalog if (s, t) not in listed))
+    return ValidationReport(
+        tables=tuple(tables), findings=tuple(findings), expectations=expectations, amcheck=amcheck_result,
+        unlisted_tables=unlisted,
+        timings={"validate": time.monotonic() - started, "gx": gx_seconds, "digest_wait": digest_seconds,
+                 "amcheck": amcheck_result.seconds})

@@ -1,0 +1,123 @@
+"""Maintenance windows (one-off, daily, weekly, monthly) expanded into the intervals they cover.
+
+Times are UTC: the UptimeRobot account is expected to be set to UTC (its windows follow the account's
+time zone). A recurring window that starts before midnight and runs past it covers both days. A monthly
+window on a day the month lacks (the 31st in November) does not occur that month.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from enum import IntEnum
+from typing import Any
+
+from reliability.sla.intervals import Interval, clip, union
+
+DAY = 86_400
+
+
+class WindowType(IntEnum):
+    ONCE = 1
+    DAILY = 2
+    WEEKLY = 3
+    MONTHLY = 4
+
+
+class MaintenanceWindowInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    id: int
+    type: WindowType
+    duration_seconds: int
+    start_epoch: int | None = None  # one-off windows
+    start_minute: int | None = None  # recurring windows: minutes after 00:00 UTC
+    days: tuple[int, ...] = ()  # weekly: ISO weekdays 1 (Monday)..7; monthly: days of the month 1..31
+    active: bool = True
+    name: str = ""
+
+    @classmethod
+    def from_api(cls, item: dict[str, Any]) -> "MaintenanceWindow":
+        """Parse one window as UptimeRobot's getMWindows returns it (duration in minutes)."""
+        ident = item.get("id")
+        try:
+            kind = WindowType(int(item["type"]))
+            duration = int(item["duration"]) * 60
+            raw_start = str(item["start_time"])
+            days = tuple(int(v) for v in str(item.get("value") or "").split("-") if v.strip())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {ident}: cannot read type/duration/start_time/value ({exc}); "
+                "check the API response format") from None
+        window = cls(id=int(ident), type=kind, duration_seconds=duration, days=days,
+                     active=int(item.get("status", 1)) == 1, name=str(item.get("friendly_name") or ""),
+                     **_parse_start(ident, kind, raw_start))
+        window.validate()
+        return window
+
+    def validate(self) -> None:
+        if self.duration_seconds <= 0:
+            raise MaintenanceWindowInvalid(f"maintenance window {self.id}: duration must be positive")
+        if self.type == WindowType.ONCE:
+            if self.start_epoch is None:
+                raise MaintenanceWindowInvalid(f"maintenance window {self.id}: one-off window needs a start time")
+            return
+        if self.start_minute is None or not 0 <= self.start_minute < 24 * 60:
+            raise MaintenanceWindowInvalid(f"maintenance window {self.id}: start time must be HH:mm")
+        if self.type == WindowType.WEEKLY and (not self.days or any(not 1 <= d <= 7 for d in self.days)):
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {self.id}: weekly value must list weekdays 1 (Monday) to 7, got {self.days}")
+        if self.type == WindowType.MONTHLY and (not self.days or any(not 1 <= d <= 31 for d in self.days)):
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {self.id}: monthly value must list days 1 to 31, got {self.days}")
+
+
+def _parse_start(ident: Any, kind: WindowType, raw: str) -> dict[str, int]:
+    if kind == WindowType.ONCE:
+        if not raw.isdigit():
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {ident}: one-off start_time must be a Unix time, got {raw!r}")
+        return {"start_epoch": int(raw)}
+    parts = raw.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise MaintenanceWindowInvalid(f"maintenance window {ident}: start_time must be HH:mm, got {raw!r}")
+    return {"start_minute": int(parts[0]) * 60 + int(parts[1])}
+
+
+def occurrences(window: MaintenanceWindow, start: int, end: int) -> list[Interval]:
+    """The intervals ``window`` covers within ``[start, end)``; none while the window is paused."""
+    if not window.active or end <= start:
+        return []
+    if window.type == WindowType.ONCE:
+        assert window.start_epoch is not None
+        return clip([(window.start_epoch, window.start_epoch + window.duration_seconds)], start, end)
+    assert window.start_minute is not None
+    found = []
+    # start a day early per day of duration: an occurrence that began before `start` may still run
+    day = _utc_date(start - window.duration_seconds - DAY)
+    last = _utc_date(end)
+    while day <= last:
+        if _recurs_on(window, day):
+            begin = _epoch(day) + window.start_minute * 60
+            found.append((begin, begin + window.duration_seconds))
+        day += timedelta(days=1)
+    return clip(union(found), start, end)
+
+
+def _recurs_on(window: MaintenanceWindow, day: date) -> bool:
+    if window.type == WindowType.DAILY:
+        return True
+    if window.type == WindowType.WEEKLY:
+        return day.isoweekday() in window.days
+    return day.day in window.days
+
+
+def _utc_date(epoch: int) -> date:
+    return datetime.fromtimestamp(epoch, timezone.utc).date()
+
+
+def _epoch(day: date) -> int:
+    return calendar.timegm(day.timetuple())

@@ -1,0 +1,59 @@
+"""SLA periods: UTC calendar months, reported as final once over and as month to date before."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+_KEY = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # "2026-11"
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "Period":
+        start = datetime(year, month, 1, tzinfo=timezone.utc)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+        return cls(f"{year:04d}-{month:02d}", start, end)
+
+    @classmethod
+    def parse(cls, key: str) -> "Period":
+        match = _KEY.match(key)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError(f"SLA period must look like 2026-11, got {key!r}")
+        return cls.month(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, moment: datetime) -> "Period":
+        moment = as_utc(moment)
+        return cls.month(moment.year, moment.month)
+
+    @classmethod
+    def before(cls, moment: datetime) -> "Period":
+        """The last month that ended at or before ``moment``: the one a monthly final report covers."""
+        current = cls.containing(moment)
+        return cls.month(current.start.year - (current.start.month == 1), (current.start.month - 2) % 12 + 1)
+
+    @classmethod
+    def reported_by_run_ending(cls, interval_end: datetime) -> "Period":
+        """The month a run whose data interval ends at ``interval_end`` reports on: the month of its last
+        second. The daily run ending Nov 16 00:00 covers November to date; the one ending Dec 1 00:00 (like
+        the monthly run) gives November's final report."""
+        return cls.containing(as_utc(interval_end) - timedelta(seconds=1))
+
+    def kind(self, now: datetime) -> str:
+        return "final" if as_utc(now) >= self.end else "provisional"
+
+
+def as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: SLA times must carry a time zone (UTC)")
+    return moment.astimezone(timezone.utc)
+
+
+def epoch(moment: datetime) -> int:
+    return int(as_utc(moment).timestamp())

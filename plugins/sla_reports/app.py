@@ -1,0 +1,70 @@
+"""The SLA reports FastAPI app, mounted by the api-server under ``/sla``.
+
+Routes (all for authenticated Airflow users only: the UI's ``_token`` cookie or a Bearer token):
+``GET /`` the page (``?period=YYYY-MM``, the newest period by default), ``GET /periods/{period}.csv``
+and ``GET /periods/{period}.json`` the downloads. Plugin apps are not authenticated by Airflow, so the
+app depends on Airflow's own ``get_user`` for every route, and has no unauthenticated docs or schema.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sla_reports.reports import (PERIOD_PATTERN, PeriodNotFound, PeriodView, ResultsStoreUnavailable,
+                                 load_period, results_dsn)
+
+# framed by the Airflow UI (same origin) and nowhere else; no script; styles only from the page's own <style>
+_PAGE_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
+             "form-action 'self'; frame-ancestors 'self'")
+_DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'self'"
+_COMMON_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
+                   "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+
+
+def create_app(dsn_source: Callable[[], str] = results_dsn):
+    """Build the app; ``dsn_source`` gives the results store's DSN on each request (default: the connection)."""
+    from fastapi import Depends, FastAPI, Path, Query
+    from fastapi.responses import HTMLResponse, Response
+
+    from airflow.api_fastapi.core_api.security import get_user
+
+    from sla_reports import render
+
+    app = FastAPI(title="SLA reports", dependencies=[Depends(get_user)],
+                  docs_url=None, redoc_url=None, openapi_url=None)
+
+    def load(period: str | None) -> PeriodView:
+        return load_period(dsn_source(), period)
+
+    @app.get("/", response_class=HTMLResponse)
+    def sla_page(period: str | None = Query(None, pattern=PERIOD_PATTERN)) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        headers = {**_COMMON_HEADERS, "Content-Security-Policy": _PAGE_CSP.format(nonce=nonce)}
+        try:
+            html, status = render.page(load(period), nonce), 200
+        except PeriodNotFound as exc:
+            html, status = render.error_page(str(exc), nonce), 404
+        except ResultsStoreUnavailable as exc:
+            html, status = render.error_page(str(exc), nonce), 503
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    @app.get("/periods/{period}.csv")
+    def sla_csv(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
+        return _download(lambda: render.report_csv(load(period)), "text/csv; charset=utf-8", f"sla-{period}.csv")
+
+    @app.get("/periods/{period}.json")
+    def sla_json(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
+        return _download(lambda: render.report_json(load(period)), "application/json", f"sla-{period}.json")
+
+    def _download(build: Callable[[], str], media_type: str, filename: str) -> Response:
+        headers = {**_COMMON_HEADERS, "Content-Security-Policy": _DOWNLOAD_CSP}
+        try:
+            content = build()
+        except PeriodNotFound as exc:
+            return Response(f"{exc}\n", status_code=404, media_type="text/plain", headers=headers)
+        except ResultsStoreUnavailable as exc:
+            return Response(f"{exc}\n", status_code=503, media_type="text/plain", headers=headers)
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return Response(content, media_type=media_type, headers=headers)
+
+    return app

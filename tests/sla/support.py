@@ -1,0 +1,43 @@
+"""Shared test data of the SLA tests: the fake's API key and tenants, a static source, a secret check."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from reliability.sla.source import FetchRequest, Snapshot
+
+API_KEY = "u7654321-3f9a0c2b8e7d41a6b5c4d3e2"
+NOW = datetime(2026, 11, 16, 6, 0, tzinfo=timezone.utc)
+TENANTS = [
+    {"slug": "acme", "plan": "enterprise", "sites": ["acme-shop.example.com", "acme-blog.example.com"]},
+    {"slug": "globex", "plan": "pro", "sites": ["globex.example.com", "status.globex.example.com"]},
+    {"slug": "initech", "plan": "free", "sites": ["initech.example.com"]},
+    {"slug": "umbrella", "plan": "pro", "sites": ["umbrella.example.com", "shop.umbrella.example.com"]},
+    {"slug": "hooli", "plan": "free", "sites": ["hooli.example.com"]},
+    {"slug": "vandelay", "plan": "enterprise", "sites": []},
+]
+
+
+class StaticSource:
+    """An UptimeSource answering a fixed snapshot, and counting how often it was asked."""
+
+    name = "static"
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+        self.requests: list[FetchRequest] = []
+
+    def fetch(self, request: FetchRequest) -> Snapshot:
+        self.requests.append(request)
+        return self.snapshot
+
+
+def secret_free(value: object, secret: str = API_KEY) -> bool:
+    """True if neither ``str`` nor ``repr`` of ``value`` (nor of any exception it chains) shows the secret."""
+    seen = set()
+    while value is not None and id(value) not in seen:
+        seen.add(id(value))
+        texts = [str(value), repr(value)] + [repr(a) for a in getattr(value, "args", ())]
+        if any(secret in text for text in texts):
+            return False
+        value = getattr(value, "__cause__", None) or getattr(value, "__context__", None)
+    return True
