@@ -9,8 +9,9 @@ in the results store, then described as one :class:`~reliability.outcome.Outcome
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from reliability.outcome import Outcome
 from reliability.sla.config import SlaConfig, load_config
@@ -28,12 +29,14 @@ ACTION = "sla.report"
 
 def run(*, base_url: str, api_key: str, results_dsn: str, interval_end: datetime, interval_key: str,
         platform_dsn: str | None = None, config: SlaConfig | None = None,
-        source: UptimeSource | None = None) -> list[dict[str, Any]]:
+        source: UptimeSource | None = None, tenants: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
 
     ``interval_end`` is the run's data interval end, used as "now" so a rerun reproduces the report.
     ``platform_dsn`` (the platform database) supplies tenants and plans; without it, sla.yaml's
     ``mapping.tenants`` does. ``source`` replaces UptimeRobot (tests, another provider).
+    ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
+    cover every tenant, so a narrowed rerun never erases the others' rows or series.
     """
     from reliability.sla.uptimerobot import UptimeRobotClient
     from reliability.store import connect
@@ -52,7 +55,15 @@ def run(*, base_url: str, api_key: str, results_dsn: str, interval_end: datetime
         saved = save_report(conn, report, interval_key)
     log.info("SLA %s (%s) stored: %d tenants, %d monitors, %d API requests", report.period, report.kind,
              len(report.tenants), len(report.monitors), report.requests)
-    return [describe(report, saved, started, datetime.now(timezone.utc)).to_dict()]
+    view = report
+    if tenants:
+        unknown = sorted(set(tenants) - {t.tenant for t in report.tenants})
+        if unknown:
+            raise ValueError(f"unknown tenant(s) {', '.join(unknown)}: not in the SLA report of {report.period}")
+        view = replace(report, tenants=tuple(t for t in report.tenants if t.tenant in tenants),
+                       monitors=tuple(m for m in report.monitors if m.tenant in tenants))
+    outcome = describe(view, saved, started, datetime.now(timezone.utc))
+    return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
 
 
 def describe(report: SlaReport, saved: SaveResult, started: datetime, finished: datetime) -> Outcome:
@@ -90,3 +101,10 @@ def _tenant_list(rows, limit: int = 10) -> str:
     shown = ", ".join(f"{r.tenant} ({r.plan}: {r.uptime_ratio:.3%} < {r.target:.1%})" if r.uptime_ratio is not None
                       else r.tenant for r in rows[:limit])
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def run_end(month: str | None, interval_end: datetime) -> datetime:
+    """The "now" of a run: its data interval end, or the end of the requested month (capped at now)."""
+    if not month:
+        return interval_end
+    return min(Period.parse(month).end, datetime.now(timezone.utc))

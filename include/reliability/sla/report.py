@@ -6,7 +6,7 @@ no partial report.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -50,9 +50,6 @@ class SlaFigures:
     projected_breach: bool | None
     cross_check_ratio: float | None  # UptimeRobot's own figure for the same range (monitors only)
     cross_check_note: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
