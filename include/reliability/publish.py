@@ -20,6 +20,7 @@ from reliability.outcome import Metric, Outcome
 
 log = logging.getLogger(__name__)
 DEFAULT_LOG_PATH = "backup-monitor.log"
+_LOG_RESERVED = {"path", "action", "status", "duration_ms", "level", "timestamp"}
 
 
 class PublishIncomplete(RuntimeError):
@@ -79,12 +80,13 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
         _store(outcomes, targets, report)
     for outcome in outcomes:
         try:
+            fields = {"job": outcome.job, **outcome.subject, "headline": outcome.headline,
+                      **outcome.log_fields, "summary": outcome.summary}
+            fields = {k: v for k, v in fields.items() if k not in _LOG_RESERVED}
             log_event(targets.log_path, action=outcome.action or outcome.job, status=outcome.status,
                       duration_ms=int(outcome.duration_seconds * 1000),
                       level="error" if outcome.status == "failed" else ("warn" if outcome.alert else "info"),
-                      timestamp=outcome.finished_at, job=outcome.job, **outcome.subject,
-                      headline=outcome.headline, **{k: v for k, v in outcome.log_fields.items()},
-                      summary=outcome.summary)
+                      timestamp=outcome.finished_at, **fields)
             report.logged += 1
         except OSError as exc:
             report.errors.append(f"log {targets.log_path}: {exc}")

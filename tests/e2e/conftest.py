@@ -16,9 +16,6 @@ from stack.airflow import DagRunResult, Endpoints, dags_test, environment, migra
 from stack.fake_uptimerobot import FakeUptimeRobot, generate_dataset
 from stack.platform import seed_platform, tenants_with_sites
 
-# All DAG runs share one stack and depend on each other's results (a backup before its restore test):
-# keep them on one xdist worker.
-pytestmark = pytest.mark.xdist_group("airflow_e2e")
 
 BUCKET = "reliability-backups"
 API_KEY = "u7654321-0123456789abcdef01234567"
@@ -31,6 +28,7 @@ class AirflowStack:
         self.slack, self.uptimerobot = slack, uptimerobot
         self.results_dsn, self.platform_dsn, self.log_path = results_dsn, platform_dsn, log_path
         self.bucket = BUCKET
+        self.uptimerobot_api_key = API_KEY
 
     def run(self, dag_id: str, conf: dict | None = None, logical_date: str | None = None) -> DagRunResult:
         return dags_test(self.env, dag_id, conf, logical_date, timeout=900)

@@ -52,7 +52,8 @@ class Period:
 def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: SLA times must carry a time zone (UTC)")
-    return moment.astimezone(timezone.utc)
+    # A plain datetime, also from pendulum's (Airflow's context), whose arithmetic can drop the zone.
+    return datetime.fromtimestamp(moment.timestamp(), tz=timezone.utc)
 
 
 def epoch(moment: datetime) -> int:
