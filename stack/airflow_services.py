@@ -283,31 +283,46 @@ def celery_ping(broker_url: str, nodename: str, timeout: float = 1.0) -> bool:
     return any(nodename in reply for reply in replies)
 
 
+def start_celery_workers(env: dict[str, str], state_dir: Path, names: list[str], queues: tuple[str, ...] = ("default",),
+                         concurrency: int = 2, timeout: float = 120.0) -> list[subprocess.Popen]:
+    """``airflow celery worker --celery-hostname NAME`` for each name, started together; each is ready when it
+    answers a ping as ``celery@NAME``. Each reports NAME as the host name of the task instances it runs."""
+    procs = {}
+    for name in names:
+        full = {**_full_env(env), WORKER_HOSTNAME_VARIABLE: name,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname"}
+        procs[name] = _spawn(f"celery-worker-{name}", airflow_argv(
+            "celery", "worker", "--celery-hostname", name, "--concurrency", str(concurrency),
+            "--queues", ",".join(queues), "--skip-serve-logs"), state_dir, full)
+    broker = env["AIRFLOW__CELERY__BROKER_URL"]
+    deadline = time.monotonic() + timeout
+    waiting = dict(procs)
+    while waiting:
+        for name, proc in list(waiting.items()):
+            if proc.poll() is not None:
+                log = _log_tail(state_dir, f"celery-worker-{name}")
+                for other in procs:
+                    stop_process(f"celery-worker-{other}", state_dir)
+                raise RuntimeError(f"Celery worker {name} exited with status {proc.returncode}:\n{log}")
+            try:
+                if celery_ping(broker, f"celery@{name}"):
+                    del waiting[name]
+            except OSError:
+                pass
+        if waiting and time.monotonic() > deadline:
+            logs = {name: _log_tail(state_dir, f"celery-worker-{name}", 1200) for name in waiting}
+            for other in procs:
+                stop_process(f"celery-worker-{other}", state_dir)
+            raise TimeoutError(f"Celery worker(s) {sorted(waiting)} did not answer a ping within {timeout:.0f}s: {logs}")
+        if waiting:
+            time.sleep(0.5)
+    return list(procs.values())
+
+
 def start_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
                         concurrency: int = 2, timeout: float = 120.0) -> subprocess.Popen:
-    """``airflow celery worker --celery-hostname NAME``; ready when it answers a ping as ``celery@NAME``."""
-    full = {**_full_env(env), WORKER_HOSTNAME_VARIABLE: name,
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname"}
-    process_name = f"celery-worker-{name}"
-    proc = _spawn(process_name, airflow_argv("celery", "worker", "--celery-hostname", name,
-                                             "--concurrency", str(concurrency), "--queues", ",".join(queues),
-                                             "--skip-serve-logs"), state_dir, full)
-    nodename = f"celery@{name}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            stop_process(process_name, state_dir)
-            raise RuntimeError(f"Celery worker {name} exited with status {proc.returncode}:\n"
-                               f"{_log_tail(state_dir, process_name)}")
-        try:
-            if celery_ping(full["AIRFLOW__CELERY__BROKER_URL"], nodename):
-                return proc
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop_process(process_name, state_dir)
-    raise TimeoutError(f"Celery worker {name} did not answer a ping within {timeout:.0f}s:\n"
-                       f"{_log_tail(state_dir, process_name)}")
+    """One ``airflow celery worker --concurrency N --celery-hostname NAME`` (see :func:`start_celery_workers`)."""
+    return start_celery_workers(env, state_dir, [name], queues, concurrency, timeout)[0]
 
 
 # --- the REST API, as the UI uses it ----------------------------------------------------------------------
@@ -358,6 +373,10 @@ class AirflowApi:
     def post(self, path: str, body: Any) -> Any:
         return self._request("POST", f"/api/v2{path}", body)
 
+    def ui_get(self, path: str) -> Any:
+        """The UI's own (private, unversioned) API, for what the public one does not show, e.g. deadlines."""
+        return self._request("GET", f"/ui{path}")
+
     def patch(self, path: str, body: Any) -> Any:
         return self._request("PATCH", f"/api/v2{path}", body)
 
@@ -380,9 +399,6 @@ class AirflowApi:
         return self.post(f"/dags/{dag_id}/dagRuns", {
             "conf": conf or {}, "data_interval_end": None, "data_interval_start": None, "logical_date": None,
             "partition_key": None})
-
-    def runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns?limit=100&order_by=-run_after")["dag_runs"]
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout

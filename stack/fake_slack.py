@@ -1,7 +1,7 @@
 """A local stand-in for Slack incoming webhooks, answering as Slack does.
 
 Slack's documented webhook answers: ``200 ok``; ``400 invalid_payload`` (body is not JSON),
-``400 no_text`` (neither ``text`` nor ``blocks``), ``400 invalid_blocks``; ``404 no_service`` (unknown
+``400 no_text`` (no ``text``, ``blocks`` or ``attachments``), ``400 invalid_blocks``; ``404 no_service`` (unknown
 webhook URL); ``429`` with ``Retry-After`` when rate limited (about one message per second per webhook).
 Accepted messages are kept in memory, appended to an optional JSON-lines file and readable at
 ``GET /_messages`` (an endpoint of the fake only). ``POST /_control`` sets fault knobs for tests.
@@ -86,7 +86,8 @@ class FakeSlack:
                 return 400, "invalid_payload", {}
             if not isinstance(payload, dict):
                 return 400, "invalid_payload", {}
-            if not payload.get("text") and not payload.get("blocks"):
+            # Slack accepts a message made only of attachments (Alertmanager sends those).
+            if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return 400, "no_text", {}
             blocks = payload.get("blocks")
             if blocks is not None and (not isinstance(blocks, list)

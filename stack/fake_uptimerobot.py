@@ -20,7 +20,8 @@ Faithful to the documented v2 behaviour the SLA job relies on:
 Its data set is generated, deterministically from a seed and a "now", from the platform's tenants:
 one HTTP monitor per site named ``<tenant slug>/<site domain>``, with outages, pauses, maintenance
 windows of all four types, monitors created mid-month, an incident still ongoing now, a tenant breaching
-its plan this month and last month, and monitors whose name matches no tenant.
+its plan last month and this month (once a few hours of it have passed), and monitors whose name matches
+no tenant. ``DataSet.facts`` says which monitor plays which part.
 
 Test knobs (in-process attributes, or ``POST /_control`` with JSON): ``rate_limit_per_minute``,
 ``window_seconds``, and a queue of scripted answers for the next requests (``fail_next``,
@@ -182,8 +183,7 @@ def generate_dataset(tenants: list[dict[str, Any]], seed: int = 7, now: int | No
     windows = _windows(previous_start, month_start)
     tenant_plans = [by_tenant[t["slug"]] for t in tenants if by_tenant.get(t["slug"])]
     if tenant_plans:
-        _plant_scenarios(tenants, by_tenant, tenant_plans, windows, facts, now, month_start, previous_start,
-                         elapsed)
+        _plant_scenarios(tenants, by_tenant, tenant_plans, facts, now, month_start, previous_start, elapsed)
     for plan in plans:
         _random_episodes(plan, random.Random(f"{seed}:{plan.monitor.id}"), now)
     log_id = 1_000_000_001
@@ -202,7 +202,7 @@ def _windows(previous_start: int, month_start: int) -> list[FakeMWindow]:
     ]
 
 
-def _plant_scenarios(tenants, by_tenant, tenant_plans, windows, facts, now, month_start, previous_start, elapsed):
+def _plant_scenarios(tenants, by_tenant, tenant_plans, facts, now, month_start, previous_start, elapsed):
     by_plan = {p: [t for t in tenants if by_tenant.get(t["slug"]) and t.get("plan") == p] for p in PLAN_TARGETS}
     breaching = (by_plan["enterprise"] or by_plan["pro"] or by_plan["free"] or
                  [t for t in tenants if by_tenant.get(t["slug"])])[0]

@@ -28,7 +28,9 @@ def start_moto(state_dir: Path, port: int) -> str:
 
 
 def start_pushgateway(state_dir: Path, port: int) -> str:
-    start_process("pushgateway", [pushgateway_binary(), f"--web.listen-address=127.0.0.1:{port}"], state_dir, port)
+    # No persistence: Debian's default file is shared by every gateway on the machine.
+    start_process("pushgateway", [pushgateway_binary(), f"--web.listen-address=127.0.0.1:{port}",
+                                  "--persistence.file="], state_dir, port)
     return f"http://127.0.0.1:{port}"
 
 

@@ -9,6 +9,7 @@ Reusable by any end-to-end test: start the servers with :func:`running_alertmana
 metrics to the Pushgateway - a real job run, or :func:`push_corrupt_backup_run` - then call
 :func:`assert_alert_delivered`.
 """
+
 from __future__ import annotations
 
 import socketserver
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -59,31 +60,39 @@ def _url_parts(url: str) -> tuple[str, str, str]:
 
 def _container_to_local(path: str, container_dir: str, local_dir: Path) -> str:
     if not path.startswith(container_dir + "/"):
-        raise ValueError(f"{path} is not under {container_dir}: the shipped config and this helper disagree "
-                         f"about where docker-compose.yaml mounts the monitoring folder")
-    return str(local_dir / path[len(container_dir) + 1:])
+        raise ValueError(
+            f"{path} is not under {container_dir}: the shipped config and this helper disagree "
+            f"about where docker-compose.yaml mounts the monitoring folder"
+        )
+    return str(local_dir / path[len(container_dir) + 1 :])
 
 
-def local_prometheus_config(pushgateway_url: str, alertmanager_url: str, self_address: str,
-                            interval: str = "1s") -> dict[str, Any]:
+def local_prometheus_config(
+    pushgateway_url: str, alertmanager_url: str, self_address: str, interval: str = "1s"
+) -> dict[str, Any]:
     """monitoring/prometheus/prometheus.yml with local addresses, repository paths and ``interval``."""
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     config["global"]["scrape_interval"] = interval
     config["global"]["evaluation_interval"] = interval
-    config["rule_files"] = [_container_to_local(p, CONTAINER_PROMETHEUS_DIR, PROMETHEUS_DIR)
-                            for p in config["rule_files"]]
+    config["rule_files"] = [
+        _container_to_local(p, CONTAINER_PROMETHEUS_DIR, PROMETHEUS_DIR) for p in config["rule_files"]
+    ]
     am_scheme, am_netloc, am_path = _url_parts(alertmanager_url)
     (alertmanagers,) = config["alerting"]["alertmanagers"]
-    alertmanagers.update(scheme=am_scheme, path_prefix=am_path or "/",
-                         static_configs=[{"targets": [am_netloc]}])
+    alertmanagers.update(
+        scheme=am_scheme, path_prefix=am_path or "/", static_configs=[{"targets": [am_netloc]}]
+    )
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     pg_scheme, pg_netloc, pg_path = _url_parts(pushgateway_url)
-    jobs["pushgateway"].update(scheme=pg_scheme, metrics_path=f"{pg_path}/metrics",
-                               static_configs=[{"targets": [pg_netloc]}])
+    jobs["pushgateway"].update(
+        scheme=pg_scheme, metrics_path=f"{pg_path}/metrics", static_configs=[{"targets": [pg_netloc]}]
+    )
     jobs["prometheus"]["static_configs"] = [{"targets": [self_address]}]
     for job in jobs.values():
         for sd in job.get("file_sd_configs", []):
-            sd["files"] = [_container_to_local(f, CONTAINER_PROMETHEUS_DIR, PROMETHEUS_DIR) for f in sd["files"]]
+            sd["files"] = [
+                _container_to_local(f, CONTAINER_PROMETHEUS_DIR, PROMETHEUS_DIR) for f in sd["files"]
+            ]
     return config
 
 
@@ -93,8 +102,12 @@ def _replace_secret_files(node: Any, secret_files: Mapping[str, Path]) -> None:
             _replace_secret_files(item, secret_files)
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key.endswith("_file") and isinstance(value, str) and value.startswith(CONTAINER_SECRETS_DIR + "/"):
-                name = value[len(CONTAINER_SECRETS_DIR) + 1:]
+            if (
+                key.endswith("_file")
+                and isinstance(value, str)
+                and value.startswith(CONTAINER_SECRETS_DIR + "/")
+            ):
+                name = value[len(CONTAINER_SECRETS_DIR) + 1 :]
                 if name not in secret_files:
                     raise KeyError(f"alertmanager.yml reads the secret {name!r}; pass a file for it")
                 node[key] = str(secret_files[name])
@@ -102,8 +115,9 @@ def _replace_secret_files(node: Any, secret_files: Mapping[str, Path]) -> None:
                 _replace_secret_files(value, secret_files)
 
 
-def local_alertmanager_config(secret_files: Mapping[str, Path], smtp_smarthost: str,
-                              group_wait: str = "1s", group_interval: str = "1s") -> dict[str, Any]:
+def local_alertmanager_config(
+    secret_files: Mapping[str, Path], smtp_smarthost: str, group_wait: str = "1s", group_interval: str = "1s"
+) -> dict[str, Any]:
     """monitoring/alertmanager/alertmanager.yml with local secret files, templates and SMTP server.
 
     The local SMTP server speaks plain SMTP, so STARTTLS is not required of it. The short group
@@ -112,8 +126,9 @@ def local_alertmanager_config(secret_files: Mapping[str, Path], smtp_smarthost: 
     """
     config = yaml.safe_load((ALERTMANAGER_DIR / "alertmanager.yml").read_text())
     _replace_secret_files(config, secret_files)
-    config["templates"] = [_container_to_local(t, CONTAINER_ALERTMANAGER_DIR, ALERTMANAGER_DIR)
-                           for t in config["templates"]]
+    config["templates"] = [
+        _container_to_local(t, CONTAINER_ALERTMANAGER_DIR, ALERTMANAGER_DIR) for t in config["templates"]
+    ]
     config["global"].update(smtp_smarthost=smtp_smarthost, smtp_require_tls=False)
     config["route"].update(group_wait=group_wait, group_interval=group_interval)
     return config
@@ -144,7 +159,7 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
-def _write_yaml(path: Path, config: dict[str, Any]) -> Path:
+def write_yaml(path: Path, config: dict[str, Any]) -> Path:
     path.write_text(yaml.dump(config, Dumper=_NoAliasDumper, sort_keys=False))
     return path
 
@@ -189,10 +204,7 @@ class SmtpSink:
         host, port = self._server.server_address[:2]
         return f"{host}:{port}"
 
-    def clear(self) -> None:
-        self.messages.clear()
-
-    def __enter__(self) -> SmtpSink:
+    def __enter__(self) -> Self:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -202,22 +214,35 @@ class SmtpSink:
 
 
 @contextmanager
-def running_alertmanager(workdir: Path, slack_webhook_url: str, smtp_smarthost: str,
-                         timeout: float = 30.0) -> Iterator[Server]:
+def running_alertmanager(
+    workdir: Path, slack_webhook_url: str, smtp_smarthost: str, timeout: float = 30.0
+) -> Iterator[Server]:
     """Alertmanager on 127.0.0.1 with the shipped routes, posting to ``slack_webhook_url`` and mailing
     through ``smtp_smarthost`` (``host:port``, e.g. an :class:`SmtpSink`)."""
     secrets = workdir / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
-    secret_files = {"slack_webhook_url": secrets / "slack_webhook_url", "smtp_password": secrets / "smtp_password"}
+    secret_files = {
+        "slack_webhook_url": secrets / "slack_webhook_url",
+        "smtp_password": secrets / "smtp_password",
+    }
     secret_files["slack_webhook_url"].write_text(slack_webhook_url)
     secret_files["smtp_password"].write_text("test-only-password")
     config = local_alertmanager_config(secret_files, smtp_smarthost=smtp_smarthost)
-    config_file = _write_yaml(workdir / "alertmanager.yml", config)
+    config_file = write_yaml(workdir / "alertmanager.yml", config)
     port = free_port()
-    proc = start_process("alertmanager", [
-        ALERTMANAGER_BIN, f"--config.file={config_file}", f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-    ], workdir, port, timeout=timeout)
+    proc = start_process(
+        "alertmanager",
+        [
+            ALERTMANAGER_BIN,
+            f"--config.file={config_file}",
+            f"--storage.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        workdir,
+        port,
+        timeout=timeout,
+    )
     server = Server(url=f"http://127.0.0.1:{port}", pid=proc.pid, log=workdir / "alertmanager.log")
     try:
         wait_until(lambda: _ready(server.url), timeout, "Alertmanager to become ready")
@@ -227,17 +252,26 @@ def running_alertmanager(workdir: Path, slack_webhook_url: str, smtp_smarthost: 
 
 
 @contextmanager
-def running_prometheus(workdir: Path, pushgateway_url: str, alertmanager_url: str,
-                       timeout: float = 30.0) -> Iterator[Server]:
+def running_prometheus(
+    workdir: Path, pushgateway_url: str, alertmanager_url: str, timeout: float = 30.0
+) -> Iterator[Server]:
     """Prometheus on 127.0.0.1 with the shipped rules, scraping and evaluating every second."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = local_prometheus_config(pushgateway_url, alertmanager_url, self_address=f"127.0.0.1:{port}")
-    config_file = _write_yaml(workdir / "prometheus.yml", config)
-    proc = start_process("prometheus", [
-        PROMETHEUS_BIN, f"--config.file={config_file}", f"--storage.tsdb.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ], workdir, port, timeout=timeout)
+    config_file = write_yaml(workdir / "prometheus.yml", config)
+    proc = start_process(
+        "prometheus",
+        [
+            PROMETHEUS_BIN,
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        workdir,
+        port,
+        timeout=timeout,
+    )
     server = Server(url=f"http://127.0.0.1:{port}", pid=proc.pid, log=workdir / "prometheus.log")
     try:
         wait_until(lambda: _ready(server.url), timeout, "Prometheus to become ready")
@@ -280,8 +314,9 @@ def firing_alerts(prometheus_url: str) -> list[dict[str, Any]]:
     return [a for a in response.json()["data"]["alerts"] if a["state"] == "firing"]
 
 
-def wait_for_firing_alert(prometheus_url: str, alertname: str, labels: Mapping[str, str],
-                          timeout: float = 30.0) -> dict[str, Any]:
+def wait_for_firing_alert(
+    prometheus_url: str, alertname: str, labels: Mapping[str, str], timeout: float = 30.0
+) -> dict[str, Any]:
     """The alert as Prometheus's /api/v1/alerts shows it once it fires with (at least) ``labels``."""
     wanted = {"alertname": alertname, **labels}
 
@@ -291,8 +326,9 @@ def wait_for_firing_alert(prometheus_url: str, alertname: str, labels: Mapping[s
     return wait_until(firing, timeout, f"{alertname} {dict(labels)} to fire in Prometheus")
 
 
-def wait_until_resolved(prometheus_url: str, slack_receiver: Any, alertname: str, labels: Mapping[str, str],
-                        timeout: float = 30.0) -> None:
+def wait_until_resolved(
+    prometheus_url: str, slack_receiver: Any, alertname: str, labels: Mapping[str, str], timeout: float = 30.0
+) -> None:
     """Wait until ``alertname`` with ``labels`` has resolved in Prometheus and Slack was told so.
 
     Call it after removing what raised the alert. Alertmanager only notifies a change of what is
@@ -307,14 +343,21 @@ def wait_until_resolved(prometheus_url: str, slack_receiver: Any, alertname: str
         return not any(_has_labels(a, wanted) for a in response.json()["data"]["alerts"])
 
     wait_until(resolved, timeout, f"{alertname} {dict(labels)} to resolve in Prometheus")
-    wait_for_slack_message(slack_receiver, f"[RESOLVED] {alertname}", timeout=timeout)
+    wait_for_slack_message(slack_receiver, [f"[RESOLVED] {alertname}"], timeout)
 
 
 def alertmanager_alerts(alertmanager_url: str, alertname: str) -> list[dict[str, Any]]:
     """Alerts Alertmanager holds under ``alertname``, silenced and inhibited ones included."""
-    response = requests.get(f"{alertmanager_url}/api/v2/alerts",
-                            params={"filter": f'alertname="{alertname}"', "silenced": "true",
-                                    "inhibited": "true", "active": "true"}, timeout=5)
+    response = requests.get(
+        f"{alertmanager_url}/api/v2/alerts",
+        params={
+            "filter": f'alertname="{alertname}"',
+            "silenced": "true",
+            "inhibited": "true",
+            "active": "true",
+        },
+        timeout=5,
+    )
     response.raise_for_status()
     return response.json()
 
@@ -326,14 +369,16 @@ def _slack_text(message: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def wait_for_slack_message(slack_receiver: Any, alertname: str, contains: Iterable[str] = (),
-                           timeout: float = 30.0) -> dict[str, Any]:
-    """The first message at the fake Slack webhook that names ``alertname`` and every string in ``contains``."""
-    needles = [alertname, *contains]
+def wait_for_slack_message(
+    slack_receiver: Any, needles: Iterable[str], timeout: float = 30.0
+) -> dict[str, Any]:
+    """The first message at the fake Slack webhook whose title or text holds every string in ``needles``."""
+    needles = list(needles)
 
     def delivered() -> dict[str, Any] | None:
-        return next((m for m in list(slack_receiver.messages)
-                     if all(n in _slack_text(m) for n in needles)), None)
+        return next(
+            (m for m in list(slack_receiver.messages) if all(n in _slack_text(m) for n in needles)), None
+        )
 
     try:
         return wait_until(delivered, timeout, f"a Slack message mentioning {needles}")
@@ -342,9 +387,14 @@ def wait_for_slack_message(slack_receiver: Any, alertname: str, contains: Iterab
         raise AssertionError(f"{timed_out}; messages that did arrive: {titles}") from None
 
 
-def assert_alert_delivered(prometheus_url: str, slack_receiver: Any, alertname: str,
-                           labels: Mapping[str, str], contains: Iterable[str] = (),
-                           timeout: float = 30.0) -> dict[str, Any]:
+def assert_alert_delivered(
+    prometheus_url: str,
+    slack_receiver: Any,
+    alertname: str,
+    labels: Mapping[str, str],
+    contains: Iterable[str] = (),
+    timeout: float = 30.0,
+) -> dict[str, Any]:
     """Wait for ``alertname`` to fire in Prometheus and then to arrive at the Slack receiver.
 
     Returns the Slack message. Call it after whatever should raise the alert: a real job run against
@@ -352,4 +402,4 @@ def assert_alert_delivered(prometheus_url: str, slack_receiver: Any, alertname: 
     """
     alert = wait_for_firing_alert(prometheus_url, alertname, labels, timeout)
     assert alert["labels"]["severity"] in {"critical", "warning"}, alert
-    return wait_for_slack_message(slack_receiver, alertname, contains, timeout)
+    return wait_for_slack_message(slack_receiver, [alertname, *contains], timeout)

@@ -3,6 +3,7 @@
 `pushgateway` and `slack_server` (the fake Slack webhook) are session fixtures of tests/conftest.py;
 tests read what arrived through its per-test view `slack_receiver`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,13 +21,15 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 @pytest.fixture(scope="session")
 def alertmanager_server(slack_server, smtp_sink, tmp_path_factory) -> Iterator[Server]:
-    with running_alertmanager(tmp_path_factory.mktemp("alertmanager"), slack_server.url,
-                              smtp_sink.address) as server:
+    with running_alertmanager(
+        tmp_path_factory.mktemp("alertmanager"), slack_server.url, smtp_sink.address
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def prometheus_server(pushgateway, alertmanager_server, tmp_path_factory) -> Iterator[Server]:
-    with running_prometheus(tmp_path_factory.mktemp("prometheus"), pushgateway.url,
-                            alertmanager_server.url) as server:
+    with running_prometheus(
+        tmp_path_factory.mktemp("prometheus"), pushgateway.url, alertmanager_server.url
+    ) as server:
         yield server
