@@ -22,7 +22,8 @@ _COMMON_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "n
 
 
 def create_app(dsn_source: Callable[[], str] = results_dsn):
-    """Build the app; ``dsn_source`` gives the results store's DSN on each request (default: the connection)."""
+    """Build the app; ``dsn_source`` gives the results store's DSN on each request (default: from the
+    ``reliability_results_db`` connection)."""
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse, Response
 
@@ -50,7 +51,8 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
 
     @app.get("/periods/{period}.csv")
     def sla_csv(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
-        return _download(lambda: render.report_csv(load(period)), "text/csv; charset=utf-8", f"sla-{period}.csv")
+        return _download(lambda: render.report_csv(load(period)), "text/csv; charset=utf-8",
+                         f"sla-{period}.csv")
 
     @app.get("/periods/{period}.json")
     def sla_json(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:

@@ -31,7 +31,9 @@ def tenant_chart(tenant: str, plan: str, status: str, target: float | None, mont
     """One ``<svg>``: uptime (top strip, target dashed) and budget left (bottom strip, zero dashed)."""
     x_of = _x_scale(month)
     uptimes = [p.uptime_ratio for p in points if p.uptime_ratio is not None]
-    low = min([*uptimes, 2 * target - 1 if target is not None else 1.0])
+    # down to twice the allowed downtime, or a little below the lowest uptime, so a line never hugs the floor
+    lowest = min(uptimes, default=1.0)
+    low = min(2 * target - 1 if target is not None else 1.0, lowest - (1.0 - lowest) * 0.15)
     low = max(0.0, min(low, 1.0 - 1e-4))
     up_y = _y_scale(low, 1.0, _UPTIME_TOP, _UPTIME_BOTTOM)
     budgets = [p.budget_remaining_ratio for p in points if p.budget_remaining_ratio is not None]
@@ -39,12 +41,13 @@ def tenant_chart(tenant: str, plan: str, status: str, target: float | None, mont
     budget_y = _y_scale(floor, 1.0, _BUDGET_TOP, _BUDGET_BOTTOM)
 
     label = f"{tenant} ({plan}): uptime and error budget left over {month[0]:%B %Y}"
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="tenant-chart {escape(status)}" '
-             f'data-tenant="{escape(tenant)}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-             f'role="img" aria-label="{escape(label)}">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="tenant-chart {escape(status)}" '
+              f'data-tenant="{escape(tenant)}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+              f'height="{HEIGHT}" role="img" aria-label="{escape(label)}">'),
              f"<title>{escape(label)}</title>",
              f'<text class="chart-title" x="{_LEFT}" y="14">{escape(tenant)} · {escape(plan)}</text>',
-             f'<text class="chart-status" x="{WIDTH - _RIGHT}" y="14" text-anchor="end">{escape(STATUS_LABELS[status])}</text>']
+             (f'<text class="chart-status" x="{WIDTH - _RIGHT}" y="14" text-anchor="end">'
+              f"{escape(STATUS_LABELS[status])}</text>")]
     parts += _strip("uptime", low, 1.0, up_y, _percent(low), "100%")
     if target is not None:
         parts.append(_hline("target", up_y(target), f"target {_percent(target)}"))
@@ -53,10 +56,16 @@ def tenant_chart(tenant: str, plan: str, status: str, target: float | None, mont
     for day in _TICK_DAYS:
         if day <= len(month):
             x = x_of(month[day - 1])
-            parts.append(f'<line class="tick" x1="{x:.1f}" y1="{_BUDGET_BOTTOM}" x2="{x:.1f}" y2="{_BUDGET_BOTTOM + 4}"/>'
-                         f'<text class="axis" x="{x:.1f}" y="{_BUDGET_BOTTOM + 15}" text-anchor="middle">{day}</text>')
+            parts.append(f'<line class="tick" x1="{x:.1f}" y1="{_BUDGET_BOTTOM}" x2="{x:.1f}" '
+                         f'y2="{_BUDGET_BOTTOM + 4}"/><text class="axis" x="{x:.1f}" '
+                         f'y="{_BUDGET_BOTTOM + 15}" text-anchor="middle">{day}</text>')
+    if not uptimes and not budgets:
+        x, y = (_LEFT + WIDTH - _RIGHT) / 2, (_UPTIME_TOP + _UPTIME_BOTTOM) / 2 + 4
+        parts.append(f'<text class="no-data" x="{x:.0f}" y="{y:.0f}" text-anchor="middle">'
+                     "no monitor data this month</text>")
     parts += _series("uptime", points, lambda p: p.uptime_ratio, x_of, up_y, low, "uptime")
-    parts += _series("budget", points, lambda p: p.budget_remaining_ratio, x_of, budget_y, floor, "budget left")
+    parts += _series("budget", points, lambda p: p.budget_remaining_ratio, x_of, budget_y, floor,
+                     "budget left")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -81,7 +90,8 @@ def _y_scale(low: float, high: float, top: int, bottom: int):
 
 def _strip(name: str, low: float, high: float, y_of, low_label: str, high_label: str) -> list[str]:
     top, bottom = y_of(high), y_of(low)
-    return [f'<rect class="strip" x="{_LEFT}" y="{top:.1f}" width="{WIDTH - _LEFT - _RIGHT}" height="{bottom - top:.1f}"/>',
+    return [f'<rect class="strip" x="{_LEFT}" y="{top:.1f}" width="{WIDTH - _LEFT - _RIGHT}" '
+            f'height="{bottom - top:.1f}"/>',
             f'<text class="axis" x="{_LEFT - 4}" y="{top + 4:.1f}" text-anchor="end">{high_label}</text>',
             f'<text class="axis" x="{_LEFT - 4}" y="{bottom:.1f}" text-anchor="end">{low_label}</text>',
             f'<text class="strip-name" x="{_LEFT + 3}" y="{top - 3:.1f}">{escape(name)}</text>']
@@ -93,7 +103,8 @@ def _hline(kind: str, y: float, title: str) -> str:
 
 
 def _series(kind: str, points: list[Point], value, x_of, y_of, low: float, what: str) -> list[str]:
-    """A polyline per run of days with a value (no data breaks the line), then a dot per day with its figure."""
+    """A polyline per run of days with a value (no data breaks the line), then a dot per day with its
+    figure as a tooltip."""
     lines, dots, run = [], [], []
     for point in sorted(points, key=lambda p: p.day):
         v = value(point)

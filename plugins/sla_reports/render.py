@@ -74,8 +74,8 @@ def _json_default(value: Any) -> str:
 
 def page(view: PeriodView, nonce: str) -> str:
     if view.current is None:
-        body = ("<p class=\"empty\">No SLA report is stored yet. The <code>sla_uptime</code> DAG writes one per "
-                "month (month to date every day, the final report after the month ends).</p>")
+        body = ('<p class="empty">No SLA report is stored yet. The <code>sla_uptime</code> DAG writes one '
+                "per month (month to date every day, the final report after the month ends).</p>")
         return _document("SLA reports", body, nonce)
     current = view.current
     body = "".join([_period_nav(view), _headline(view), _plan_table(view.plans), _tenant_table(view.tenants),
@@ -107,8 +107,10 @@ def _period_nav(view: PeriodView) -> str:
 def _headline(view: PeriodView) -> str:
     p = view.current
     state = "final" if p.kind == "final" else f"provisional, month to date as of {_when(p.as_of)}"
-    breached = f'<strong class="breach">{p.breaches} of {p.tenants} tenants breached</strong>' if p.breaches \
-        else f"no breach among {p.tenants} tenants"
+    if p.breaches:
+        breached = f'<strong class="breach">{p.breaches} of {p.tenants} tenants breached</strong>'
+    else:
+        breached = f"no breach among {p.tenants} tenants"
     period = escape(p.period)
     return (f'<section class="headline"><h2>{period} <span class="kind">({escape(state)})</span></h2>'
             f"<p>{breached}.</p>"
@@ -149,8 +151,8 @@ def _tenant_table(tenants) -> str:
         "Budget left", "Burn 1d", "Burn 7d", "Burn period", "Status", "Note"))
     return (f'<section><h2>Per tenant</h2><table id="tenants"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
-            '<p class="legend">Burn: share of the error budget used in the window divided by the share of the '
-            "period the window spans; above 1 the budget runs out before the period ends.</p></section>")
+            '<p class="legend">Burn: share of the error budget used in the window divided by the share of '
+            "the period the window spans; above 1 the budget runs out before the period ends.</p></section>")
 
 
 def _charts(view: PeriodView) -> str:
@@ -206,10 +208,11 @@ tr.breach .status,strong.breach,span.breach{font-weight:bold;color:var(--breach-
 .legend,.empty{color:var(--muted)}.error{color:var(--breach-fg);font-weight:bold}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 svg.tenant-chart{border:1px solid var(--line);border-radius:4px;background:var(--bg)}
-svg.tenant-chart.breach{border:2px solid var(--breach-fg)}svg.tenant-chart.at-risk{border:2px solid var(--risk-fg)}
+svg.tenant-chart.breach{border:2px solid var(--breach-fg)}
+svg.tenant-chart.at-risk{border:2px solid var(--risk-fg)}
 svg text{fill:var(--fg);font-size:10px}svg .chart-title{font-weight:bold;font-size:11px}
 svg .chart-status{font-weight:bold}svg.breach .chart-status{fill:var(--breach-fg)}
-svg.at-risk .chart-status{fill:var(--risk-fg)}svg .axis,svg .strip-name{fill:var(--muted)}
+svg.at-risk .chart-status{fill:var(--risk-fg)}svg .axis,svg .strip-name,svg .no-data{fill:var(--muted)}
 svg .strip{fill:none;stroke:var(--line)}svg .tick{stroke:var(--line)}
 svg line.target,svg line.zero{stroke:var(--muted);stroke-dasharray:4 3}
 svg polyline.uptime{fill:none;stroke:var(--up);stroke-width:1.6}circle.uptime{fill:var(--up)}

@@ -81,8 +81,8 @@ def results_dsn(conn_id: str = RESULTS_CONN_ID) -> str:
     try:
         return postgres_dsn(conn_id)
     except AirflowNotFoundException:
-        raise ResultsStoreUnavailable(f"the Airflow connection {conn_id} is not defined; add it "
-                                      "(postgres, schema = the results database) to show SLA reports") from None
+        raise ResultsStoreUnavailable(f"the Airflow connection {conn_id} is not defined; add it (postgres, "
+                                      "schema = the results database) to show SLA reports") from None
 
 
 def load_period(dsn: str, period: str | None) -> PeriodView:

@@ -29,6 +29,6 @@ class LazyApp:
 class SlaReportsPlugin(AirflowPlugin):
     name = "sla_reports"
     fastapi_apps = [{"app": LazyApp(), "url_prefix": URL_PREFIX, "name": "SLA reports"}]
-    # url_route: the UI frames href at /plugin/sla-reports inside its own layout (hence frame-ancestors 'self')
+    # url_route: the UI frames href at /plugin/sla-reports in its own layout (hence frame-ancestors 'self')
     external_views = [{"name": "SLA reports", "href": f"{URL_PREFIX}/", "destination": "nav",
                        "url_route": "sla-reports", "category": "browse"}]

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +27,17 @@ from stack.processes import free_port, start_process, stop_pid
 from tests.ui.sla_seed import seed_sla_reports
 
 ROOT = Path(__file__).resolve().parents[2]
+# the api-server puts the plugins folder on sys.path; the in-process tests of the plugin's modules do the same
+if str(ROOT / "plugins") not in sys.path:
+    sys.path.append(str(ROOT / "plugins"))
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
 USERNAME = PASSWORD = "admin"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 BUCKET = "reliability-ui-backups"
 UPTIMEROBOT_API_KEY = "u1234567-ui0000000000000000000000"
+# uvicorn stops at once on SIGTERM, but the api-server process then takes ~9 s more to exit; its metadata
+# database is thrown away, so it is killed after a short grace
+STOP_GRACE_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class SlaStore:
@@ -72,9 +79,9 @@ class AirflowApi:
 def airflow_api(pg_cluster, sla_store, s3_server, s3_client, pushgateway, slack_server):
     home = Path(tempfile.mkdtemp(prefix="airflow-ui-"))
     port = free_port()
-    s3_client.create_bucket(Bucket=BUCKET)
     source = f"ui_platform_{uuid.uuid4().hex[:10]}"
     pg_cluster.create_database(source)
+    s3_client.create_bucket(Bucket=BUCKET)
     env = environment(Endpoints(
         airflow_home=home, source_db_uri=pg_cluster.airflow_uri(source),
         scratch_db_uri=pg_cluster.airflow_uri("postgres"), results_db_uri=sla_store.airflow_uri,
@@ -85,20 +92,25 @@ def airflow_api(pg_cluster, sla_store, s3_server, s3_client, pushgateway, slack_
     # one secret for every Airflow process of the session (tokens signed by one are checked by the others)
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_hex(32)
     (home / "passwords.json").write_text(f'{{"{USERNAME}": "{PASSWORD}"}}\n')
-    migrate_metadata(env)
-    reserialized = run_airflow(env, "dags", "reserialize", timeout=300)
-    if reserialized.returncode != 0:
-        raise RuntimeError(f"airflow dags reserialize failed:\n{reserialized.stdout[-3000:]}\n"
-                           f"{reserialized.stderr[-3000:]}")
-    proc = start_process("api-server", [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1",
-                                        "--port", str(port), "--workers", "1"],
-                         home, port, env={**os.environ, **env}, timeout=90)
-    url = f"http://127.0.0.1:{port}"
+    proc = None
     try:
+        migrate_metadata(env)
+        with ThreadPoolExecutor(1) as pool:
+            # the api-server needs only the migrated database: parse the DAGs into it while the server starts
+            reserialize = pool.submit(run_airflow, env, "dags", "reserialize", timeout=300)
+            proc = start_process("api-server", [sys.executable, "-m", "airflow", "api-server", "--host",
+                                                "127.0.0.1", "--port", str(port), "--workers", "1"],
+                                 home, port, env={**os.environ, **env}, timeout=90)
+            reserialized = reserialize.result()
+        if reserialized.returncode != 0:
+            raise RuntimeError(f"airflow dags reserialize failed:\n{reserialized.stdout[-3000:]}\n"
+                               f"{reserialized.stderr[-3000:]}")
+        url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, home / "api-server.log")
         yield AirflowApi(url, env, home)
     finally:
-        stop_pid(proc.pid)
+        if proc is not None:
+            stop_pid(proc.pid, timeout=STOP_GRACE_SECONDS)
         pg_cluster.drop_database(source)
         shutil.rmtree(home, ignore_errors=True)
 
@@ -112,7 +124,8 @@ def _wait_healthy(url: str, log: Path, timeout: float = 60.0) -> None:
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"api-server at {url} not healthy within {timeout:.0f}s; its log:\n{log.read_text()[-4000:]}")
+    raise TimeoutError(f"api-server at {url} not healthy within {timeout:.0f}s; its log:\n"
+                       f"{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -127,10 +140,14 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """Headless Debian Chromium through chromedriver, with a fresh profile and a downloads folder."""
+def chromium(airflow_api):
+    """Headless Debian Chromium through chromedriver, with a fresh profile and a downloads folder.
+
+    Depends on ``airflow_api`` so that it quits (closing its connections) before the server stops.
+    """
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed "
+                    "(apt-get install chromium chromium-driver)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -141,10 +158,12 @@ def chromium():
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1440,1000", f"--user-data-dir={profile / 'profile'}"):
+                 "--disable-dev-shm-usage", "--window-size=1440,1000",
+                 f"--user-data-dir={profile / 'profile'}"):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP refusals are console errors
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.downloads = downloads
     try:

@@ -1,4 +1,4 @@
-"""SLA reports for the page tests, stored with the job's own ``save_report`` (one save per day, as the DAG does).
+"""SLA reports for the page tests, stored by the job's own ``save_report`` (one save a day, as the DAG does).
 
 Period 2026-10 is final; period 2026-11 is provisional, saved daily from the 2nd to the 15th, so that
 its history has 14 snapshots per tenant. In 2026-11 ``acme-corp`` (enterprise) breaches from the 6th,
@@ -10,20 +10,29 @@ from datetime import datetime, timedelta, timezone
 
 from reliability.sla.report import SlaReport, TenantRow
 
-DAY = 86_400
 CURRENT, PREVIOUS = "2026-11", "2026-10"
 BREACHED, AT_RISK, FINE, NO_DATA = "acme-corp", "initech", "globex", "umbrella"
-PLANS = {BREACHED: ("enterprise", 0.999), AT_RISK: ("free", 0.95), FINE: ("pro", 0.99), NO_DATA: ("pro", 0.99)}
+PLANS = {BREACHED: ("enterprise", 0.999), AT_RISK: ("free", 0.95), FINE: ("pro", 0.99),
+         NO_DATA: ("pro", 0.99)}
 SAVED_DAYS = range(2, 16)
+# seconds down on each day of 2026-11. acme-corp overspends the enterprise plan's 43 minutes on the 5th (the
+# report of the 6th is its first breach); initech's 1.5 hours a day burn the free plan's 36 hours faster
+# than the month allows; globex stays well inside the pro plan's 7.2 hours.
+DOWNTIME_BY_DAY = {
+    BREACHED: {3: 1_200, 5: 1_800, 9: 3_600, 12: 900},
+    AT_RISK: {day: 7_200 if day % 2 else 3_600 for day in range(1, 31)},
+    FINE: {4: 600, 10: 240},
+}
 
 
-def _row(period: str, kind: str, tenant: str, elapsed: int, period_seconds: int, down: int | None) -> TenantRow:
+def tenant_row(period: str, kind: str, tenant: str, elapsed: int, period_seconds: int,
+               down: int | None) -> TenantRow:
     plan, target = PLANS[tenant]
     if down is None:
         figures = dict(uptime_ratio=None, monitored_seconds=0, downtime_seconds=0, incidents=0,
                        longest_incident_seconds=0, breach=None, budget_used_seconds=None,
-                       budget_remaining_ratio=None, burn_rate_1d=None, burn_rate_7d=None, burn_rate_period=None,
-                       projected_breach=None)
+                       budget_remaining_ratio=None, burn_rate_1d=None, burn_rate_7d=None,
+                       burn_rate_period=None, projected_breach=None)
     else:
         allowed = (1 - target) * period_seconds
         burn = (down / allowed) / (elapsed / period_seconds)
@@ -38,13 +47,15 @@ def _row(period: str, kind: str, tenant: str, elapsed: int, period_seconds: int,
                      **figures)
 
 
-def _report(period: str, start: datetime, end: datetime, as_of: datetime, downs: dict[str, int | None]) -> SlaReport:
+def _report(period: str, start: datetime, end: datetime, as_of: datetime,
+            downs: dict[str, int | None]) -> SlaReport:
     kind = "final" if as_of >= end else "provisional"
     elapsed = int((min(as_of, end) - start).total_seconds())
     period_seconds = int((end - start).total_seconds())
-    tenants = tuple(_row(period, kind, tenant, elapsed, period_seconds, down) for tenant, down in downs.items())
-    return SlaReport(period=period, kind=kind, period_start=start, period_end=end, as_of=as_of, source="uptimerobot",
-                     monitors=(), tenants=tenants, requests=1)
+    tenants = tuple(tenant_row(period, kind, tenant, elapsed, period_seconds, down)
+                    for tenant, down in downs.items())
+    return SlaReport(period=period, kind=kind, period_start=start, period_end=end, as_of=as_of,
+                     source="uptimerobot", monitors=(), tenants=tenants, requests=1)
 
 
 def seed_sla_reports(dsn: str) -> None:
@@ -55,14 +66,12 @@ def seed_sla_reports(dsn: str) -> None:
     nov_start = datetime(2026, 11, 1, tzinfo=timezone.utc)
     dec_start = datetime(2026, 12, 1, tzinfo=timezone.utc)
     with connect(dsn) as conn:
-        save_report(conn, _report(PREVIOUS, oct_start, nov_start, nov_start,
-                                  {BREACHED: 600, AT_RISK: 3_600, FINE: 0, NO_DATA: None}), "2026-10-31/2026-11-01")
+        october = _report(PREVIOUS, oct_start, nov_start, nov_start,
+                          {BREACHED: 600, AT_RISK: 3_600, FINE: 0, NO_DATA: None})
+        save_report(conn, october, "2026-10-31/2026-11-01")
         for day in SAVED_DAYS:
             as_of = nov_start + timedelta(days=day - 1)
-            elapsed_days = day - 1
-            # acme-corp: 10 minutes down a day overspends the enterprise plan's 43 minutes from the 6th on
-            # initech: 1.5 hours a day burns the free plan's 36 hours faster than the month allows (at risk)
-            downs = {BREACHED: 600 * elapsed_days, AT_RISK: 5_400 * elapsed_days, FINE: 60 * elapsed_days,
-                     NO_DATA: None}
-            save_report(conn, _report(CURRENT, nov_start, dec_start, as_of, downs),
+            downs = {tenant: sum(down for outage_day, down in outages.items() if outage_day < day)
+                     for tenant, outages in DOWNTIME_BY_DAY.items()}
+            save_report(conn, _report(CURRENT, nov_start, dec_start, as_of, {**downs, NO_DATA: None}),
                         f"{as_of - timedelta(days=1):%Y-%m-%d}/{as_of:%Y-%m-%d}")

@@ -10,8 +10,8 @@ from tests.ui.sla_seed import AT_RISK, BREACHED, CURRENT, FINE, NO_DATA, PREVIOU
 
 pytestmark = pytest.mark.xdist_group("airflow_ui")
 
-PLUGIN_ROUTES = ["/sla/", f"/sla/?period={CURRENT}", f"/sla/periods/{CURRENT}.csv", f"/sla/periods/{CURRENT}.json",
-                 "/sla/?period=1999-01", "/sla/periods/not-a-period.csv"]
+PLUGIN_ROUTES = ["/sla/", f"/sla/?period={CURRENT}", f"/sla/periods/{CURRENT}.csv",
+                 f"/sla/periods/{CURRENT}.json", "/sla/?period=1999-01", "/sla/periods/not-a-period.csv"]
 
 
 @pytest.mark.parametrize("path", PLUGIN_ROUTES)
@@ -102,14 +102,16 @@ def test_json_download_carries_tables_and_daily_history(airflow_api, api_token):
     assert days == [f"2026-11-{day:02d}" for day in SAVED_DAYS]
 
 
-@pytest.mark.parametrize("path", [f"/sla/?period=1999-01", "/sla/periods/1999-01.csv", "/sla/periods/1999-01.json"])
+@pytest.mark.parametrize("path", ["/sla/?period=1999-01", "/sla/periods/1999-01.csv",
+                                  "/sla/periods/1999-01.json"])
 def test_unknown_period_is_not_found(airflow_api, api_token, path):
     answer = airflow_api.get(path, token=api_token)
     assert answer.status_code == 404
     assert "no SLA report is stored for period 1999-01" in answer.text
 
 
-@pytest.mark.parametrize("path", ["/sla/?period=2026-13", "/sla/periods/2026-1.csv", "/sla/periods/..%2F..json"])
+@pytest.mark.parametrize("path", ["/sla/?period=2026-13", "/sla/periods/2026-1.csv",
+                                  "/sla/periods/..%2F..json"])
 def test_malformed_period_is_rejected(airflow_api, api_token, path):
     assert airflow_api.get(path, token=api_token).status_code in (404, 422)
 

@@ -1,0 +1,186 @@
+"""Headless Chromium against the real api-server: log in to the Airflow UI, use the SLA page, trigger a DAG.
+
+Screenshots are kept in ``test-artifacts/ui/`` (git-ignored).
+"""
+from __future__ import annotations
+
+import csv
+import http.server
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.ui.conftest import PASSWORD, USERNAME
+from tests.ui.sla_seed import BREACHED, CURRENT
+
+pytestmark = pytest.mark.xdist_group("airflow_ui")
+
+BREACH_BACKGROUND = "rgba(253, 226, 225, 1)"  # --breach in the page's stylesheet
+WAIT = 30
+
+
+def log_in(driver, base_url: str) -> None:
+    """Through the SimpleAuthManager login page, as a user does; the UI then holds the ``_token`` cookie."""
+    driver.get(f"{base_url}/")
+    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.NAME, "username")))
+    driver.find_element(By.NAME, "username").send_keys(USERNAME)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, WAIT).until(lambda d: d.get_cookie("_token") and "/auth/login" not in d.current_url)
+
+
+def full_page_screenshot(driver, path: Path) -> None:
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": int(size["width"]), "height": int(size["height"]), "deviceScaleFactor": 1, "mobile": False})
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def breached_row(driver):
+    row = WebDriverWait(driver, WAIT).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#tenants tr[data-status=breach]")))
+    return row
+
+
+def test_logged_in_user_finds_the_breached_tenant_and_downloads_the_csv(browser, airflow_api, artifacts):
+    log_in(browser, airflow_api.url)
+    browser.get(f"{airflow_api.url}/sla/")
+
+    row = breached_row(browser)
+    assert row.get_attribute("data-tenant") == BREACHED
+    assert row.value_of_css_property("background-color") == BREACH_BACKGROUND
+    assert "BREACH" in row.text
+    chart = browser.find_element(By.CSS_SELECTOR, f'svg.tenant-chart.breach[data-tenant="{BREACHED}"]')
+    assert chart.is_displayed()
+    full_page_screenshot(browser, artifacts / "sla-page.png")
+
+    browser.find_element(By.ID, "download-csv").click()
+    downloaded = browser.downloads / f"sla-{CURRENT}.csv"
+    WebDriverWait(browser, WAIT).until(lambda _: downloaded.exists() and downloaded.stat().st_size > 0)
+    with downloaded.open(newline="") as f:
+        rows = {r["tenant"]: r for r in csv.DictReader(f)}
+    assert rows[BREACHED]["status"] == "breach" and rows[BREACHED]["breach"] == "True"
+
+
+def test_sla_page_opens_framed_from_the_airflow_navigation(browser, airflow_api, artifacts):
+    log_in(browser, airflow_api.url)
+    WebDriverWait(browser, WAIT).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[aria-label=Browse]"))).click()
+    WebDriverWait(browser, WAIT).until(
+        EC.element_to_be_clickable((By.XPATH, "//*[normalize-space(text())='SLA reports']"))).click()
+
+    frame = WebDriverWait(browser, WAIT).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='SLA reports']")))
+    assert "/plugin/sla-reports" in browser.current_url
+    browser.switch_to.frame(frame)
+    try:
+        assert breached_row(browser).get_attribute("data-tenant") == BREACHED
+    finally:
+        browser.switch_to.default_content()
+    browser.save_screenshot(str(artifacts / "sla-in-airflow-nav.png"))
+
+
+def test_sla_page_refuses_to_be_framed_by_another_origin(browser, airflow_api, artifacts):
+    log_in(browser, airflow_api.url)  # the cookie is sent: only the page's CSP stops the framing
+    page = (f'<html><body><iframe id="f" src="{airflow_api.url}/sla/" width="900" height="500">'
+            "</iframe></body></html>")
+
+    class Foreign(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Foreign)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        browser.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        browser.switch_to.frame(WebDriverWait(browser, WAIT).until(
+            EC.presence_of_element_located((By.ID, "f"))))
+        time.sleep(1)  # a blocked frame never loads: give an allowed one the time it would need
+        framed = browser.page_source
+        browser.switch_to.default_content()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert BREACHED not in framed
+    refusals = [e["message"] for e in browser.get_log("browser") if "frame-ancestors" in e["message"]]
+    assert refusals, "the frame did not load, but not because of the page's frame-ancestors policy"
+    browser.save_screenshot(str(artifacts / "sla-framed-by-foreign-origin.png"))
+
+
+def _param_input(driver, param: str):
+    by_name = driver.find_elements(By.NAME, f"element_{param}")
+    if by_name and by_name[0].get_attribute("type") != "hidden":
+        return by_name[0]
+    # Chakra's number input has no name; its step buttons point at it
+    stepper = driver.find_element(By.ID, f"number-input:element_{param}:inc")
+    return driver.find_element(By.ID, stepper.get_attribute("aria-controls"))
+
+
+@pytest.mark.parametrize("dag_id, param, value", [("backup_verify", "compression", 3),
+                                                  ("build_size_watchdog", "app", "web")])
+def test_trigger_form_creates_a_run_with_the_changed_param(browser, airflow_api, api_token, artifacts,
+                                                          dag_id, param, value):
+    log_in(browser, airflow_api.url)
+    browser.get(f"{airflow_api.url}/dags/{dag_id}")
+    WebDriverWait(browser, WAIT).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-button]"))).click()
+    submit = WebDriverWait(browser, WAIT).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
+
+    field = _param_input(browser, param)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value), Keys.TAB)
+    run_id = f"ui_{uuid.uuid4().hex[:12]}"
+    browser.find_element(By.XPATH, "//button[contains(., 'Advanced Options')]").click()
+    WebDriverWait(browser, WAIT).until(
+        EC.visibility_of_element_located((By.NAME, "dagRunId"))).send_keys(run_id)
+    try:
+        WebDriverWait(browser, 5).until(lambda _: submit.is_enabled())
+    except TimeoutException:
+        invalid = [e.get_attribute("name") for e in browser.find_elements(By.CSS_SELECTOR, "input[required]")
+                   if not e.get_attribute("value")]
+        browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-refused.png"))
+        pytest.fail(f"the trigger form of {dag_id} cannot be submitted with its defaults: required fields "
+                    f"{invalid} are empty (the form sends an empty text field as null, so a Param that may "
+                    "be empty needs type=['null', 'string'])")
+    browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-form.png"))
+    submit.click()
+    WebDriverWait(browser, WAIT).until(
+        EC.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
+
+    run = _wait_for_run(airflow_api, api_token, dag_id, run_id)
+    assert run["conf"][param] == value
+    assert run["run_type"] == "manual"
+    browser.get(f"{airflow_api.url}/dags/{dag_id}/runs/{run_id}")
+    WebDriverWait(browser, WAIT).until(
+        EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]")))
+    browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-run.png"))
+
+
+def _wait_for_run(airflow_api, token: str, dag_id: str, run_id: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = airflow_api.get(f"/api/v2/dags/{dag_id}/dagRuns", token=token,
+                               params={"order_by": "-run_after", "limit": 50}).json()["dag_runs"]
+        found = [r for r in runs if r["dag_run_id"] == run_id]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no run {run_id} of {dag_id} was created within {timeout:.0f}s")
