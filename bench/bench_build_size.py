@@ -48,7 +48,8 @@ def file_sizes(files: int, total: int, seed: int = 7) -> list[int]:
     return [max(200, int(s * scale)) for s in jittered]
 
 
-def write_build(folder: Path, sizes: list[int], corpus: bytes, seed: int, changed: set[int] = frozenset()) -> None:
+def write_build(folder: Path, sizes: list[int], corpus: bytes, seed: int,
+                changed: frozenset[int] = frozenset()) -> None:
     rng = random.Random(seed)
     for i, size in enumerate(sizes):
         offset = rng.randrange(0, len(corpus) - size)
@@ -101,7 +102,7 @@ def main() -> None:
         corpus = javascript(1, max(8_000_000, 2 * max(sizes)))
         build = work / "build-1"
         write_build(build, sizes, corpus, seed=1)
-        changed = set(random.Random(2).sample(range(len(sizes)), max(1, len(sizes) // 20)))
+        changed = frozenset(random.Random(2).sample(range(len(sizes)), max(1, len(sizes) // 20)))
         next_build = work / "build-2"
         write_build(next_build, sizes, corpus, seed=1, changed=changed)
         raw = sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
@@ -122,7 +123,8 @@ def main() -> None:
         print(f"first measurement:   {first_s:8.2f} s  {raw / first_s / 1e6:6.2f} MB/s  "
               f"(hash {first.stats.hash_seconds:.2f} s, compress {first.stats.compress_seconds:.2f} s "
               f"on {first.stats.workers} worker(s))")
-        print(f"brotli q11, 1 proc:  {brotli_s:8.2f} s  {raw / brotli_s / 1e6:6.2f} MB/s  (same bytes, brotli only)")
+        print(f"brotli q11, 1 proc:  {brotli_s:8.2f} s  {raw / brotli_s / 1e6:6.2f} MB/s  "
+              "(same bytes, brotli only)")
         print(f"second measurement:  {second_s:8.2f} s  ({second.stats.cache_hits} cache hits, 0 compressed)")
         print(f"next build (5% new): {next_s:8.2f} s  ({following.stats.compressed_files} files compressed)")
         print(f"ratio second / first:                  {second_s / first_s:.4f}  (target <= 0.1)")

@@ -24,6 +24,7 @@ The run fails when any backup is corrupt or failed.
 way (against its manifest when it has one) without taking a new dump.
 From a shell: `python -m reliability.backup verify --file PATH` or `--s3-key KEY --bucket B`.
 """
+
 from __future__ import annotations
 
 import pendulum
@@ -48,22 +49,54 @@ DATABASES = [db.name for db in CONFIG.databases]
     default_args=DEFAULT_ARGS,
     tags=["reliability", "backup", "postgres"],
     params={
-        "databases": Param(DATABASES, type="array", items={"type": "string", "enum": DATABASES}, minItems=1,
-                           uniqueItems=True, title="Databases",
-                           description="Which configured databases to back up (or, with a verify-only key, "
-                                       "which one the object belongs to)."),
-        "dump_format": Param(CONFIG.dump.format, type="string", enum=["custom", "directory"], title="Dump format",
-                             description="custom: one archive streamed to S3 as it is made. directory: parallel "
-                                         "pg_dump jobs into a folder, stored as one tar."),
-        "compression": Param(CONFIG.dump.compression, type="integer", minimum=0, maximum=9,
-                             title="Compression level", description="pg_dump compression, 0 (none) to 9 (smallest)."),
-        "jobs": Param(CONFIG.dump.jobs, type="integer", minimum=1, maximum=16, title="Parallel jobs",
-                      description="pg_dump --jobs for the directory format (ignored for custom)."),
-        "verify_only_key": Param("", type="string", maxLength=1024, title="Verify only: S3 key",
-                                 description="Verify this existing dump object instead of taking a new dump; "
-                                             "leave empty for a normal backup."),
-        "notify_success": Param(True, type="boolean", title="Slack success line",
-                                description="Also post to Slack when every backup is verified."),
+        "databases": Param(
+            DATABASES,
+            type="array",
+            items={"type": "string", "enum": DATABASES},
+            minItems=1,
+            uniqueItems=True,
+            title="Databases",
+            description="Which configured databases to back up (or, with a verify-only key, "
+            "which one the object belongs to).",
+        ),
+        "dump_format": Param(
+            CONFIG.dump.format,
+            type="string",
+            enum=["custom", "directory"],
+            title="Dump format",
+            description="custom: one archive streamed to S3 as it is made. directory: parallel "
+            "pg_dump jobs into a folder, stored as one tar.",
+        ),
+        "compression": Param(
+            CONFIG.dump.compression,
+            type="integer",
+            minimum=0,
+            maximum=9,
+            title="Compression level",
+            description="pg_dump compression, 0 (none) to 9 (smallest).",
+        ),
+        "jobs": Param(
+            CONFIG.dump.jobs,
+            type="integer",
+            minimum=1,
+            maximum=16,
+            title="Parallel jobs",
+            description="pg_dump --jobs for the directory format (ignored for custom).",
+        ),
+        "verify_only_key": Param(
+            "",
+            type="string",
+            maxLength=1024,
+            title="Verify only: S3 key",
+            description="Verify this existing dump object instead of taking a new dump; "
+            "leave empty for a normal backup.",
+        ),
+        "notify_success": Param(
+            True,
+            type="boolean",
+            title="Slack success line",
+            description="Also post to Slack when every backup is verified.",
+        ),
     },
 )
 def backup_verify():

@@ -38,7 +38,8 @@ BUILDS = Asset("build_size_watchdog/builds")
     dag_id="build_size_watchdog",
     description=__doc__.partition(".")[0],
     doc_md=__doc__,
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"), assets=[BUILDS]),
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"),
+                                 assets=[BUILDS]),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -46,7 +47,8 @@ BUILDS = Asset("build_size_watchdog/builds")
     tags=["reliability", "frontend", "build-size"],
     params={
         "app": Param(None, type=["null", "string"], pattern="^[a-z0-9][a-z0-9_.-]{0,62}$", title="App",
-                     description="An app from include/config/build_budgets.yaml. Empty: every configured app."),
+                     description="An app from include/config/build_budgets.yaml. "
+                                 "Empty: every configured app."),
         "build": Param(None, type=["null", "string"], maxLength=1024, title="Build id or folder",
                        description="A build id under builds/<app>/ in the bucket, or the absolute path of a "
                                    "folder on the worker. Empty: the app's newest build."),

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
-
 from reliability.backup.assets import BACKUP_ASSETS
 from reliability.dag_defaults import DEFAULT_ARGS
 

@@ -27,14 +27,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from stack.processes import free_port, start_process, stop_pid, stop_process, wait_for_port
+from stack.processes import free_port, port_open, start_process, stop_process
 
-# Started in this order, stopped in the reverse one (workers first, the api-server last).
+# The components of one deployment, besides its Celery workers.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
 WORKER_HOSTNAME_VARIABLE = "RELIABILITY_WORKER_HOSTNAME"
@@ -90,7 +92,7 @@ def _full_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def _spawn(name: str, argv: list[str], state_dir: Path, env: dict[str, str]) -> subprocess.Popen:
-    """Start a server that listens on no port, with the same log and pid files as ``start_process``."""
+    """Start a server in the background with the same log and pid files as ``start_process``; do not wait."""
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / f"{name}.log", "ab") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -102,6 +104,32 @@ def _spawn(name: str, argv: list[str], state_dir: Path, env: dict[str, str]) -> 
 def _log_tail(state_dir: Path, name: str, chars: int = 2500) -> str:
     path = state_dir / f"{name}.log"
     return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+@dataclass
+class Component:
+    """A launched process and the probe that tells when it really serves."""
+
+    name: str
+    proc: subprocess.Popen
+    state_dir: Path
+    ready: Callable[[], bool]
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with status {self.proc.returncode} while starting:\n"
+                                   f"{_log_tail(self.state_dir, self.name)}")
+            try:
+                if self.ready():
+                    return
+            except (OSError, ValueError, KeyError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} was not ready within {timeout:.0f}s; see "
+                                   f"{self.state_dir / (self.name + '.log')}:\n{_log_tail(self.state_dir, self.name)}")
+            time.sleep(0.3)
 
 
 def api_url(env: dict[str, str]) -> str:
@@ -123,136 +151,155 @@ def health(base_url: str, timeout: float = 5.0) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def wait_until_healthy(base_url: str, component: str, since: datetime, timeout: float, proc: subprocess.Popen,
-                       state_dir: Path) -> None:
-    """Wait for ``component`` to heartbeat (a job started at or after ``since``) as seen by the api-server."""
+def _heartbeat_since(base_url: str, component: str, since: datetime) -> bool:
+    """The api-server reports ``component`` healthy, from a job that started at or after ``since``."""
     key = HEALTH_KEYS[component]
-    deadline = time.monotonic() + timeout
-    last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{component} exited with status {proc.returncode} while starting:\n"
-                               f"{_log_tail(state_dir, component)}")
-        try:
-            last = health(base_url).get(key) or {}
-        except (OSError, ValueError):
-            last = {}
-        beat = last.get(f"latest_{key}_heartbeat")
-        if last.get("status") == "healthy" and beat and datetime.fromisoformat(beat) >= since:
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"{component} reported no healthy heartbeat within {timeout:.0f}s (last: {last}); "
-                       f"see {state_dir / (component + '.log')}:\n{_log_tail(state_dir, component)}")
+    status = health(base_url).get(key) or {}
+    beat = status.get(f"latest_{key}_heartbeat")
+    return status.get("status") == "healthy" and bool(beat) and datetime.fromisoformat(beat) >= since
 
 
 def _started_at() -> datetime:
-    # Heartbeats are stored with microseconds; a second of slack absorbs clock rounding in the database.
+    # A second early: heartbeats are stored by the database, whose clock rounding we do not control.
     return datetime.fromtimestamp(time.time() - 1, timezone.utc)
 
 
-def start_api_server(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> str:
-    """The api-server (UI, REST API, Execution API) on ``[api] port``; returns its base URL."""
+def launch_api_server(env: dict[str, str], state_dir: Path) -> Component:
+    """The api-server (UI, REST API, Execution API) on ``[api] port``."""
     port = int(env["AIRFLOW__API__PORT"])
-    proc = start_process("api-server", airflow_argv("api-server", "--host", "127.0.0.1", "--port", str(port),
-                                                    "--workers", "1"),
-                         state_dir, port, _full_env(env), timeout)
+    proc = _spawn("api-server", airflow_argv("api-server", "--host", "127.0.0.1", "--port", str(port),
+                                             "--workers", "1"), state_dir, _full_env(env))
     base = api_url(env)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if health(base)["metadatabase"]["status"] == "healthy":
-                return base
-        except (OSError, ValueError, KeyError):
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    stop_process("api-server", state_dir)
-    raise RuntimeError(f"api-server on {base} did not report a healthy metadata database:\n"
-                       f"{_log_tail(state_dir, 'api-server')}")
+    return Component("api-server", proc, state_dir,
+                     lambda: port_open(port) and health(base)["metadatabase"]["status"] == "healthy")
 
 
-def start_scheduler(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+def launch_scheduler(env: dict[str, str], state_dir: Path) -> Component:
     """The scheduler (with its executor); ready when its health-check server answers 200."""
     port = free_port()
     full = {**_full_env(env), "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(port)}
-    proc = start_process("scheduler", airflow_argv("scheduler", "--skip-serve-logs"), state_dir, port, full, timeout)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    proc = _spawn("scheduler", airflow_argv("scheduler", "--skip-serve-logs"), state_dir, full)
+
+    def ready() -> bool:
+        if not port_open(port):
+            return False
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-                if response.status == 200:
-                    return proc
-        except (OSError, urllib.error.HTTPError):
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    stop_process("scheduler", state_dir)
-    raise RuntimeError(f"scheduler did not become healthy:\n{_log_tail(state_dir, 'scheduler')}")
+                return response.status == 200
+        except urllib.error.HTTPError:
+            return False
+
+    return Component("scheduler", proc, state_dir, ready)
 
 
-def start_dag_processor(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+def launch_dag_processor(env: dict[str, str], state_dir: Path) -> Component:
     since = _started_at()
     proc = _spawn("dag-processor", airflow_argv("dag-processor"), state_dir, _full_env(env))
-    try:
-        wait_until_healthy(api_url(env), "dag-processor", since, timeout, proc, state_dir)
-    except Exception:
-        stop_process("dag-processor", state_dir)
-        raise
-    return proc
+    return Component("dag-processor", proc, state_dir, lambda: _heartbeat_since(api_url(env), "dag-processor", since))
 
 
-def start_triggerer(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+def launch_triggerer(env: dict[str, str], state_dir: Path) -> Component:
     """The triggerer: deferred tasks and the async callbacks of Deadline Alerts run here."""
     since = _started_at()
     proc = _spawn("triggerer", airflow_argv("triggerer", "--skip-serve-logs"), state_dir, _full_env(env))
-    try:
-        wait_until_healthy(api_url(env), "triggerer", since, timeout, proc, state_dir)
-    except Exception:
-        stop_process("triggerer", state_dir)
-        raise
-    return proc
+    return Component("triggerer", proc, state_dir, lambda: _heartbeat_since(api_url(env), "triggerer", since))
 
 
-def start_airflow(env: dict[str, str], state_dir: Path, timeout: float = 180.0) -> str:
-    """api-server first (the others are checked through it), then the rest; returns the base URL."""
-    base = start_api_server(env, state_dir, timeout)
-    # Launched together so their slow imports overlap; each is then waited for.
-    since = _started_at()
-    procs = {"dag-processor": _spawn("dag-processor", airflow_argv("dag-processor"), state_dir, _full_env(env)),
-             "triggerer": _spawn("triggerer", airflow_argv("triggerer", "--skip-serve-logs"), state_dir,
-                                 _full_env(env))}
+def launch_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
+                         concurrency: int = 2) -> Component:
+    """``airflow celery worker --celery-hostname NAME``; ready when it answers a ping as ``celery@NAME``.
+
+    Its task instances report NAME as their host name (see :func:`worker_hostname`).
+    """
+    full = {**_full_env(env), WORKER_HOSTNAME_VARIABLE: name,
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname"}
+    process = f"celery-worker-{name}"
+    proc = _spawn(process, airflow_argv("celery", "worker", "--celery-hostname", name, "--concurrency",
+                                        str(concurrency), "--queues", ",".join(queues), "--skip-serve-logs"),
+                  state_dir, full)
+    broker = env["AIRFLOW__CELERY__BROKER_URL"]
+    return Component(process, proc, state_dir, lambda: celery_ping(broker, f"celery@{name}"))
+
+
+def _start(components: list[Component], state_dir: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     try:
-        start_scheduler(env, state_dir, timeout)
-        for name, proc in procs.items():
-            wait_until_healthy(base, name, since, timeout, proc, state_dir)
+        for component in components:
+            component.wait(max(1.0, deadline - time.monotonic()))
     except Exception:
-        stop_airflow(state_dir)
+        for component in components:
+            stop_process(component.name, state_dir)
         raise
-    return base
+
+
+def start_api_server(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> str:
+    """Start the api-server and return its base URL once it serves."""
+    _start([launch_api_server(env, state_dir)], state_dir, timeout)
+    return api_url(env)
+
+
+def start_scheduler(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+    component = launch_scheduler(env, state_dir)
+    _start([component], state_dir, timeout)
+    return component.proc
+
+
+def start_dag_processor(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+    """Start the dag-processor; needs the api-server running (its heartbeat is read there)."""
+    component = launch_dag_processor(env, state_dir)
+    _start([component], state_dir, timeout)
+    return component.proc
+
+
+def start_triggerer(env: dict[str, str], state_dir: Path, timeout: float = 120.0) -> subprocess.Popen:
+    """Start the triggerer; needs the api-server running (its heartbeat is read there)."""
+    component = launch_triggerer(env, state_dir)
+    _start([component], state_dir, timeout)
+    return component.proc
+
+
+def start_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
+                        concurrency: int = 2, timeout: float = 120.0) -> subprocess.Popen:
+    """``airflow celery worker --concurrency N --celery-hostname NAME``, ready when it answers a ping."""
+    component = launch_celery_worker(env, state_dir, name, queues, concurrency)
+    _start([component], state_dir, timeout)
+    return component.proc
+
+
+def start_airflow(env: dict[str, str], state_dir: Path, *, celery_workers: tuple[str, ...] = (),
+                  worker_concurrency: int = 2, timeout: float = 180.0) -> str:
+    """Every component (and the named Celery workers), launched together so their slow imports overlap,
+    then each waited for; returns the api-server's base URL. If one fails to start, all are stopped."""
+    components = [launch_api_server(env, state_dir), launch_scheduler(env, state_dir),
+                  launch_dag_processor(env, state_dir), launch_triggerer(env, state_dir)]
+    components += [launch_celery_worker(env, state_dir, name, concurrency=worker_concurrency)
+                   for name in celery_workers]
+    _start(components, state_dir, timeout)
+    return api_url(env)
 
 
 def stop_airflow(state_dir: Path) -> list[str]:
-    """Stop every Airflow component and Celery worker started in ``state_dir``; returns what was stopped."""
-    stopped = []
+    """Stop every Airflow component and Celery worker started in ``state_dir``; returns what was stopped.
+
+    Stopped in parallel: each may take seconds to finish its work or be killed, and none waits on another.
+    """
     workers = sorted(p.name.removesuffix(".pid") for p in state_dir.glob("celery-worker-*.pid"))
-    for name in [*workers, *reversed(COMPONENTS)]:
-        if stop_process(name, state_dir):
-            stopped.append(name)
-    return stopped
+    names = [*workers, *reversed(COMPONENTS)]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        stopped = list(pool.map(lambda name: stop_process(name, state_dir), names))
+    return [name for name, was_running in zip(names, stopped) if was_running]
 
 
 # --- Celery -----------------------------------------------------------------------------------------------
 
 def start_redis(state_dir: Path, port: int | None = None) -> str:
     """Debian's redis-server as the Celery broker, in memory only; returns ``redis://127.0.0.1:PORT/0``."""
-    if not Path(REDIS_BINARY).exists() and not shutil.which("redis-server"):
+    binary = REDIS_BINARY if Path(REDIS_BINARY).exists() else shutil.which("redis-server")
+    if not binary:
         raise RuntimeError("redis-server not found: install it with `apt-get install redis-server`")
     port = port or free_port()
-    binary = REDIS_BINARY if Path(REDIS_BINARY).exists() else shutil.which("redis-server")
     start_process("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                             "--appendonly", "no", "--daemonize", "no"], state_dir, port)
     return f"redis://127.0.0.1:{port}/0"
@@ -281,48 +328,6 @@ def celery_ping(broker_url: str, nodename: str, timeout: float = 1.0) -> bool:
     finally:
         app.close()
     return any(nodename in reply for reply in replies)
-
-
-def start_celery_workers(env: dict[str, str], state_dir: Path, names: list[str], queues: tuple[str, ...] = ("default",),
-                         concurrency: int = 2, timeout: float = 120.0) -> list[subprocess.Popen]:
-    """``airflow celery worker --celery-hostname NAME`` for each name, started together; each is ready when it
-    answers a ping as ``celery@NAME``. Each reports NAME as the host name of the task instances it runs."""
-    procs = {}
-    for name in names:
-        full = {**_full_env(env), WORKER_HOSTNAME_VARIABLE: name,
-                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname"}
-        procs[name] = _spawn(f"celery-worker-{name}", airflow_argv(
-            "celery", "worker", "--celery-hostname", name, "--concurrency", str(concurrency),
-            "--queues", ",".join(queues), "--skip-serve-logs"), state_dir, full)
-    broker = env["AIRFLOW__CELERY__BROKER_URL"]
-    deadline = time.monotonic() + timeout
-    waiting = dict(procs)
-    while waiting:
-        for name, proc in list(waiting.items()):
-            if proc.poll() is not None:
-                log = _log_tail(state_dir, f"celery-worker-{name}")
-                for other in procs:
-                    stop_process(f"celery-worker-{other}", state_dir)
-                raise RuntimeError(f"Celery worker {name} exited with status {proc.returncode}:\n{log}")
-            try:
-                if celery_ping(broker, f"celery@{name}"):
-                    del waiting[name]
-            except OSError:
-                pass
-        if waiting and time.monotonic() > deadline:
-            logs = {name: _log_tail(state_dir, f"celery-worker-{name}", 1200) for name in waiting}
-            for other in procs:
-                stop_process(f"celery-worker-{other}", state_dir)
-            raise TimeoutError(f"Celery worker(s) {sorted(waiting)} did not answer a ping within {timeout:.0f}s: {logs}")
-        if waiting:
-            time.sleep(0.5)
-    return list(procs.values())
-
-
-def start_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
-                        concurrency: int = 2, timeout: float = 120.0) -> subprocess.Popen:
-    """One ``airflow celery worker --concurrency N --celery-hostname NAME`` (see :func:`start_celery_workers`)."""
-    return start_celery_workers(env, state_dir, [name], queues, concurrency, timeout)[0]
 
 
 # --- the REST API, as the UI uses it ----------------------------------------------------------------------

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 FINISHED_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 _MAX_TASKS_NAMED = 8
+# The triggerer answers a task-state lookup through its supervisor (seconds, not milliseconds); a lookup
+# that hangs must not hold back the alert itself.
+TASK_STATES_TIMEOUT_SECONDS = 30.0
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -49,25 +52,36 @@ def _late_by(deadline_time: datetime | None, now: datetime) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 
+def _state_name(state: Any) -> str:
+    # The Task SDK hands back its generated enum, whose str() is "TaskInstanceState.RUNNING".
+    return str(getattr(state, "value", state) or "none")
+
+
 def unfinished_tasks(task_states: dict[str, Any]) -> list[tuple[str, str]]:
     """``(task, state)`` of the tasks not yet finished, from ``{task_id or task_id_mapindex: state}``."""
-    return sorted((task, str(state or "none")) for task, state in task_states.items()
-                  if str(state or "none") not in FINISHED_STATES)
+    named = ((task, _state_name(state)) for task, state in task_states.items())
+    return sorted((task, state) for task, state in named if state not in FINISHED_STATES)
 
 
-def deadline_message(dag_run: dict[str, Any], deadline: dict[str, Any], unfinished: list[tuple[str, str]],
+def deadline_message(dag_run: dict[str, Any], deadline: dict[str, Any], unfinished: list[tuple[str, str]] | None,
                      url: str | None, expected: str | None = None,
                      now: datetime | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """Slack text and Block Kit blocks for a missed deadline. Carries no run configuration (it may hold secrets)."""
+    """Slack text and Block Kit blocks for a missed deadline. Carries no run configuration (it may hold secrets).
+
+    ``unfinished`` is None when the task states could not be read.
+    """
     now = now or datetime.now(timezone.utc)
     dag_id = dag_run.get("dag_id", "?")
     run_id = dag_run.get("dag_run_id") or dag_run.get("run_id") or "?"
     deadline_time = _as_datetime(deadline.get("deadline_time"))
     late = _late_by(deadline_time, now)
-    named = [f"{task} ({state})" for task, state in unfinished[:_MAX_TASKS_NAMED]]
-    if len(unfinished) > _MAX_TASKS_NAMED:
-        named.append(f"… and {len(unfinished) - _MAX_TASKS_NAMED} more")
-    tasks = ", ".join(named) or "none reported"
+    if unfinished is None:
+        tasks = "unknown (the task states could not be read; open the run)"
+    else:
+        named = [f"{task} ({state})" for task, state in unfinished[:_MAX_TASKS_NAMED]]
+        if len(unfinished) > _MAX_TASKS_NAMED:
+            named.append(f"… and {len(unfinished) - _MAX_TASKS_NAMED} more")
+        tasks = ", ".join(named) or "none"
     text = f":alarm_clock: {dag_id} missed its deadline in run {run_id} (late by {late}); not finished: {tasks}"
     fields = [
         {"type": "mrkdwn", "text": f"*DAG*\n{dag_id}"},
@@ -95,6 +109,21 @@ def _task_states(dag_id: str, run_id: str) -> dict[str, Any]:
     return RuntimeTaskInstance.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
 
 
+def _unfinished_within(dag_id: str, run_id: str, timeout: float) -> list[tuple[str, str]] | None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return unfinished_tasks(pool.submit(_task_states, dag_id, run_id).result(timeout=timeout))
+    except Exception as exc:
+        # The alert matters more than its detail: it goes out without the task list.
+        log.warning("could not read the task states of %s run %s: %s", dag_id, run_id,
+                    str(exc) or type(exc).__name__)
+        return None
+    finally:
+        pool.shutdown(wait=False)
+
+
 def _send(context: dict[str, Any], expected: str | None) -> str:
     from reliability.adapters.slack import SlackNotifier
     from reliability.connections import exists
@@ -107,17 +136,13 @@ def _send(context: dict[str, Any], expected: str | None) -> str:
     if not exists("reliability_slack"):
         log.warning("deadline of %s run %s missed, but no reliability_slack connection is set", dag_id, run_id)
         return f"not sent: no reliability_slack connection ({dag_id} run {run_id})"
-    try:
-        unfinished = unfinished_tasks(_task_states(dag_id, run_id))
-    except Exception as exc:
-        # The alert matters more than its detail: send it without the task list.
-        log.warning("could not read the task states of %s run %s: %s", dag_id, run_id, exc)
-        unfinished = []
+    unfinished = _unfinished_within(dag_id, run_id, TASK_STATES_TIMEOUT_SECONDS)
     # run_url only reads the ids from a task instance; the run is all a deadline has.
     url = run_url({"ti": SimpleNamespace(dag_id=dag_id, run_id=run_id)})
     text, blocks = deadline_message(dag_run, deadline, unfinished, url, expected)
     SlackNotifier().send(text, blocks)
-    return f"sent to Slack: {dag_id} run {run_id}, not finished: {', '.join(t for t, _ in unfinished) or 'none'}"
+    tasks = "unknown" if unfinished is None else ", ".join(task for task, _ in unfinished) or "none"
+    return f"sent to Slack: {dag_id} run {run_id}, not finished: {tasks}"
 
 
 async def notify_deadline_missed(context: dict[str, Any] | None = None, expected: str | None = None,

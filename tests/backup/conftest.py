@@ -1,4 +1,5 @@
 """Databases and dumps for the backup tests, on the session's PostgreSQL cluster and S3 server."""
+
 from __future__ import annotations
 
 import uuid
@@ -35,7 +36,9 @@ def padded_dsn(pg_cluster):
     seed_platform(dsn, 0.02)
     with psycopg.connect(dsn) as conn:
         conn.execute("CREATE TABLE padding (id int PRIMARY KEY, body text)")
-        conn.execute("INSERT INTO padding SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 16000) g")
+        conn.execute(
+            "INSERT INTO padding SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 16000) g"
+        )
         conn.execute("ANALYZE padding")
     return dsn
 
@@ -70,5 +73,7 @@ def dump_rows(dsn: str) -> list[tuple]:
     import psycopg
 
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT interval_key, database, mode, verdict, uploaded, manifest_key, size_bytes, rows "
-                            "FROM reliability.backup_dumps ORDER BY recorded_at").fetchall()
+        return conn.execute(
+            "SELECT interval_key, database, mode, verdict, uploaded, manifest_key, size_bytes, rows "
+            "FROM reliability.backup_dumps ORDER BY recorded_at"
+        ).fetchall()

@@ -2,9 +2,9 @@
 
 They live with the tests, never in the library.
 """
+
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -14,8 +14,12 @@ from reliability.backup.pgclient import ClientConnection, client_binary
 def pg_dump_file(dsn: str, path: Path, *extra: str) -> Path:
     """A plain ``pg_dump`` to ``path`` (custom format unless ``extra`` says otherwise), password via env."""
     conn = ClientConnection.from_dsn(dsn)
-    subprocess.run([client_binary("pg_dump"), f"--dbname={conn.conninfo}", "--format=custom", f"--file={path}",
-                    *extra], env=conn.env(), check=True, capture_output=True)
+    subprocess.run(
+        [client_binary("pg_dump"), f"--dbname={conn.conninfo}", "--format=custom", f"--file={path}", *extra],
+        env=conn.env(),
+        check=True,
+        capture_output=True,
+    )
     return path
 
 
@@ -54,16 +58,3 @@ class FailingS3:
 
     def __getattr__(self, name):
         return getattr(self._client, name)
-
-
-def backend_pids(dsn: str, application_name: str = "pg_dump") -> list[int]:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,))]
-
-
-def chmod_tree_readable(path: Path) -> None:
-    for root, dirs, files in os.walk(path):
-        os.chmod(root, 0o755)

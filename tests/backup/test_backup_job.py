@@ -1,11 +1,11 @@
 """The whole job on real components: PostgreSQL + pg_dump/pg_restore, moto's S3 server, the results store."""
+
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from reliability.backup.config import DatabaseConfig
 from reliability.backup.job import BackupRequest, BackupTargets, run, to_outcome
@@ -15,7 +15,7 @@ from reliability.tabledigest import SESSION_SETTINGS, digest_copy_stream
 from stack.postgres import PgCluster
 from stack.processes import free_port
 from tests.backup.conftest import dump_rows, s3_keys, unique
-from tests.backup.faults import FailingS3
+from tests.backup.faults import FailingS3, PartFailure
 
 
 def request(**kwargs) -> BackupRequest:
@@ -52,16 +52,28 @@ def test_new_dump_is_uploaded_verified_and_described_by_its_manifest(config, tar
     assert manifest.verdict == "verified" and manifest.format == "custom" and manifest.compression == 6
     assert manifest.server_version.startswith("15") and manifest.pg_dump_version.startswith("15")
     assert manifest.toc["TABLE"] == 8 and manifest.toc["TABLE DATA"] == 8
-    # The digests taken from the dump's data stream equal those of the live tables: the restore test's contract.
+    # The digests from the dump's data stream equal those of the live tables: the restore test's contract.
     expected = source_digests(source_dsn, manifest.tables)
     assert {n: (t.rows, t.digest) for n, t in manifest.tables.items()} == expected
     assert manifest.tables["public.pageviews"].columns[:3] == ("id", "site_id", "path")
 
-    assert dump_rows(targets.results_dsn) == [(request().interval_key, "platform", "backup", "verified", True,
-                                               manifest_key(result.dump_key), len(body), manifest.total_rows)]
+    assert dump_rows(targets.results_dsn) == [
+        (
+            request().interval_key,
+            "platform",
+            "backup",
+            "verified",
+            True,
+            manifest_key(result.dump_key),
+            len(body),
+            manifest.total_rows,
+        )
+    ]
     with psycopg.connect(targets.results_dsn) as conn:
         newest = latest_dump(conn, "platform")
-        tables = conn.execute("SELECT count(*), sum(rows), min(source_reltuples) FROM reliability.backup_tables").fetchone()
+        tables = conn.execute(
+            "SELECT count(*), sum(rows), min(source_reltuples) FROM reliability.backup_tables"
+        ).fetchone()
     assert newest.dump_key == result.dump_key and newest.sha256 == manifest.sha256
     assert tables[0] == 8 and tables[1] == manifest.total_rows and tables[2] > 0
 
@@ -70,10 +82,21 @@ def test_outcome_carries_the_metric_contract_and_no_secret(config, targets, pg_c
     result = run(request(), config, targets)
     outcome = to_outcome(result)
     assert (outcome.job, outcome.subject, outcome.status, outcome.action) == (
-        "backup_verify", {"database": "platform"}, "success", "backup.verify")
+        "backup_verify",
+        {"database": "platform"},
+        "success",
+        "backup.verify",
+    )
     metrics = {m.name: m.value for m in outcome.metrics}
-    assert set(metrics) == {"backup_size_bytes", "backup_duration_seconds", "backup_verified", "backup_suspicious",
-                            "backup_tables", "backup_rows", "backup_age_seconds"}
+    assert set(metrics) == {
+        "backup_size_bytes",
+        "backup_duration_seconds",
+        "backup_verified",
+        "backup_suspicious",
+        "backup_tables",
+        "backup_rows",
+        "backup_age_seconds",
+    }
     assert metrics["backup_verified"] == 1 and metrics["backup_suspicious"] == 0
     assert metrics["backup_size_bytes"] == result.size_bytes and metrics["backup_rows"] == result.rows
     assert 0 <= metrics["backup_age_seconds"] < 3600
@@ -125,7 +148,10 @@ def test_verify_only_detects_an_object_changed_after_its_manifest(config, target
     checked = run(request(verify_only_key=made.dump_key, interval_key="manual-2"), config, targets)
     assert checked.verdict.verdict == "corrupt"
     assert any("differs from the manifest's" in r for r in checked.verdict.reasons)
-    assert any("table contents differ from the manifest's digests: public.tenants" in r for r in checked.verdict.reasons)
+    assert any(
+        "table contents differ from the manifest's digests: public.tenants" in r
+        for r in checked.verdict.reasons
+    )
 
 
 def test_verify_only_of_a_missing_object_fails(config, targets):
@@ -138,21 +164,41 @@ def test_sudden_size_drop_against_recent_dumps_is_suspicious(config, targets):
     now = datetime.now(timezone.utc)
     with psycopg.connect(targets.results_dsn) as conn:
         for day in range(1, 4):
-            record_dump(conn, DumpRecord(
-                interval_key=f"past-{day}", database="platform", mode="backup", verdict="verified", bucket="b",
-                dump_key=f"k{day}", uploaded=True, started_at=now - timedelta(days=day),
-                finished_at=now - timedelta(days=day), format="custom", compression=6,
-                dumped_at=now - timedelta(days=day), size_bytes=50_000_000, rows=15_000))
+            record_dump(
+                conn,
+                DumpRecord(
+                    interval_key=f"past-{day}",
+                    database="platform",
+                    mode="backup",
+                    verdict="verified",
+                    bucket="b",
+                    dump_key=f"k{day}",
+                    uploaded=True,
+                    started_at=now - timedelta(days=day),
+                    finished_at=now - timedelta(days=day),
+                    format="custom",
+                    compression=6,
+                    dumped_at=now - timedelta(days=day),
+                    size_bytes=50_000_000,
+                    rows=15_000,
+                ),
+            )
     result = run(request(), config, targets)
     assert result.verdict.verdict == "suspicious"
     assert "smaller than the median of the last 3 verified dump(s)" in result.verdict.reasons[0]
     outcome = to_outcome(result)
     metrics = {m.name: m.value for m in outcome.metrics}
     assert (outcome.status, outcome.alert, metrics["backup_verified"], metrics["backup_suspicious"]) == (
-        "warning", True, 1.0, 1.0)
+        "warning",
+        True,
+        1.0,
+        1.0,
+    )
 
 
-def test_large_table_that_dumped_zero_rows_is_suspicious(pg_cluster, config, s3_client, s3_bucket, results_dsn):
+def test_large_table_that_dumped_zero_rows_is_suspicious(
+    pg_cluster, config, s3_client, s3_bucket, results_dsn
+):
     dsn = pg_cluster.create_database(unique("bk_emptied"))
     with psycopg.connect(dsn) as conn:
         conn.execute("CREATE TABLE events (id int) WITH (autovacuum_enabled = false)")
@@ -162,7 +208,9 @@ def test_large_table_that_dumped_zero_rows_is_suspicious(pg_cluster, config, s3_
     targets = BackupTargets(dsn, s3_client, s3_bucket, results_dsn)
     result = run(request(), config, targets)
     assert result.verdict.verdict == "suspicious"
-    assert result.verdict.reasons == ("large table(s) dumped zero rows: public.events (estimated 5,000 rows)",)
+    assert result.verdict.reasons == (
+        "large table(s) dumped zero rows: public.events (estimated 5,000 rows)",
+    )
 
 
 def test_excluded_tables_are_neither_dumped_nor_expected(source_dsn, config, targets, s3_client):
@@ -172,8 +220,9 @@ def test_excluded_tables_are_neither_dumped_nor_expected(source_dsn, config, tar
     assert "public.pageviews" not in result.tables and "public.leads" in result.tables
 
 
-def test_pg_dump_refused_a_table_is_a_failure_with_the_reason(pg_cluster, source_dsn, config, s3_client, s3_bucket,
-                                                              results_dsn):
+def test_pg_dump_refused_a_table_is_a_failure_with_the_reason(
+    pg_cluster, source_dsn, config, s3_client, s3_bucket, results_dsn
+):
     role, password = unique("bk_reader"), "reader-secret-Zq9"
     dbname = psycopg.conninfo.conninfo_to_dict(source_dsn)["dbname"]
     with pg_cluster.connect(dbname, autocommit=True) as conn:
@@ -192,8 +241,9 @@ def test_pg_dump_refused_a_table_is_a_failure_with_the_reason(pg_cluster, source
     assert password not in json.dumps(to_outcome(result).to_dict())
 
 
-def test_upload_failing_mid_way_leaves_no_object_no_manifest_no_verified_row(padded_dsn, config, s3_client,
-                                                                             s3_bucket, results_dsn):
+def test_upload_failing_mid_way_leaves_no_object_no_manifest_no_verified_row(
+    padded_dsn, config, s3_client, s3_bucket, results_dsn
+):
     failing = FailingS3(s3_client, fail_part=2)
     result = run(request(compression=0), config, BackupTargets(padded_dsn, failing, s3_bucket, results_dsn))
     assert failing.parts_attempted[:2] == [1, 2]
@@ -209,14 +259,18 @@ def test_upload_failing_mid_way_leaves_no_object_no_manifest_no_verified_row(pad
     assert {m.name: m.value for m in to_outcome(result).metrics}["backup_verified"] == 0
 
 
-def test_multipart_dump_completes_when_every_part_succeeds(padded_dsn, config, s3_client, s3_bucket, results_dsn):
+def test_multipart_dump_completes_when_every_part_succeeds(
+    padded_dsn, config, s3_client, s3_bucket, results_dsn
+):
     result = run(request(compression=0), config, BackupTargets(padded_dsn, s3_client, s3_bucket, results_dsn))
     assert result.verdict.verdict == "verified", result.verdict.reasons
     head = s3_client.head_object(Bucket=s3_bucket, Key=result.dump_key)
     assert head["ContentLength"] == result.size_bytes > 2 * config.part_size_bytes
 
 
-def test_server_stopped_mid_dump_is_a_failure_with_the_reason(stack_dir, config, s3_client, s3_bucket, results_dsn):
+def test_server_stopped_mid_dump_is_a_failure_with_the_reason(
+    stack_dir, config, s3_client, s3_bucket, results_dsn
+):
     """Its own cluster: stopping the session's would break the other tests."""
     cluster = PgCluster.create(stack_dir / unique("pg_doomed"), port=free_port())
     cluster.start()
@@ -224,7 +278,9 @@ def test_server_stopped_mid_dump_is_a_failure_with_the_reason(stack_dir, config,
         dsn = cluster.create_database("doomed")
         with psycopg.connect(dsn) as conn:
             conn.execute("CREATE TABLE filler (id int, body text)")
-            conn.execute("INSERT INTO filler SELECT g, repeat(md5(g::text), 40) FROM generate_series(1, 30000) g")
+            conn.execute(
+                "INSERT INTO filler SELECT g, repeat(md5(g::text), 40) FROM generate_series(1, 30000) g"
+            )
         # When part 1 is sent the reader has ~5 MiB of a ~40 MB dump; the bounded queue then holds pg_dump
         # back, so the server goes away while pg_dump is in the middle of the table's data.
         stopping = FailingS3(s3_client, fail_part=1, before=lambda: cluster.stop("immediate"), fail=False)
@@ -257,7 +313,9 @@ def test_unwritable_results_store_is_reported_not_hidden(config, source_dsn, s3_
     result = run(request(), config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=dsn))
     assert result.verdict.verdict == "verified" and result.store_error
     outcome = to_outcome(result)
-    assert outcome.alert and "not stored" in outcome.headline and "pw-Xy7" not in json.dumps(outcome.to_dict())
+    assert (
+        outcome.alert and "not stored" in outcome.headline and "pw-Xy7" not in json.dumps(outcome.to_dict())
+    )
 
 
 def test_dump_file_written_by_the_job_can_be_restored_by_pg_restore(config, targets, s3_client, tmp_path):
@@ -269,6 +327,19 @@ def test_dump_file_written_by_the_job_can_be_restored_by_pg_restore(config, targ
     result = run(request(), config, targets)
     path = Path(tmp_path / "got.dump")
     path.write_bytes(s3_client.get_object(Bucket=targets.bucket, Key=result.dump_key)["Body"].read())
-    listing = subprocess.run([client_binary("pg_restore"), "--list", str(path)], capture_output=True, text=True,
-                             check=True).stdout
+    listing = subprocess.run(
+        [client_binary("pg_restore"), "--list", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert "TABLE DATA public pageviews" in listing
+
+
+def test_manifest_that_cannot_be_written_makes_the_backup_failed(config, targets, s3_client):
+    class NoManifests(FailingS3):
+        def put_object(self, **kwargs):
+            raise PartFailure("injected: manifest write refused (AccessDenied)")
+
+    result = run(request(), config, replace(targets, s3=NoManifests(s3_client, fail_part=0)))
+    assert result.verdict.verdict == "failed" and result.manifest_key is None
+    assert "its manifest s3://" in result.verdict.reasons[-1] and "could not be written" in result.verdict.reasons[-1]
+    with psycopg.connect(targets.results_dsn) as conn:
+        assert latest_dump(conn, "platform", verdicts=("verified", "suspicious")) is None

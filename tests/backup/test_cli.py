@@ -1,4 +1,5 @@
-"""``python -m reliability.backup verify``: JSON on stdout, exit 0 verified / 1 suspicious / 2 corrupt or failed."""
+"""``python -m reliability.backup verify``: JSON on stdout; exit 0 verified, 1 suspicious, 2 otherwise."""
+
 import json
 import os
 import subprocess
@@ -15,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cli(*args, env=None):
     full_env = {**os.environ, "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}", **(env or {})}
-    done = subprocess.run([sys.executable, "-m", "reliability.backup", "verify", *args], capture_output=True,
-                          text=True, env=full_env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "reliability.backup", "verify", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
     return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done.stderr
 
 
@@ -62,5 +68,7 @@ def test_s3_object_is_streamed_and_checked_against_its_manifest(custom_dump, s3_
     assert code == 0 and result["verdict"] == "verified" and not result["manifest_checked"]
     assert result["source"] == f"s3://{s3_bucket}/{key}"
 
-    code, result, _ = cli("--s3-key", key + ".gone", "--bucket", s3_bucket, "--endpoint-url", s3_server, env=aws)
+    code, result, _ = cli(
+        "--s3-key", key + ".gone", "--bucket", s3_bucket, "--endpoint-url", s3_server, env=aws
+    )
     assert code == 2 and result["verdict"] == "failed" and "NoSuchKey" in result["reasons"][0]

@@ -15,24 +15,32 @@ def test_shipped_config_loads():
 def test_dump_keys_follow_the_layout():
     config = load_config()
     when = datetime(2026, 1, 2, 2, 0, 5, tzinfo=timezone.utc)
-    assert config.dump_key("platform", when, "custom") == "backups/platform/2026/01/02/platform-20260102T020005Z.dump"
+    assert (
+        config.dump_key("platform", when, "custom")
+        == "backups/platform/2026/01/02/platform-20260102T020005Z.dump"
+    )
     assert config.dump_key("platform", when, "directory").endswith("platform-20260102T020005Z.dump.tar")
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"databases": []}, "no databases configured"),
-    ({"databases": [{"name": "Platform!"}]}, "must be lowercase"),
-    ({"databases": [{"name": "a"}, {"name": "a"}]}, "must be unique"),
-    ({"databases": [{"name": "a", "exclude_tables": ["nodot"]}]}, "schema.table"),
-    ({"databases": [{"name": "a"}], "s3": {"key_template": "backups/{database}.dump"}}, "lacks {stamp}"),
-    ({"databases": [{"name": "a"}], "s3": {"part_size_mib": 1}}, "outside S3's 5 MiB"),
-    ({"databases": [{"name": "a"}], "dump": {"compression": 12}}, "outside 0..9"),
-    ({"databases": [{"name": "a"}], "dump": {"format": "tar"}}, "is not one of"),
-    ({"databases": [{"name": "a"}], "verify": {"size_drop_ratio": 1.5}}, "between 0 and 1"),
-    ({"databases": [{"name": "a"}], "verify": {"size_drop": 0.5}}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"databases": []}, "no databases configured"),
+        ({"databases": [{"name": "Platform!"}]}, "must be lowercase"),
+        ({"databases": [{"name": "a"}, {"name": "a"}]}, "must be unique"),
+        ({"databases": [{"name": "a", "exclude_tables": ["nodot"]}]}, "schema.table"),
+        ({"databases": [{"name": "a"}], "s3": {"key_template": "backups/{database}.dump"}}, "lacks {stamp}"),
+        ({"databases": [{"name": "a"}], "s3": {"part_size_mib": 1}}, "outside S3's 5 MiB"),
+        ({"databases": [{"name": "a"}], "dump": {"compression": 12}}, "outside 0..9"),
+        ({"databases": [{"name": "a"}], "dump": {"format": "tar"}}, "is not one of"),
+        ({"databases": [{"name": "a"}], "verify": {"size_drop_ratio": 1.5}}, "between 0 and 1"),
+        ({"databases": [{"name": "a"}], "verify": {"size_drop": 0.5}}, "unknown keys"),
+    ],
+)
 def test_invalid_config_is_refused_with_the_reason(data, message):
-    with pytest.raises(ConfigError, match=message.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")):
+    with pytest.raises(
+        ConfigError, match=message.replace("{", r"\{").replace("}", r"\}").replace(".", r"\.")
+    ):
         parse_config(data)
 
 

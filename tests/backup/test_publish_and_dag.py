@@ -1,4 +1,5 @@
 """The job's outcomes through the shared publisher, and the DAG's wiring."""
+
 import json
 import os
 import subprocess
@@ -17,24 +18,47 @@ from stack.processes import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(config, targets, pushgateway, tmp_path):
+def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
+    config, targets, pushgateway, tmp_path
+):
     outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-1"), config, targets))
-    publish([outcome], PublishTargets(targets.results_dsn, PushgatewayConfig(pushgateway.url), None,
-                                      tmp_path / "backup-monitor.log", interval_key="pub-1"))
+    publish(
+        [outcome],
+        PublishTargets(
+            targets.results_dsn,
+            PushgatewayConfig(pushgateway.url),
+            None,
+            tmp_path / "backup-monitor.log",
+            interval_key="pub-1",
+        ),
+    )
     text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
-    for name in ("backup_size_bytes", "backup_duration_seconds", "backup_verified", "backup_suspicious",
-                 "backup_tables", "backup_rows", "backup_age_seconds", "reliability_job_last_success_timestamp_seconds"):
+    for name in (
+        "backup_size_bytes",
+        "backup_duration_seconds",
+        "backup_verified",
+        "backup_suspicious",
+        "backup_tables",
+        "backup_rows",
+        "backup_age_seconds",
+        "reliability_job_last_success_timestamp_seconds",
+    ):
         assert f'{name}{{database="platform",instance="",job="backup_verify"}}' in text, name
     assert 'backup_verified{database="platform",instance="",job="backup_verify"} 1' in text
     line = json.loads((tmp_path / "backup-monitor.log").read_text().splitlines()[-1])
-    assert line["action"] == "backup.verify" and line["status"] == "success" and line["database"] == "platform"
+    assert (
+        line["action"] == "backup.verify" and line["status"] == "success" and line["database"] == "platform"
+    )
 
 
 def test_pushgateway_down_still_stores_and_logs_the_verdict(config, targets, tmp_path):
     outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-2"), config, targets))
     dead = PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01)
     with pytest.raises(PublishIncomplete, match="Pushgateway"):
-        publish([outcome], PublishTargets(targets.results_dsn, dead, None, tmp_path / "m.log", interval_key="pub-2"))
+        publish(
+            [outcome],
+            PublishTargets(targets.results_dsn, dead, None, tmp_path / "m.log", interval_key="pub-2"),
+        )
     with connect(targets.results_dsn) as conn:
         (stored,) = latest_runs(conn, "backup_verify")
     assert stored["status"] == "success" and stored["summary"]["verdict"] == "verified"
@@ -54,18 +78,39 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
                   "outlets": [o.name for o in dag.get_task("announce_verified_backups").outlets],
                   "doc": bool(dag.doc_md), "owner": dag.default_args["owner"]}))
 """
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}", "AIRFLOW_HOME": str(tmp_path),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}",
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads(done.stdout.strip().splitlines()[-1])
     assert info["errors"] == {}
-    assert sorted(info["tasks"]) == ["announce_verified_backups", "check_verdicts", "dump_and_verify",
-                                     "plan_backups", "publish_results"]
-    assert info["params"] == ["compression", "databases", "dump_format", "jobs", "notify_success", "verify_only_key"]
+    assert sorted(info["tasks"]) == [
+        "announce_verified_backups",
+        "check_verdicts",
+        "dump_and_verify",
+        "plan_backups",
+        "publish_results",
+    ]
+    assert info["params"] == [
+        "compression",
+        "databases",
+        "dump_format",
+        "jobs",
+        "notify_success",
+        "verify_only_key",
+    ]
     assert (info["max_active_runs"], info["schedule"], info["catchup"]) == (1, "0 2 * * *", False)
-    assert info["outlets"] == ["backup_verify/verified-backups"] and info["doc"] and info["owner"] == "reliability"
+    assert (
+        info["outlets"] == ["backup_verify/verified-backups"]
+        and info["doc"]
+        and info["owner"] == "reliability"
+    )
 
 
 def test_assets_module_names_one_asset_per_configured_database():
@@ -87,10 +132,18 @@ def test_only_usable_new_dumps_are_announced():
         def add(self, asset, extra=None):
             self.append((asset.name, extra))
 
-    outcomes = [{"summary": {"database": db, "verdict": verdict, "mode": mode, "dump_key": f"k-{db}"}}
-                for db, verdict, mode in [("a", "verified", "backup"), ("b", "corrupt", "backup"),
-                                          ("c", "suspicious", "backup"), ("d", "verified", "verify")]]
+    outcomes = [
+        {"summary": {"database": db, "verdict": verdict, "mode": mode, "dump_key": f"k-{db}"}}
+        for db, verdict, mode in [
+            ("a", "verified", "backup"),
+            ("b", "corrupt", "backup"),
+            ("c", "suspicious", "backup"),
+            ("d", "verified", "verify"),
+        ]
+    ]
     events = Events()
     assert announce_verified_backups(outcomes, events) == ["a", "c"]
     assert [(name, extra["dump_key"]) for name, extra in events[BACKUP_ALIAS]] == [
-        ("backup_verify/a", "k-a"), ("backup_verify/c", "k-c")]
+        ("backup_verify/a", "k-a"),
+        ("backup_verify/c", "k-c"),
+    ]

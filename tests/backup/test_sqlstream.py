@@ -91,10 +91,11 @@ def test_script_gives_header_toc_tables_and_row_digests():
 @given(st.lists(st.integers(min_value=0, max_value=len(SCRIPT)), max_size=30))
 def test_any_chunking_of_the_stream_gives_the_same_report(cuts):
     bounds = [0, *sorted(cuts), len(SCRIPT)]
-    report = parse([SCRIPT[a:b] for a, b in zip(bounds, bounds[1:])])
+    report = parse([SCRIPT[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
     whole = parse([SCRIPT])
-    assert {k: (t.digest.rows, t.digest.hexdigest, t.complete) for k, t in report.tables.items()} == \
-           {k: (t.digest.rows, t.digest.hexdigest, t.complete) for k, t in whole.tables.items()}
+    assert {k: (t.digest.rows, t.digest.hexdigest, t.complete) for k, t in report.tables.items()} == {
+        k: (t.digest.rows, t.digest.hexdigest, t.complete) for k, t in whole.tables.items()
+    }
     assert report.toc == whole.toc and report.complete
 
 
@@ -103,17 +104,23 @@ def test_output_cut_inside_a_copy_block_names_the_table():
     report = parse([SCRIPT[:cut]])
     report.returncode = 1
     report.errors.append("could not read from input file: end of file")
-    assert report.problems() == ["pg_restore failed while reading the data of table public.tenants: "
-                                 "could not read from input file: end of file"]
+    assert report.problems() == [
+        "pg_restore failed while reading the data of table public.tenants: "
+        "could not read from input file: end of file"
+    ]
 
 
 def test_output_without_closing_comment_is_a_problem_even_with_exit_zero():
-    report = parse([SCRIPT[:SCRIPT.index(b"-- PostgreSQL database dump complete")]])
+    report = parse([SCRIPT[: SCRIPT.index(b"-- PostgreSQL database dump complete")]])
     report.returncode = 0
     assert report.problems() == ["pg_restore's output stopped before the end of the dump"]
 
 
 def test_identifiers_and_copy_statements_are_split_like_pg_dump_quotes_them():
     assert _identifiers('public."A ""quoted"". name"') == ["public", 'A "quoted". name']
-    assert _split_copy('COPY s."t (x)" (a, "b, c") FROM stdin;') == ('s."t (x)"', ["s", "t (x)"], ("a", "b, c"))
+    assert _split_copy('COPY s."t (x)" (a, "b, c") FROM stdin;') == (
+        's."t (x)"',
+        ["s", "t (x)"],
+        ("a", "b, c"),
+    )
     assert _split_copy("COPY public.empty  FROM stdin;") == ("public.empty", ["public", "empty"], ())

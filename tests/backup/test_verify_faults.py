@@ -1,4 +1,5 @@
 """Damaged and wrong dumps, read back with the real pg_restore: each one corrupt, with the reason."""
+
 import pytest
 
 from reliability.backup.catalog import read_catalog
@@ -15,9 +16,16 @@ def source_catalog(source_dsn):
 
 
 def verdict_of(read, source_catalog):
-    return judge(failures=[read.read_error] if read.read_error else [], report=read.report,
-                 size_bytes=read.size_bytes, sha256=read.sha256, thresholds=VerifyThresholds(),
-                 catalog=source_catalog, dbname=source_catalog.dbname, content_problems=read.content_problems)
+    return judge(
+        failures=[read.read_error] if read.read_error else [],
+        report=read.report,
+        size_bytes=read.size_bytes,
+        sha256=read.sha256,
+        thresholds=VerifyThresholds(),
+        catalog=source_catalog,
+        dbname=source_catalog.dbname,
+        content_problems=read.content_problems,
+    )
 
 
 def data_region(dsn, dump, tmp_path):
@@ -51,8 +59,9 @@ def test_dump_missing_only_its_last_byte_is_corrupt(custom_dump, source_catalog,
 
 
 @pytest.mark.parametrize("position", [0.1, 0.5, 0.9])
-def test_flipped_byte_in_compressed_data_is_reported_corrupt(custom_dump, source_dsn, source_catalog, tmp_path,
-                                                             position):
+def test_flipped_byte_in_compressed_data_is_reported_corrupt(
+    custom_dump, source_dsn, source_catalog, tmp_path, position
+):
     start, end = data_region(source_dsn, custom_dump, tmp_path)
     offset = int(start + (end - start) * position)
     verdict = verdict_of(read_dump_path(flipped(custom_dump, offset, tmp_path / "f.dump")), source_catalog)
@@ -111,3 +120,19 @@ def test_damaged_object_in_s3_is_corrupt_when_streamed(custom_dump, source_catal
 def test_missing_object_is_a_failure_not_corruption(s3_client, s3_bucket, source_catalog):
     verdict = verdict_of(read_dump_object(s3_client, s3_bucket, "backups/platform/none.dump"), source_catalog)
     assert verdict.verdict == "failed" and "NoSuchKey" in verdict.reasons[0]
+
+
+def test_sql_text_that_looks_like_a_copy_block_is_not_taken_for_data(pg_cluster, tmp_path):
+    import psycopg
+
+    dsn = pg_cluster.create_database(unique("bk_lookalike"))
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE notes (id int)")
+        conn.execute("INSERT INTO notes VALUES (1), (2)")
+        # A multi-line comment puts a line that starts with COPY and ends with FROM stdin; into the script.
+        conn.execute(
+            "COMMENT ON TABLE notes IS E'how to load:\\nCOPY public.notes (id) FROM stdin;\\nthat is all'"
+        )
+    read = read_dump_path(pg_dump_file(dsn, tmp_path / "lookalike.dump"))
+    assert read.report.problems() == []
+    assert read.report.tables["public.notes"].digest.rows == 2

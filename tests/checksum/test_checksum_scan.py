@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reliability.checksum.scan import Selection, assign_shards, scrub_quota
 from reliability.checksum.store import Candidate
 

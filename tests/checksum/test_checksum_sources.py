@@ -8,10 +8,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from reliability.checksum.config import CONFIG_PATH, GIB, ChecksumConfig, ConfigError, load_config
-from reliability.checksum.sources import (ManifestProblem, digest_to_hex, expected_from_manifest,
-                                          expected_from_metadata, expected_from_s3_checksum, resolve)
+from reliability.checksum.sources import (
+    ManifestProblem,
+    digest_to_hex,
+    expected_from_manifest,
+    expected_from_metadata,
+    expected_from_s3_checksum,
+    resolve,
+)
+
 from tests.checksum.support import make_manifest
 
 KEY = "backups/db/2026/01/02/db-20260102T020000Z.dump"

@@ -163,10 +163,17 @@ def test_runs_as_a_command_with_a_tenants_file(tmp_path):
     start_process("uptimerobot", [sys.executable, "-m", "stack.fake_uptimerobot", "--port", str(port), "--tenants",
                                   str(tenants), "--api-key-file", str(key_file), "--now", NOW.isoformat()],
                   tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
     try:
-        body = requests.post(f"http://127.0.0.1:{port}/v2/getMonitors", data={"api_key": API_KEY}, timeout=10).json()
+        body = requests.post(f"{base}/v2/getMonitors", data={"api_key": API_KEY}, timeout=10).json()
         assert body["stat"] == "ok"
         assert body["pagination"]["total"] == sum(len(t["sites"]) for t in TENANTS) + 2
+        # the knobs and the record of requests, for a fake in another process
+        requests.post(f"{base}/_control", json={"fail_next": 1, "fail_status": 502}, timeout=10)
+        assert requests.post(f"{base}/v2/getMWindows", data={"api_key": API_KEY}, timeout=10).status_code == 502
+        recorded = requests.get(f"{base}/_requests", timeout=10).json()
+        assert [(r["endpoint"], r["status"]) for r in recorded] == [("getMonitors", 200), ("getMWindows", 502)]
+        assert all("api_key" not in r["params"] for r in recorded)
     finally:
         stop_process("uptimerobot", tmp_path)
     assert API_KEY not in (tmp_path / "uptimerobot.log").read_text()

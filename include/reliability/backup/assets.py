@@ -12,6 +12,7 @@ the bucket is a connection detail (MinIO locally, S3 in production), so it is in
 
 Imported by DAG files at parse time: airflow.sdk and the backup config (PyYAML) only.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,10 +39,17 @@ def announce_verified_backups(outcomes: list[dict[str, Any]], outlet_events) -> 
         if summary.get("mode") != "backup" or summary.get("verdict") not in ("verified", "suspicious"):
             continue
         database = summary["database"]
-        outlet_events[BACKUP_ALIAS].add(backup_asset(database), extra={
-            "bucket": summary.get("bucket"), "dump_key": summary.get("dump_key"),
-            "manifest_key": summary.get("manifest_key"), "sha256": summary.get("sha256"),
-            "size_bytes": summary.get("size_bytes"), "verdict": summary.get("verdict"),
-            "dumped_at": summary.get("dumped_at")})
+        outlet_events[BACKUP_ALIAS].add(
+            backup_asset(database),
+            extra={
+                "bucket": summary.get("bucket"),
+                "dump_key": summary.get("dump_key"),
+                "manifest_key": summary.get("manifest_key"),
+                "sha256": summary.get("sha256"),
+                "size_bytes": summary.get("size_bytes"),
+                "verdict": summary.get("verdict"),
+                "dumped_at": summary.get("dumped_at"),
+            },
+        )
         announced.append(database)
     return announced

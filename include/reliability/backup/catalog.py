@@ -5,6 +5,7 @@ not belonging to an extension (pg_dump leaves those to ``CREATE EXTENSION``), mi
 exclusions. ``pg_class.reltuples`` is the planner's row estimate: free to read, good enough to tell a
 big table from an empty one (-1 means never analysed).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,11 +54,16 @@ def read_catalog(dsn: str, exclude_tables: tuple[str, ...] | list[str] = ()) -> 
 
     try:
         with psycopg.connect(dsn, connect_timeout=30) as conn:
-            dbname, version = conn.execute("SELECT current_database(), current_setting('server_version')").fetchone()
+            dbname, version = conn.execute(
+                "SELECT current_database(), current_setting('server_version')"
+            ).fetchone()
             rows = conn.execute(_TABLES).fetchall()
     except psycopg.Error as exc:
         # psycopg's messages name host, port and user but never the password.
         raise CatalogUnavailable(f"could not read the source catalog: {str(exc).strip()}") from None
-    tables = tuple(SourceTable(schema=s, name=n, kind=k, reltuples=int(t)) for s, n, k, t in rows
-                   if not excluded(s, n, exclude_tables))
+    tables = tuple(
+        SourceTable(schema=s, name=n, kind=k, reltuples=int(t))
+        for s, n, k, t in rows
+        if not excluded(s, n, exclude_tables)
+    )
     return SourceCatalog(dbname=dbname, server_version=version, tables=tables)

@@ -3,6 +3,7 @@
 Imported by the DAG file at parse time (for the database choices of the trigger form), so it imports
 only PyYAML, which Airflow itself already loads.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,9 @@ class VerifyThresholds:
     def __post_init__(self):
         for name in ("size_drop_ratio", "rows_drop_ratio"):
             if not 0 < getattr(self, name) < 1:
-                raise ConfigError(f"verify.{name} must be between 0 and 1 (exclusive), got {getattr(self, name)}")
+                raise ConfigError(
+                    f"verify.{name} must be between 0 and 1 (exclusive), got {getattr(self, name)}"
+                )
         if self.history_dumps < 1 or self.history_days < 1:
             raise ConfigError("verify.history_dumps and verify.history_days must be at least 1")
         if self.large_table_min_rows < 1:
@@ -78,22 +81,31 @@ class BackupConfig:
             raise ConfigError(f"database names must be unique, got {names}")
         missing = [f for f in _KEY_FIELDS if f not in self.key_template]
         if missing:
-            raise ConfigError(f"s3.key_template {self.key_template!r} lacks {', '.join(missing)}: "
-                              "keys of different databases or nights would collide")
+            raise ConfigError(
+                f"s3.key_template {self.key_template!r} lacks {', '.join(missing)}: "
+                "keys of different databases or nights would collide"
+            )
         # S3 refuses parts under 5 MiB (except the last) and allows 10,000 parts per upload.
-        if not 5 * 1024 * 1024 <= self.part_size_bytes <= 5 * 1024 ** 3:
+        if not 5 * 1024 * 1024 <= self.part_size_bytes <= 5 * 1024**3:
             raise ConfigError(f"part size {self.part_size_bytes} bytes is outside S3's 5 MiB..5 GiB")
 
     def database(self, name: str) -> DatabaseConfig:
         for db in self.databases:
             if db.name == name:
                 return db
-        raise ConfigError(f"database {name!r} is not configured; configured: {[d.name for d in self.databases]}")
+        raise ConfigError(
+            f"database {name!r} is not configured; configured: {[d.name for d in self.databases]}"
+        )
 
     def dump_key(self, database: str, when: datetime, fmt: str) -> str:
         when = when.astimezone(timezone.utc)
-        key = self.key_template.format(database=database, yyyy=f"{when:%Y}", mm=f"{when:%m}", dd=f"{when:%d}",
-                                       stamp=f"{when:%Y%m%dT%H%M%SZ}")
+        key = self.key_template.format(
+            database=database,
+            yyyy=f"{when:%Y}",
+            mm=f"{when:%m}",
+            dd=f"{when:%d}",
+            stamp=f"{when:%Y%m%dT%H%M%SZ}",
+        )
         return key + ".tar" if fmt == "directory" else key
 
 
@@ -102,16 +114,22 @@ def _database(raw: Any, index: int) -> DatabaseConfig:
         raise ConfigError(f"databases[{index}] must be a mapping with at least `name`")
     name = str(raw["name"])
     if not _NAME.match(name):
-        raise ConfigError(f"databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-' "
-                          "(it becomes a metric label, an S3 key part and an Asset name)")
+        raise ConfigError(
+            f"databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-' "
+            "(it becomes a metric label, an S3 key part and an Asset name)"
+        )
     unknown = set(raw) - {"name", "conn_id", "dbname", "exclude_tables"}
     if unknown:
         raise ConfigError(f"databases[{index}] ({name}) has unknown keys {sorted(unknown)}")
     excludes = raw.get("exclude_tables") or []
     if not isinstance(excludes, list) or not all(isinstance(p, str) and "." in p for p in excludes):
         raise ConfigError(f"databases[{index}].exclude_tables must be a list of `schema.table` patterns")
-    return DatabaseConfig(name=name, conn_id=str(raw.get("conn_id", "reliability_source_db")),
-                          dbname=raw.get("dbname"), exclude_tables=tuple(excludes))
+    return DatabaseConfig(
+        name=name,
+        conn_id=str(raw.get("conn_id", "reliability_source_db")),
+        dbname=raw.get("dbname"),
+        exclude_tables=tuple(excludes),
+    )
 
 
 def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupConfig:
@@ -128,8 +146,11 @@ def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupC
             databases=tuple(_database(raw, i) for i, raw in enumerate(data.get("databases") or [])),
             key_template=str(s3.get("key_template", BackupConfig.key_template)),
             part_size_bytes=int(float(s3.get("part_size_mib", 8)) * 1024 * 1024),
-            dump=DumpOptions(format=str(dump.get("format", "custom")), compression=int(dump.get("compression", 6)),
-                             jobs=int(dump.get("jobs", 2))),
+            dump=DumpOptions(
+                format=str(dump.get("format", "custom")),
+                compression=int(dump.get("compression", 6)),
+                jobs=int(dump.get("jobs", 2)),
+            ),
             verify=VerifyThresholds(**{k: type(getattr(VerifyThresholds, k))(v) for k, v in verify.items()}),
         )
     except ConfigError as exc:

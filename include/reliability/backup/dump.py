@@ -11,6 +11,7 @@ tar, hashed on the way, while pg_restore reads the folder at the same time. Same
 A failed pg_dump or upload aborts the multipart upload: no object is left that could be mistaken for a
 backup. The object is completed only after pg_dump exited 0 and pg_restore read it to the end.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,9 +86,15 @@ class _StderrCollector(threading.Thread):
             del self.warnings[100:]
 
 
-def _pg_dump_argv(connection: ClientConnection, options: DumpOptions, exclude_tables, output: str | None) -> list[str]:
-    argv = [client_binary("pg_dump"), "--no-password", f"--dbname={connection.conninfo}",
-            f"--compress={options.compression}"]
+def _pg_dump_argv(
+    connection: ClientConnection, options: DumpOptions, exclude_tables, output: str | None
+) -> list[str]:
+    argv = [
+        client_binary("pg_dump"),
+        "--no-password",
+        f"--dbname={connection.conninfo}",
+        f"--compress={options.compression}",
+    ]
     if output is None:
         argv.append("--format=custom")
     else:
@@ -96,12 +103,26 @@ def _pg_dump_argv(connection: ClientConnection, options: DumpOptions, exclude_ta
     return argv
 
 
-def dump_to_s3(connection: ClientConnection, options: DumpOptions, *, s3, bucket: str, key: str, part_size: int,
-               exclude_tables: tuple[str, ...] = (), workdir: str | None = None) -> DumpRun:
+def dump_to_s3(
+    connection: ClientConnection,
+    options: DumpOptions,
+    *,
+    s3,
+    bucket: str,
+    key: str,
+    part_size: int,
+    exclude_tables: tuple[str, ...] = (),
+    workdir: str | None = None,
+) -> DumpRun:
     """Dump, upload and read back one database; see the module docstring. Never raises for a failed
     pg_dump or upload (they are in the result); re-raises anything else after cleaning up."""
-    run = DumpRun(bucket=bucket, key=key, format=options.format, compression=options.compression,
-                  started_at=datetime.now(timezone.utc))
+    run = DumpRun(
+        bucket=bucket,
+        key=key,
+        format=options.format,
+        compression=options.compression,
+        started_at=datetime.now(timezone.utc),
+    )
     upload = MultipartUpload(s3, bucket, key, part_size)
     try:
         upload.start()
@@ -134,11 +155,21 @@ def _finish_upload(run: DumpRun, upload: MultipartUpload) -> None:
         run.upload_error = str(exc)
 
 
-def _dump_custom(run: DumpRun, connection: ClientConnection, options: DumpOptions, upload: MultipartUpload,
-                 exclude_tables) -> None:
+def _dump_custom(
+    run: DumpRun, connection: ClientConnection, options: DumpOptions, upload: MultipartUpload, exclude_tables
+) -> None:
     restore = RestoreReader()
-    pg_dump = subprocess.Popen(_pg_dump_argv(connection, options, exclude_tables, None), stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=connection.env())
+    try:
+        pg_dump = subprocess.Popen(
+            _pg_dump_argv(connection, options, exclude_tables, None),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=connection.env(),
+        )
+    except BaseException:
+        restore.kill()
+        raise
     enlarge_pipe(pg_dump.stdout)
     stderr = _StderrCollector(pg_dump.stderr, connection)
     stderr.start()
@@ -192,14 +223,24 @@ def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def _dump_directory(run: DumpRun, connection: ClientConnection, options: DumpOptions, upload: MultipartUpload,
-                    exclude_tables, workdir: str | None) -> None:
+def _dump_directory(
+    run: DumpRun,
+    connection: ClientConnection,
+    options: DumpOptions,
+    upload: MultipartUpload,
+    exclude_tables,
+    workdir: str | None,
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="backup-dump-", dir=workdir))
     folder = tmp / Path(run.key).name.removesuffix(".tar")
     try:
-        pg_dump = subprocess.Popen(_pg_dump_argv(connection, options, exclude_tables, str(folder)),
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   env=connection.env())
+        pg_dump = subprocess.Popen(
+            _pg_dump_argv(connection, options, exclude_tables, str(folder)),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=connection.env(),
+        )
         stderr = _StderrCollector(pg_dump.stderr, connection)
         stderr.start()
         try:

@@ -3,6 +3,7 @@
 The connection string minus its password goes on the command line (``-d``); the password goes into the
 child's environment as ``PGPASSWORD``, so it never shows in ``ps``, in logs or in error messages.
 """
+
 from __future__ import annotations
 
 import glob
@@ -33,8 +34,10 @@ def client_binary(name: str) -> str:
         return installed[-1]
     found = shutil.which(name)
     if not found:
-        raise ClientNotFound(f"{name} not found: install the PostgreSQL client (apt-get install postgresql-client) "
-                             "or set PG_BINDIR")
+        raise ClientNotFound(
+            f"{name} not found: install the PostgreSQL client (apt-get install postgresql-client) "
+            "or set PG_BINDIR"
+        )
     return found
 
 
@@ -54,9 +57,14 @@ class ClientConnection:
         password = params.pop("password", None)
         # The session settings that make COPY text comparable go in ``options``; a connection string's own
         # ``options`` would override the PGOPTIONS variable, so both are merged here.
-        params["options"] = " ".join(p for p in (str(params.get("options") or ""), LIBPQ_ENV["PGOPTIONS"]) if p)
-        return cls(conninfo=make_conninfo(**params), dbname=str(params.get("dbname") or params.get("user") or ""),
-                   password=str(password) if password is not None else None)
+        params["options"] = " ".join(
+            p for p in (str(params.get("options") or ""), LIBPQ_ENV["PGOPTIONS"]) if p
+        )
+        return cls(
+            conninfo=make_conninfo(**params),
+            dbname=str(params.get("dbname") or params.get("user") or ""),
+            password=str(password) if password is not None else None,
+        )
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}

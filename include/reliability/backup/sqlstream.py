@@ -7,6 +7,7 @@ dumped), and each table's rows as a ``COPY ... FROM stdin;`` block ended by ``\\
 counted and digested with :mod:`reliability.tabledigest`, the same digest the restore test takes of
 the restored tables.
 """
+
 from __future__ import annotations
 
 import re
@@ -102,7 +103,7 @@ def _identifiers(text: str) -> list[str]:
 
 def _split_copy(statement: str) -> tuple[str, list[str], tuple[str, ...]]:
     """``COPY s.t (a, b) FROM stdin;`` -> ("s.t", ["s", "t"], ("a", "b"))."""
-    body = statement[len("COPY "):-len(" FROM stdin;")]
+    body = statement[len("COPY ") : -len(" FROM stdin;")]
     # The column list is the last parenthesised group; a quoted table name may itself hold parentheses.
     columns: tuple[str, ...] = ()
     if body.endswith(")"):
@@ -111,7 +112,7 @@ def _split_copy(statement: str) -> tuple[str, list[str], tuple[str, ...]]:
             if ch == '"':
                 depth_quote = not depth_quote
             elif ch == "(" and not depth_quote:
-                columns = tuple(_identifiers(body[i + 1:-1]))
+                columns = tuple(_identifiers(body[i + 1 : -1]))
                 body = body[:i]
                 break
     qualified = body.strip()
@@ -125,6 +126,8 @@ class ArchiveParser:
         self.report = ArchiveReport()
         self._tail = b""
         self._table: TableData | None = None
+        # Set by a TABLE DATA entry's header, cleared by any other entry: a line that merely looks like a
+        # COPY (inside a function body, say) must not start a data block.
         self._last_data_entry: tuple[str, str] | None = None
 
     def feed(self, chunk: bytes) -> None:
@@ -152,7 +155,7 @@ class ArchiveParser:
             end = end + 1 if end >= 0 else -1
         if end >= 0:
             if end > pos:
-                self._table.digest.add_lines(data[pos:end - 1].split(b"\n"))
+                self._table.digest.add_lines(data[pos : end - 1].split(b"\n"))
             self._table.complete = True
             self._table = None
             self.report.reading_data_of = None
@@ -169,8 +172,12 @@ class ArchiveParser:
         if raw.startswith(b"--"):
             match = _TOC_COMMENT.match(raw)
             if match:
-                is_data, name, kind, schema = match.group(1), *(g.decode("utf-8", "replace") for g in match.group(2, 3, 4))
+                is_data, name, kind, schema = (
+                    match.group(1),
+                    *(g.decode("utf-8", "replace") for g in match.group(2, 3, 4)),
+                )
                 report.toc[kind] += 1
+                self._last_data_entry = None
                 if is_data and kind == "TABLE DATA":
                     self._last_data_entry = (schema, name)
                     report.data_entries.append((schema, name))
@@ -179,14 +186,15 @@ class ArchiveParser:
                 elif kind == "DATABASE":
                     report.dbname = name
             elif raw.startswith(_DUMPED_FROM):
-                report.server_version = raw[len(_DUMPED_FROM):].decode("utf-8", "replace").strip()
+                report.server_version = raw[len(_DUMPED_FROM) :].decode("utf-8", "replace").strip()
             elif raw.startswith(_DUMPED_BY):
-                report.pg_dump_version = raw[len(_DUMPED_BY):].decode("utf-8", "replace").strip()
+                report.pg_dump_version = raw[len(_DUMPED_BY) :].decode("utf-8", "replace").strip()
             elif raw.startswith(_COMPLETE):
                 report.complete = True
-        elif raw.startswith(b"COPY ") and raw.endswith(b" FROM stdin;"):
+        elif self._last_data_entry and raw.startswith(b"COPY ") and raw.endswith(b" FROM stdin;"):
             qualified, parts, columns = _split_copy(raw.decode("utf-8", "replace"))
-            schema, name = (parts[0], parts[1]) if len(parts) == 2 else (self._last_data_entry or ("", qualified))
+            schema, name = (parts[0], parts[1]) if len(parts) == 2 else self._last_data_entry
+            self._last_data_entry = None
             table = TableData(qualified_name=qualified, schema=schema, name=name, columns=columns)
             report.tables[qualified] = table
             report.reading_data_of = qualified

@@ -4,6 +4,7 @@ Keyed by (interval_key, database, mode) and written delete-then-insert in one tr
 of the same interval replaces its rows. The restore test reads :func:`latest_dump` to pick the newest
 verified dump; this job reads :func:`recent_dumps` for the size history.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,25 +70,37 @@ def record_dump(conn, record: DumpRecord, tables: list[TableRecord] | tuple[Tabl
     """Replace the rows of ``record``'s (interval, database, mode) with these (commits)."""
     from psycopg.types.json import Jsonb
 
-    values = [Jsonb(list(v)) if name in ("reasons", "warnings") else Jsonb(v) if name == "toc" else v
-              for name, v in ((n, getattr(record, n)) for n in _COLUMNS)]
+    values = [
+        Jsonb(list(v)) if name in ("reasons", "warnings") else Jsonb(v) if name == "toc" else v
+        for name, v in ((n, getattr(record, n)) for n in _COLUMNS)
+    ]
     key = (record.interval_key, record.database, record.mode)
     with conn.transaction():
-        conn.execute("DELETE FROM reliability.backup_dumps WHERE interval_key = %s AND database = %s AND mode = %s", key)
-        conn.execute(f"INSERT INTO reliability.backup_dumps ({', '.join(_COLUMNS)}) "
-                     f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})", values)
+        conn.execute(
+            "DELETE FROM reliability.backup_dumps WHERE interval_key = %s AND database = %s AND mode = %s",
+            key,
+        )
+        conn.execute(
+            f"INSERT INTO reliability.backup_dumps ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+            values,
+        )
         if tables:
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO reliability.backup_tables (interval_key, database, mode, table_name, rows, digest, "
-                    "columns, source_reltuples) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(*key, t.table_name, t.rows, t.digest, Jsonb(list(t.columns)), t.source_reltuples)
-                     for t in tables])
+                    "INSERT INTO reliability.backup_tables (interval_key, database, mode, table_name, rows, "
+                    "digest, columns, source_reltuples) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (*key, t.table_name, t.rows, t.digest, Jsonb(list(t.columns)), t.source_reltuples)
+                        for t in tables
+                    ],
+                )
     conn.commit()
 
 
-def recent_dumps(conn, database: str, *, format: str, compression: int, exclude_interval: str, limit: int,
-                 since: datetime) -> list[HistoryPoint]:
+def recent_dumps(
+    conn, database: str, *, format: str, compression: int, exclude_interval: str, limit: int, since: datetime
+) -> list[HistoryPoint]:
     """The last ``limit`` usable new dumps of ``database`` with the same format and compression, made after
     ``since`` and not in ``exclude_interval`` (a rerun must not compare a dump with itself)."""
     rows = conn.execute(
@@ -95,14 +108,17 @@ def recent_dumps(conn, database: str, *, format: str, compression: int, exclude_
            WHERE database = %s AND mode = 'backup' AND uploaded AND verdict IN ('verified', 'suspicious')
              AND format = %s AND compression = %s AND interval_key <> %s AND dumped_at >= %s
            ORDER BY dumped_at DESC LIMIT %s""",
-        (database, format, compression, exclude_interval, since, limit)).fetchall()
+        (database, format, compression, exclude_interval, since, limit),
+    ).fetchall()
     return [HistoryPoint(size_bytes=int(s), rows=int(r), finished_at=d) for s, r, d in rows]
 
 
-def latest_dump(conn, database: str, verdicts: tuple[str, ...] = ("verified",),
-                max_age: timedelta | None = None) -> StoredDump | None:
+def latest_dump(
+    conn, database: str, verdicts: tuple[str, ...] = ("verified",), max_age: timedelta | None = None
+) -> StoredDump | None:
     """The newest new dump of ``database`` whose object exists and whose verdict is in ``verdicts``."""
-    query = """SELECT database, verdict, bucket, dump_key, manifest_key, sha256, size_bytes, dumped_at, format,
+    query = """SELECT database, verdict, bucket, dump_key, manifest_key, sha256, size_bytes, dumped_at,
+                      format,
                       interval_key
                FROM reliability.backup_dumps
                WHERE database = %s AND mode = 'backup' AND uploaded AND verdict = ANY(%s)"""

@@ -5,6 +5,7 @@ queue, so memory stays at about ``(queue_depth + 2) * part_size`` whatever the d
 aborts the upload, so no half-written object is left behind, nor incomplete parts that S3 would keep
 (and bill) until a lifecycle rule removes them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,8 @@ class MultipartUpload:
     def start(self) -> "MultipartUpload":
         try:
             self.upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType="application/octet-stream")["UploadId"]
+                Bucket=self.bucket, Key=self.key, ContentType="application/octet-stream"
+            )["UploadId"]
         except Exception as exc:
             raise UploadFailed(f"could not start the upload of {self.url}: {describe_error(exc)}") from None
         self._thread.start()
@@ -48,8 +50,8 @@ class MultipartUpload:
             raise UploadFailed(self.error)
         self._buffer += chunk
         while len(self._buffer) >= self.part_size:
-            part = bytes(self._buffer[:self.part_size])
-            del self._buffer[:self.part_size]
+            part = bytes(memoryview(self._buffer)[: self.part_size])
+            del self._buffer[: self.part_size]
             self._put(part)
 
     def _put(self, item) -> None:
@@ -73,14 +75,15 @@ class MultipartUpload:
                 continue  # drain, so that a producer blocked on put() is released
             number += 1
             try:
-                response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                               PartNumber=number, Body=item)
+                response = self.s3.upload_part(
+                    Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=item
+                )
                 self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
             except Exception as exc:
                 self.error = f"upload of part {number} of {self.url} failed: {describe_error(exc)}"
 
     def complete(self) -> None:
-        """Send what is left and complete the upload; raise :class:`UploadFailed` (after aborting) on error."""
+        """Send the rest and complete the upload; raise :class:`UploadFailed` (after aborting) on error."""
         try:
             if self._buffer or not self._parts:
                 self._put(bytes(self._buffer))  # the last part may be small; an empty dump is one empty part
@@ -90,10 +93,16 @@ class MultipartUpload:
             if self.error:
                 raise UploadFailed(self.error)
             try:
-                self.s3.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                                                  MultipartUpload={"Parts": self._parts})
+                self.s3.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self.upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
             except Exception as exc:
-                raise UploadFailed(f"could not complete the upload of {self.url}: {describe_error(exc)}") from None
+                raise UploadFailed(
+                    f"could not complete the upload of {self.url}: {describe_error(exc)}"
+                ) from None
             self.completed = True
         except UploadFailed:
             self.abort()

@@ -9,6 +9,7 @@
   call large dumped zero rows, or the dump is much smaller (bytes or rows) than the recent ones.
 - ``verified``: none of the above.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -58,22 +59,30 @@ def catalog_problems(report: ArchiveReport, catalog: SourceCatalog | None, dbnam
         return problems
     missing = [t.label for t in catalog.tables if (t.schema, t.name) not in report.toc_tables]
     if missing:
-        problems.append(f"the dump lacks {len(missing)} of the source's {len(catalog.tables)} tables: "
-                        f"{_names(missing)}")
+        problems.append(
+            f"the dump lacks {len(missing)} of the source's {len(catalog.tables)} tables: {_names(missing)}"
+        )
     data = set(report.data_entries)
-    without_data = [t.label for t in catalog.tables
-                    if t.kind == "r" and (t.schema, t.name) in report.toc_tables and (t.schema, t.name) not in data]
+    without_data = [
+        t.label
+        for t in catalog.tables
+        if t.kind == "r" and (t.schema, t.name) in report.toc_tables and (t.schema, t.name) not in data
+    ]
     if without_data:
         problems.append(f"the dump has no data for {len(without_data)} table(s): {_names(without_data)}")
     return problems
 
 
-def manifest_problems(report: ArchiveReport, manifest: Manifest, sha256: str | None, size_bytes: int) -> list[str]:
+def manifest_problems(
+    report: ArchiveReport, manifest: Manifest, sha256: str | None, size_bytes: int
+) -> list[str]:
     """Is the object still what its manifest recorded when it was written?"""
     problems = []
     if sha256 and sha256 != manifest.sha256:
-        problems.append(f"its SHA-256 {sha256[:16]}... differs from the manifest's {manifest.sha256[:16]}...: "
-                        "the object changed after it was written")
+        problems.append(
+            f"its SHA-256 {sha256[:16]}... differs from the manifest's {manifest.sha256[:16]}...: "
+            "the object changed after it was written"
+        )
     if size_bytes != manifest.size_bytes:
         problems.append(f"it is {size_bytes} bytes, the manifest recorded {manifest.size_bytes}")
     missing, rows, digests = [], [], []
@@ -94,32 +103,55 @@ def manifest_problems(report: ArchiveReport, manifest: Manifest, sha256: str | N
     return problems
 
 
-def suspicions(report: ArchiveReport, catalog: SourceCatalog | None, history: tuple[HistoryPoint, ...] | list,
-               size_bytes: int, thresholds: VerifyThresholds) -> list[str]:
+def suspicions(
+    report: ArchiveReport,
+    catalog: SourceCatalog | None,
+    history: tuple[HistoryPoint, ...] | list,
+    size_bytes: int,
+    thresholds: VerifyThresholds,
+) -> list[str]:
     found = []
     if catalog is not None:
         by_name = {(t.schema, t.name): t for t in report.tables.values()}
-        empty = [f"{t.label} (estimated {t.reltuples:,} rows)" for t in catalog.tables
-                 if t.kind == "r" and t.reltuples >= thresholds.large_table_min_rows
-                 and (t.schema, t.name) in by_name and by_name[(t.schema, t.name)].digest.rows == 0]
+        empty = [
+            f"{t.label} (estimated {t.reltuples:,} rows)"
+            for t in catalog.tables
+            if t.kind == "r"
+            and t.reltuples >= thresholds.large_table_min_rows
+            and (t.schema, t.name) in by_name
+            and by_name[(t.schema, t.name)].digest.rows == 0
+        ]
         if empty:
             found.append(f"large table(s) dumped zero rows: {_names(empty)}")
     if history:
         usual_size = statistics.median(h.size_bytes for h in history)
         if usual_size > 0 and size_bytes < usual_size * (1 - thresholds.size_drop_ratio):
-            found.append(f"the dump is {size_bytes:,} bytes, {1 - size_bytes / usual_size:.0%} smaller than the "
-                         f"median of the last {len(history)} verified dump(s) ({usual_size:,.0f} bytes)")
+            found.append(
+                f"the dump is {size_bytes:,} bytes, {1 - size_bytes / usual_size:.0%} smaller than the "
+                f"median of the last {len(history)} verified dump(s) ({usual_size:,.0f} bytes)"
+            )
         usual_rows = statistics.median(h.rows for h in history)
         if usual_rows > 0 and report.rows < usual_rows * (1 - thresholds.rows_drop_ratio):
-            found.append(f"the dump holds {report.rows:,} rows, {1 - report.rows / usual_rows:.0%} fewer than the "
-                         f"median of the last {len(history)} verified dump(s) ({usual_rows:,.0f})")
+            found.append(
+                f"the dump holds {report.rows:,} rows, {1 - report.rows / usual_rows:.0%} fewer than the "
+                f"median of the last {len(history)} verified dump(s) ({usual_rows:,.0f})"
+            )
     return found
 
 
-def judge(*, failures: list[str], report: ArchiveReport | None, size_bytes: int, sha256: str | None,
-          thresholds: VerifyThresholds, catalog: SourceCatalog | None = None, dbname: str | None = None,
-          manifest: Manifest | None = None, history: tuple[HistoryPoint, ...] | list = (),
-          content_problems: list[str] = ()) -> Verdict:
+def judge(
+    *,
+    failures: list[str],
+    report: ArchiveReport | None,
+    size_bytes: int,
+    sha256: str | None,
+    thresholds: VerifyThresholds,
+    catalog: SourceCatalog | None = None,
+    dbname: str | None = None,
+    manifest: Manifest | None = None,
+    history: tuple[HistoryPoint, ...] | list = (),
+    content_problems: list[str] = (),
+) -> Verdict:
     """``failures``: why the bytes could not be produced or read; ``content_problems``: what was wrong
     with them before pg_restore could even start (empty, not a dump)."""
     if failures:

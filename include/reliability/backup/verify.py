@@ -6,6 +6,7 @@ order and prints the whole SQL script, which :mod:`reliability.backup.sqlstream`
 it arrives. The custom format is read sequentially from stdin, which lets the dump be verified while
 it is being made and uploaded; memory stays bounded by the pipe and chunk sizes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,13 @@ class RestoreReader:
         argv = [client_binary("pg_restore"), "--create", "--file=-"]
         if directory is not None:
             argv.append(str(directory))
-        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE if directory is None else subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=restore_env())
+        self._proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if directory is None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=restore_env(),
+        )
         for pipe in (self._proc.stdin, self._proc.stdout):
             if pipe is not None:
                 enlarge_pipe(pipe)
@@ -42,8 +48,10 @@ class RestoreReader:
         self._parse_error: str | None = None
         self._stderr: list[str] = []
         self.accepting = directory is None
-        self._threads = [threading.Thread(target=self._read_stdout, name="pg_restore-stdout", daemon=True),
-                         threading.Thread(target=self._read_stderr, name="pg_restore-stderr", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._read_stdout, name="pg_restore-stdout", daemon=True),
+            threading.Thread(target=self._read_stderr, name="pg_restore-stderr", daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -161,16 +169,25 @@ def read_dump_stream(raw, source: str, workdir: str | None = None) -> ReadResult
         return ReadResult(format=None, read_error=f"could not read {source}: {_reason(exc)}")
     reader = _HashingReader(raw, head)
     if not head:
-        return ReadResult(format=None, sha256=reader.sha.hexdigest(),
-                          content_problems=[f"{source} is empty (0 bytes): it is not a dump"])
+        return ReadResult(
+            format=None,
+            sha256=reader.sha.hexdigest(),
+            content_problems=[f"{source} is empty (0 bytes): it is not a dump"],
+        )
     if head.startswith(CUSTOM_MAGIC):
         return _read_custom(reader, source)
     if len(head) >= 262 and head[257:262] == b"ustar":
         return _read_tar(reader, source, workdir)
     reader.drain()
-    return ReadResult(format=None, size_bytes=reader.size, sha256=reader.sha.hexdigest(),
-                      content_problems=[f"{source} is not a PostgreSQL dump: it starts with {head[:8]!r}, neither a "
-                                        "custom-format archive (PGDMP) nor a tar of a directory-format dump"])
+    return ReadResult(
+        format=None,
+        size_bytes=reader.size,
+        sha256=reader.sha.hexdigest(),
+        content_problems=[
+            f"{source} is not a PostgreSQL dump: it starts with {head[:8]!r}, neither a "
+            "custom-format archive (PGDMP) nor a tar of a directory-format dump"
+        ],
+    )
 
 
 def _read_custom(reader: _HashingReader, source: str) -> ReadResult:
@@ -180,13 +197,17 @@ def _read_custom(reader: _HashingReader, source: str) -> ReadResult:
             restore.feed(chunk)
     except Exception as exc:
         restore.kill()
-        return ReadResult(format="custom", size_bytes=reader.size,
-                          read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}")
+        return ReadResult(
+            format="custom",
+            size_bytes=reader.size,
+            read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}",
+        )
     except BaseException:
         restore.kill()
         raise
-    return ReadResult(format="custom", size_bytes=reader.size, sha256=reader.sha.hexdigest(),
-                      report=restore.finish())
+    return ReadResult(
+        format="custom", size_bytes=reader.size, sha256=reader.sha.hexdigest(), report=restore.finish()
+    )
 
 
 def _read_tar(reader: _HashingReader, source: str, workdir: str | None) -> ReadResult:
@@ -198,17 +219,30 @@ def _read_tar(reader: _HashingReader, source: str, workdir: str | None) -> ReadR
             reader.drain()
         except (tarfile.TarError, EOFError, OSError) as exc:
             reader.drain()
-            return ReadResult(format="directory", size_bytes=reader.size, sha256=reader.sha.hexdigest(),
-                              content_problems=[f"{source} is not a readable tar of a dump directory: {_reason(exc)}"])
+            return ReadResult(
+                format="directory",
+                size_bytes=reader.size,
+                sha256=reader.sha.hexdigest(),
+                content_problems=[f"{source} is not a readable tar of a dump directory: {_reason(exc)}"],
+            )
         except Exception as exc:
-            return ReadResult(format="directory", size_bytes=reader.size,
-                              read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}")
+            return ReadResult(
+                format="directory",
+                size_bytes=reader.size,
+                read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}",
+            )
         tocs = sorted(Path(tmp).rglob("toc.dat"))
         if not tocs:
-            return ReadResult(format="directory", size_bytes=reader.size, sha256=reader.sha.hexdigest(),
-                              content_problems=[f"{source} is a tar without a toc.dat: not a directory-format dump"])
+            return ReadResult(
+                format="directory",
+                size_bytes=reader.size,
+                sha256=reader.sha.hexdigest(),
+                content_problems=[f"{source} is a tar without a toc.dat: not a directory-format dump"],
+            )
         report = RestoreReader(tocs[0].parent).finish()
-        return ReadResult(format="directory", size_bytes=reader.size, sha256=reader.sha.hexdigest(), report=report)
+        return ReadResult(
+            format="directory", size_bytes=reader.size, sha256=reader.sha.hexdigest(), report=report
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -218,7 +252,9 @@ def read_dump_path(path: str | Path, workdir: str | None = None) -> ReadResult:
     path = Path(path)
     if path.is_dir():
         if not (path / "toc.dat").exists():
-            return ReadResult(format=None, content_problems=[f"{path} is a folder without toc.dat: not a dump directory"])
+            return ReadResult(
+                format=None, content_problems=[f"{path} is a folder without toc.dat: not a dump directory"]
+            )
         size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
         return ReadResult(format="directory", size_bytes=size, report=RestoreReader(path).finish())
     try:

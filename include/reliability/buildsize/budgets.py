@@ -173,7 +173,8 @@ class _Reader:
             if known is not None and key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail(key_node, f"unknown key {key!r} in {where}; {hint}known keys: {', '.join(known)}")
+                raise self.fail(key_node, f"unknown key {key!r} in {where}; {hint}"
+                                          f"known keys: {', '.join(known)}")
             found[key] = (key_node, value_node)
         return found
 
@@ -191,7 +192,8 @@ class _Reader:
         try:
             return compile_glob(pattern)
         except GlobError as exc:
-            raise self.fail(node, f"bad glob {pattern!r} in {where} (column {exc.column} of the glob): {exc}") from None
+            raise self.fail(node, f"bad glob {pattern!r} in {where} "
+                                  f"(column {exc.column} of the glob): {exc}") from None
 
     def size(self, node, where: str) -> int:
         try:
@@ -201,7 +203,8 @@ class _Reader:
 
     def number(self, node, where: str, low: float, high: float, integer: bool = False) -> float:
         value = self.value(node)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        wrong_type = isinstance(value, bool) or not isinstance(value, int if integer else (int, float))
+        if wrong_type:
             raise self.fail(node, f"{where} must be {'an integer' if integer else 'a number'}, not {value!r}")
         if not low <= value <= high:
             raise self.fail(node, f"{where} must be between {low:g} and {high:g}, not {value!r}")
@@ -224,7 +227,8 @@ class _Reader:
             elif key == "growth_compression":
                 choice = self.value(value)
                 if choice not in COMPRESSIONS:
-                    raise self.fail(value, f"{label} must be one of {', '.join(COMPRESSIONS)}, not {choice!r}")
+                    raise self.fail(value, f"{label} must be one of {', '.join(COMPRESSIONS)}, "
+                                           f"not {choice!r}")
                 out[key] = choice
             elif key == "metrics_top_bundles":
                 out[key] = int(self.number(value, label, 0, 1000, integer=True))
@@ -238,7 +242,8 @@ class _Reader:
                 for item in self.sequence(value, label):
                     pattern = self.value(item)
                     if not isinstance(pattern, str):
-                        raise self.fail(item, f"name pattern {pattern!r} must be a string (a regular expression)")
+                        raise self.fail(item, f"name pattern {pattern!r} must be a string "
+                                              "(a regular expression)")
                     try:
                         compile_patterns([pattern])
                     except ValueError as exc:
@@ -253,7 +258,8 @@ class _Reader:
                 out[key] = self.size(value, label)
         return out
 
-    def limits(self, node, where: str, inherited: dict[str, Any], extra: tuple[str, ...] = ()) -> tuple[Limits, dict]:
+    def limits(self, node, where: str, inherited: dict[str, Any],
+               extra: tuple[str, ...] = ()) -> tuple[Limits, dict]:
         fields = self.mapping(node, where, (*extra, *COMPRESSIONS, *_GROWTH_KEYS))
         growth = dict(inherited)
         growth.update(self.settings(_submapping(node, _GROWTH_KEYS), where, _GROWTH_KEYS))
@@ -283,10 +289,11 @@ class _Reader:
         total = (self.limits(fields["total"][1], f"total of {where}", growth)[0] if "total" in fields
                  else Limits(None, None, None, **growth))
         return AppBudget(
-            app=name, baseline_branch=settings["baseline_branch"], baseline_builds=settings["baseline_builds"],
-            growth_compression=settings["growth_compression"], metrics_top_bundles=settings["metrics_top_bundles"],
-            build_info_file=settings["build_info_file"], name_patterns=compile_patterns(settings["name_patterns"]),
-            ignore=tuple(settings["ignore"]), rules=tuple(rules), total=total, default_limits=Limits(None, None, None, **growth))
+            app=name, baseline_branch=settings["baseline_branch"],
+            baseline_builds=settings["baseline_builds"], growth_compression=settings["growth_compression"],
+            metrics_top_bundles=settings["metrics_top_bundles"], build_info_file=settings["build_info_file"],
+            name_patterns=compile_patterns(settings["name_patterns"]), ignore=tuple(settings["ignore"]),
+            rules=tuple(rules), total=total, default_limits=Limits(None, None, None, **growth))
 
 
 def _submapping(node, keys: tuple[str, ...]):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reliability.buildsize.budgets import AppBudget, Limits
-from reliability.buildsize.sizes import COMPRESSIONS, Sizes, format_bytes, format_delta, format_percent
+from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes, format_bytes, format_delta, format_percent
 
 TOTAL = "__total__"
 SEVERITY = {"over_budget": 4, "warning": 3, "new": 2, "removed": 1, "ok": 0}
@@ -60,7 +60,7 @@ def median_baseline(branch: str, builds: Sequence[tuple[str, dict[str, Sizes]]])
     for name in newest:
         samples = [sizes[name] for _, sizes in builds if name in sizes]
         bundles[name] = _median(samples)
-    totals = [sum(sizes.values(), Sizes(0, 0, 0)) for _, sizes in builds]
+    totals = [sum(sizes.values(), ZERO) for _, sizes in builds]
     return Baseline(branch, tuple(b for b, _ in builds), bundles, _median(totals))
 
 
@@ -107,8 +107,8 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
-        worst = max((SEVERITY[r.verdict] for r in (*self.rows, self.total)), default=0)
-        return "over_budget" if worst == SEVERITY["over_budget"] else "warning" if worst == SEVERITY["warning"] else "ok"
+        verdicts = {r.verdict for r in (*self.rows, self.total)}
+        return next((v for v in ("over_budget", "warning") if v in verdicts), "ok")
 
     @property
     def flagged(self) -> list[Row]:
@@ -122,7 +122,8 @@ class Comparison:
         return counts
 
 
-def judge(sizes: Sizes, baseline: Sizes | None, limits: Limits, compression: str) -> tuple[str, tuple[str, ...]]:
+def judge(sizes: Sizes, baseline: Sizes | None, limits: Limits,
+          compression: str) -> tuple[str, tuple[str, ...]]:
     """``over_budget``, ``warning`` or ``ok`` for one bundle (or total), with the reasons."""
     over = tuple(f"{c} {format_bytes(sizes.get(c))} > budget {format_bytes(limits.budget(c))}"
                  for c in COMPRESSIONS if limits.budget(c) is not None and sizes.get(c) > limits.budget(c))
@@ -153,9 +154,10 @@ def compare(budget: AppBudget, bundles: Sequence[Bundle], baseline: Baseline) ->
     for name, before in previous.items():
         if name not in present:
             rows.append(Row(name, "removed", 0, None, before, budget.limits_for(name)[0]))
-    total_sizes = sum((b.sizes for b in bundles), Sizes(0, 0, 0))
+    total_sizes = sum((b.sizes for b in bundles), ZERO)
     verdict, reasons = judge(total_sizes, baseline.total, budget.total, compression)
-    total = Row(TOTAL, verdict, sum(b.files for b in bundles), total_sizes, baseline.total, budget.total, reasons)
+    total = Row(TOTAL, verdict, sum(b.files for b in bundles), total_sizes, baseline.total, budget.total,
+                reasons)
 
     def order(row: Row):
         delta = row.delta(compression)
@@ -165,12 +167,19 @@ def compare(budget: AppBudget, bundles: Sequence[Bundle], baseline: Baseline) ->
     return Comparison(budget.app, compression, tuple(sorted(rows, key=order)), total, baseline)
 
 
-def _shown(comparison: Comparison, max_rows: int) -> tuple[list[Row], int]:
-    """Rows worth a reader's attention: every verdict but ok, and ok rows that moved by the minimum change."""
+def _shown(comparison: Comparison, max_rows: int) -> tuple[list[Row], str]:
+    """Rows worth a reader's attention (every verdict but ok, and ok rows that moved by the minimum
+    change), at most ``max_rows``, and a note on those left out."""
     c = comparison.compression
     interesting = [r for r in comparison.rows if r.verdict != "ok"
                    or abs(r.delta(c) or 0) >= max(r.limits.min_change_bytes, 1)]
-    return interesting[:max_rows], len(comparison.rows) - min(len(interesting), max_rows)
+    quiet = len(comparison.rows) - len(interesting)
+    cut = len(interesting) - max_rows
+    notes = ([f"{cut} more changed bundle(s) not shown (all are in reliability.build_size_bundles)"]
+             if cut > 0 else [])
+    if quiet:
+        notes.append(f"{quiet} more bundle(s) unchanged or below the change threshold")
+    return interesting[:max_rows], "; ".join(notes)
 
 
 def _change(row: Row, compression: str, has_baseline: bool) -> str:
@@ -189,23 +198,24 @@ def _budget(row: Row, compression: str) -> str:
 def markdown_table(comparison: Comparison, max_rows: int = 20) -> str:
     """The delta table as GitHub-flavoured Markdown, like the size comments bots leave on pull requests."""
     c = comparison.compression
-    rows, hidden = _shown(comparison, max_rows)
+    rows, note = _shown(comparison, max_rows)
     lines = [f"| Bundle | Size ({c}) | Change | Budget | Status |", "| :--- | ---: | ---: | ---: | :--- |"]
     for row in [*rows, comparison.total]:
         escaped = row.bundle.replace("|", "\\|")
         name = "**Total**" if row.bundle == TOTAL else f"`{escaped}`"
         size = format_bytes(row.sizes.get(c)) if row.sizes else "-"
-        lines.append(f"| {name} | {size} | {_change(row, c, comparison.baseline.exists)} | {_budget(row, c)} | "
-                     f"{EMOJI[row.verdict]} {LABEL[row.verdict]} |")
-    if hidden:
-        lines.append(f"\n{hidden} more bundle(s) unchanged or below the change threshold.")
+        change = _change(row, c, comparison.baseline.exists)
+        status = f"{EMOJI[row.verdict]} {LABEL[row.verdict]}"
+        lines.append(f"| {name} | {size} | {change} | {_budget(row, c)} | {status} |")
+    if note:
+        lines.append(f"\n{note}.")
     return "\n".join(lines)
 
 
 def mrkdwn_table(comparison: Comparison, max_rows: int = 12, name_width: int = 38) -> str:
     """The delta table for Slack, which renders no Markdown tables: aligned columns in a code block."""
     c = comparison.compression
-    rows, hidden = _shown(comparison, max_rows)
+    rows, note = _shown(comparison, max_rows)
 
     def cut(name: str) -> str:
         return name if len(name) <= name_width else "…" + name[-(name_width - 1):]
@@ -214,9 +224,12 @@ def mrkdwn_table(comparison: Comparison, max_rows: int = 12, name_width: int = 3
     for row in [*rows, comparison.total]:
         name = "TOTAL" if row.bundle == TOTAL else cut(row.bundle)
         size = format_bytes(row.sizes.get(c)) if row.sizes else "-"
-        lines.append(f"{name:<{name_width}}  {size:>10}  {_change(row, c, comparison.baseline.exists):>18}  {_budget(row, c):>9}  "
-                     f"{LABEL[row.verdict].upper() if row.verdict in ('over_budget', 'warning') else LABEL[row.verdict]}")
+        change = _change(row, c, comparison.baseline.exists)
+        # Upper case where a reader must look: the code block has no colour.
+        status = LABEL[row.verdict]
+        status = status.upper() if row.verdict in ("over_budget", "warning") else status
+        lines.append(f"{name:<{name_width}}  {size:>10}  {change:>18}  {_budget(row, c):>9}  {status}")
     text = "```\n" + "\n".join(lines) + "\n```"
-    if hidden:
-        text += f"\n_{hidden} more bundle(s) unchanged or below the change threshold._"
+    if note:
+        text += f"\n_{note}._"
     return text

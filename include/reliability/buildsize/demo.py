@@ -23,7 +23,7 @@ _CHUNKS = {"217": (28_000, 217), "805": (22_000, 805), "911": (36_000, 911)}
 
 
 def javascript(seed: int, size: int) -> bytes:
-    """``size`` bytes of minified-JavaScript-like text; a longer text from the same seed extends a shorter one."""
+    """``size`` bytes of minified-JavaScript-like text; a longer text from one seed extends a shorter one."""
     rnd = random.Random(seed)
     names = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9)))
              + rnd.choice(("", "Id", "List", "State", "Props", "Handler", "Value"))
@@ -34,7 +34,8 @@ def javascript(seed: int, size: int) -> bytes:
         a, b, c = rnd.choice(names), rnd.choice(names), rnd.choice(names)
         kind = rnd.random()
         if kind < 0.3:
-            piece = f"function {a}({b},{c}){{{rnd.choice(_KEYWORDS)} {b}.{c}({rnd.randint(0, 999)});return {c}}}"
+            keyword = rnd.choice(_KEYWORDS)
+            piece = f"function {a}({b},{c}){{{keyword} {b}.{c}({rnd.randint(0, 999)});return {c}}}"
         elif kind < 0.55:
             piece = f"const {a}={b}.{c}?{b}.{c}:\"{rnd.choice(names)}-{rnd.randint(0, 99)}\";"
         elif kind < 0.8:
@@ -101,7 +102,7 @@ def demo_build(build_id: str) -> dict[str, bytes]:
 
 
 def seed_demo_builds(s3_client, bucket: str) -> list[str]:
-    """Upload the demo builds to ``builds/web/<build id>/`` in ``bucket``; return the build ids, oldest first."""
+    """Upload the demo builds to ``builds/web/<build id>/`` in ``bucket``; return their ids, oldest first."""
     ids = []
     for build_id, _, _ in _BUILDS:
         for path, content in demo_build(build_id).items():

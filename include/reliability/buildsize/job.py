@@ -26,7 +26,7 @@ from reliability.buildsize.budgets import AppBudget, BudgetConfig, load_config
 from reliability.buildsize.compare import TOTAL, Bundle, Comparison, compare, markdown_table, mrkdwn_table
 from reliability.buildsize.errors import BuildSizeError, EmptyBuild
 from reliability.buildsize.measure import Measurement, measure_files
-from reliability.buildsize.sizes import COMPRESSIONS, Sizes, format_bytes, format_delta, format_percent
+from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes, format_bytes, format_delta, format_percent
 from reliability.buildsize.sources import (BuildInfo, BuildSource, LocalBuild, S3Build, check_build_id,
                                            newest_build_id)
 from reliability.outcome import Metric, Outcome
@@ -90,8 +90,8 @@ def plan(params: dict[str, Any], announced: Iterable[dict[str, Any]] = (), confi
     """:func:`plan_requests` from the DAG's params and asset event extras, as XCom-safe dicts."""
     config = config or load_config()
     return [r.to_dict() for r in plan_requests(
-        config, app=params.get("app"), build=params.get("build"), baseline_branch=params.get("baseline_branch"),
-        branch=params.get("branch"), announced=announced)]
+        config, app=params.get("app"), build=params.get("build"),
+        baseline_branch=params.get("baseline_branch"), branch=params.get("branch"), announced=announced)]
 
 
 def run(requests: Sequence[dict[str, Any]], *, results_dsn: str, interval_key: str, s3_client=None,
@@ -140,8 +140,10 @@ def open_source(request: BuildRequest, s3_client=None, bucket: str | None = None
     if request.is_local:
         return LocalBuild(request.build, request.app)
     if s3_client is None or not bucket:
-        raise BuildSizeError(f"builds of {request.app} are read from S3, but no S3 client or bucket was given")
-    return S3Build(s3_client, bucket, request.app, request.build or newest_build_id(s3_client, bucket, request.app))
+        raise BuildSizeError(f"builds of {request.app} are read from S3, but no S3 client or bucket was "
+                             "given")
+    build_id = request.build or newest_build_id(s3_client, bucket, request.app)
+    return S3Build(s3_client, bucket, request.app, build_id)
 
 
 def check_build(request: BuildRequest, budget: AppBudget, *, conn, cache, interval_key: str, s3_client=None,
@@ -154,7 +156,8 @@ def check_build(request: BuildRequest, budget: AppBudget, *, conn, cache, interv
         source = open_source(request, s3_client, bucket)
         build_id = source.build_id
         raw_info = source.read_small(budget.build_info_file)
-        info = BuildInfo.parse(raw_info, f"{budget.build_info_file} of {source.where}") if raw_info else BuildInfo()
+        info = (BuildInfo.parse(raw_info, f"{budget.build_info_file} of {source.where}") if raw_info
+                else BuildInfo())
         files = [f for f in source.list_files() if f.path != budget.build_info_file]
         if not files:
             raise EmptyBuild(f"{source.where} has no files; check that CI uploaded the whole build")
@@ -183,13 +186,15 @@ def bundles_of(budget: AppBudget, measurement: Measurement) -> list[Bundle]:
     grouped: dict[str, list[Sizes]] = defaultdict(list)
     for file in measurement.files:
         grouped[budget.bundle_name(file.path)].append(file.sizes)
-    return [Bundle(name, len(sizes), sum(sizes, Sizes(0, 0, 0))) for name, sizes in sorted(grouped.items())]
+    return [Bundle(name, len(sizes), sum(sizes, ZERO)) for name, sizes in sorted(grouped.items())]
 
 
 def _failed(app: str, build_id: str, started: datetime, error: str) -> Outcome:
     return Outcome(job=JOB, subject={"app": app}, status="failed", started_at=started,
-                   finished_at=datetime.now(timezone.utc), headline=f"{app} build {build_id} could not be measured",
-                   summary={"app": app, "build_id": build_id, "error": error}, facts=(("Error", error[:1500]),),
+                   finished_at=datetime.now(timezone.utc),
+                   headline=f"{app} build {build_id} could not be measured",
+                   summary={"app": app, "build_id": build_id, "error": error},
+                   facts=(("Error", error[:1500]),),
                    alert=True, action=ACTION, log_fields={"build_id": build_id, "error": error})
 
 
@@ -199,12 +204,15 @@ def _headline(app: str, build_id: str, comparison: Comparison) -> str:
     if flagged:
         verdict = comparison.verdict
         worst = [r for r in flagged if r.verdict == verdict]
-        first = worst[0]
-        name = "the total" if first.bundle == TOTAL else first.bundle
+        bundles = [r for r in worst if r.bundle != TOTAL]
         what = "over budget" if verdict == "over_budget" else "grew past the growth limit"
-        count = len(worst)
-        plural = "s" if count != 1 else ""
-        return f"{app} build {build_id}: {count} bundle{plural} {what} ({name}: {', '.join(first.reasons)})"
+        if not bundles:
+            verb = "is " if verdict == "over_budget" else ""
+            return f"{app} build {build_id}: the total {verb}{what} ({', '.join(worst[0].reasons)})"
+        first, plural = bundles[0], "s" if len(bundles) != 1 else ""
+        also = "; the total too" if len(worst) > len(bundles) else ""
+        return (f"{app} build {build_id}: {len(bundles)} bundle{plural} {what} "
+                f"({first.bundle}: {', '.join(first.reasons)}){also}")
     total = comparison.total
     versus = (f", {format_percent(total.delta_percent(c))} vs the {comparison.baseline.branch} baseline"
               if total.baseline is not None else ", no baseline yet")
@@ -217,7 +225,8 @@ def _metric_bundles(budget: AppBudget, comparison: Comparison) -> list:
     present = [r for r in comparison.rows if r.sizes is not None]
     chosen = {r.bundle for r in present if budget.limits_for(r.bundle)[1] is not None
               or r.verdict in ("over_budget", "warning")}
-    chosen.update(r.bundle for r in sorted(present, key=lambda r: -r.sizes.get(c))[:budget.metrics_top_bundles])
+    largest = sorted(present, key=lambda r: -r.sizes.get(c))[:budget.metrics_top_bundles]
+    chosen.update(r.bundle for r in largest)
     return [comparison.total, *(r for r in present if r.bundle in chosen)]
 
 
@@ -229,7 +238,8 @@ def metrics(budget: AppBudget, comparison: Comparison) -> tuple[Metric, ...]:
             out.append(Metric("build_size_bytes", row.sizes.get(c), {**labels, "compression": c},
                               "Size of a bundle of the newest checked build, in bytes, per compression"))
             if row.limits.budget(c) is not None:
-                out.append(Metric("build_size_budget_bytes", row.limits.budget(c), {**labels, "compression": c},
+                out.append(Metric("build_size_budget_bytes", row.limits.budget(c),
+                                  {**labels, "compression": c},
                                   "Size budget of a bundle, in bytes, per compression"))
         out.append(Metric("build_size_over_budget", float(row.verdict == "over_budget"), labels,
                           "1 when the bundle is larger than its budget"))
@@ -274,8 +284,10 @@ def describe(budget: AppBudget, build_id: str, branch: str | None, commit: str |
     return Outcome(
         job=JOB, subject={"app": budget.app}, status="warning" if verdict != "ok" else "success",
         started_at=started, finished_at=finished, headline=_headline(budget.app, build_id, comparison),
-        summary=summary, facts=tuple(facts), metrics=metrics(budget, comparison), alert=verdict == "over_budget",
+        summary=summary, facts=tuple(facts), metrics=metrics(budget, comparison),
+        alert=verdict == "over_budget",
         action=ACTION, log_fields={"build_id": build_id, "branch": branch, "verdict": verdict,
                                    "raw_bytes": total.sizes.raw, "gzip_bytes": total.sizes.gzip,
                                    "brotli_bytes": total.sizes.brotli,
-                                   "over_budget": [r.bundle for r in comparison.flagged if r.verdict == "over_budget"]})
+                                   "over_budget": [r.bundle for r in comparison.flagged
+                                                   if r.verdict == "over_budget"]})

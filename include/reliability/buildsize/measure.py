@@ -139,7 +139,7 @@ def measure_files(source: BuildSource, files: Sequence[BuildFile], cache, *, wor
 
         known = cache.get_many({sha for _, sha, _, _ in hashed})
         todo: dict[bytes, tuple[str, bytes, int]] = {}
-        for file, sha, local, raw in hashed:
+        for _, sha, local, raw in hashed:
             if sha not in known:
                 todo.setdefault(sha, (local, sha, raw))
         started = time.perf_counter()
@@ -164,8 +164,9 @@ def measure_files(source: BuildSource, files: Sequence[BuildFile], cache, *, wor
                          compressed_bytes=sum(i[2] for i in todo.values()), workers=used,
                          hash_seconds=round(hash_seconds, 3), compress_seconds=round(compress_seconds, 3))
     log.info("measured %s: %d files, %d bytes, %d from cache, %d compressed (%d bytes) on %d worker(s) "
-             "in %.2fs + %.2fs", source.where, stats.files, stats.bytes, stats.cache_hits, stats.compressed_files,
-             stats.compressed_bytes, stats.workers, stats.hash_seconds, stats.compress_seconds)
+             "in %.2fs + %.2fs", source.where, stats.files, stats.bytes, stats.cache_hits,
+             stats.compressed_files, stats.compressed_bytes, stats.workers, stats.hash_seconds,
+             stats.compress_seconds)
     return Measurement(measured, stats)
 
 

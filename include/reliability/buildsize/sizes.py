@@ -43,7 +43,8 @@ def parse_size(value: object) -> int:
             unit = (match.group(2) or "B").lower()
             if unit in _UNITS:
                 return round(float(match.group(1)) * _UNITS[unit])
-            raise ValueError(f"unknown unit {match.group(2)!r} in {value!r} (use B, kB, MB, GB, KiB, MiB or GiB)")
+            raise ValueError(f"unknown unit {match.group(2)!r} in {value!r} "
+                             "(use B, kB, MB, GB, KiB, MiB or GiB)")
     raise ValueError(f"{value!r} is not a size (write bytes as an integer, or e.g. \"150 kB\", \"1.5 MiB\")")
 
 
@@ -51,7 +52,8 @@ def format_bytes(n: int) -> str:
     size, sign = abs(n), "-" if n < 0 else ""
     for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
         if size >= factor:
-            return f"{sign}{size / factor:.2f} {unit}" if size < 10 * factor else f"{sign}{size / factor:.1f} {unit}"
+            decimals = 2 if size < 10 * factor else 1
+            return f"{sign}{size / factor:.{decimals}f} {unit}"
     return f"{sign}{size} B"
 
 

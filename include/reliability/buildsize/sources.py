@@ -35,7 +35,7 @@ class UnreadableFile(Exception):
 class BuildFile:
     path: str  # relative to the build's root, '/'-separated
     size: int
-    modified: datetime | None
+    modified: datetime
     locator: str  # the local path or the S3 key
 
 
@@ -62,14 +62,16 @@ class BuildInfo:
             try:
                 created = datetime.fromisoformat(doc["created_at"].replace("Z", "+00:00"))
             except ValueError:
-                raise BuildInfoInvalid(f"{where}: created_at {doc['created_at']!r} is not an ISO 8601 time") from None
+                raise BuildInfoInvalid(f"{where}: created_at {doc['created_at']!r} is not an ISO 8601 "
+                                       "time") from None
             if created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
         return cls(branch=doc.get("branch") or None, commit=doc.get("commit") or None, created_at=created)
 
 
 def natural_key(build_id: str) -> tuple:
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", build_id) if part)
+    parts = (p for p in re.split(r"(\d+)", build_id) if p)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 def check_build_id(build_id: str) -> str:
@@ -181,7 +183,8 @@ class S3Build(BuildSource):
 
         found = []
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
                 for obj in page.get("Contents", ()):
                     if obj["Key"].endswith("/"):  # folder markers some upload tools create
                         continue
@@ -190,8 +193,8 @@ class S3Build(BuildSource):
         except ClientError as exc:
             raise BuildSizeError(f"listing {self.where} failed: {_s3_reason(exc)}") from None
         if not found:
-            raise BuildNotFound(f"{self.where} does not exist: no objects under the prefix; check the build id "
-                                "and that CI uploaded the build")
+            raise BuildNotFound(f"{self.where} does not exist: no objects under the prefix; check the build "
+                                "id and that CI uploaded the build")
         return sorted(found, key=lambda f: f.path)
 
     def read_chunks(self, file: BuildFile, chunk_size: int = CHUNK) -> Iterator[bytes]:
@@ -208,7 +211,8 @@ class S3Build(BuildSource):
         from botocore.exceptions import ClientError
 
         try:
-            obj = self.client.get_object(Bucket=self.bucket, Key=self.prefix + relative, Range=f"bytes=0-{limit - 1}")
+            obj = self.client.get_object(Bucket=self.bucket, Key=self.prefix + relative,
+                                         Range=f"bytes=0-{limit - 1}")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
@@ -227,10 +231,12 @@ def list_build_ids(client, bucket: str, app: str) -> list[str]:
     prefix = builds_prefix(app)
     ids = []
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        for page in pages:
             ids.extend(p["Prefix"][len(prefix):].rstrip("/") for p in page.get("CommonPrefixes", ()))
     except ClientError as exc:
-        raise BuildSizeError(f"listing builds of {app} in s3://{bucket}/{prefix} failed: {_s3_reason(exc)}") from None
+        raise BuildSizeError(f"listing builds of {app} in s3://{bucket}/{prefix} failed: "
+                             f"{_s3_reason(exc)}") from None
     return sorted((i for i in ids if BUILD_ID.match(i)), key=natural_key)
 
 

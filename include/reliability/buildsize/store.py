@@ -16,7 +16,7 @@ from reliability.buildsize.sizes import Sizes
 
 
 class SizeCache:
-    """Sizes by SHA-256 of the content: in memory, and in ``reliability.build_size_cache`` when ``conn`` is set.
+    """Sizes by SHA-256 of the content: in memory, and in ``reliability.build_size_cache`` given ``conn``.
 
     ``conn`` should be in autocommit mode: a lookup must not leave a transaction open while the
     (long) compression runs.
@@ -49,7 +49,8 @@ class SizeCache:
         if sizes and self.conn is not None:
             with self.conn.cursor() as cur:
                 cur.executemany(
-                    """INSERT INTO reliability.build_size_cache (settings, sha256, raw_bytes, gzip_bytes, brotli_bytes)
+                    """INSERT INTO reliability.build_size_cache
+                           (settings, sha256, raw_bytes, gzip_bytes, brotli_bytes)
                        VALUES (%s, %s, %s, %s, %s) ON CONFLICT (settings, sha256) DO NOTHING""",
                     [(self.settings, sha, s.raw, s.gzip, s.brotli) for sha, s in sizes.items()])
 
@@ -110,7 +111,8 @@ def load_baseline(conn, app: str, branch: str, builds: int, *, before: datetime,
         return Baseline(branch)
     sizes: dict[str, dict[str, Sizes]] = {i: {} for i in ids}
     for build_id, bundle, raw, gz, br in conn.execute(
-            """SELECT build_id, bundle, raw_bytes, gzip_bytes, brotli_bytes FROM reliability.build_size_bundles
+            """SELECT build_id, bundle, raw_bytes, gzip_bytes, brotli_bytes
+               FROM reliability.build_size_bundles
                WHERE app = %s AND build_id = ANY(%s) AND verdict <> 'removed'""", (app, ids)):
         sizes[build_id][bundle] = Sizes(raw, gz, br)
     return median_baseline(branch, [(i, sizes[i]) for i in ids])
@@ -123,5 +125,5 @@ def build_history(conn, app: str, limit: int = 30) -> list[dict]:
                   baseline_build_ids FROM reliability.build_size_builds
            WHERE app = %s ORDER BY built_at DESC, build_id DESC LIMIT %s""", (app, limit))
     names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

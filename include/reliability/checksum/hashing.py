@@ -88,8 +88,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    from botocore.exceptions import (ClientError, ConnectionError, IncompleteReadError, ReadTimeoutError,
-                                     ResponseStreamingError)
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError,
+        IncompleteReadError,
+        ReadTimeoutError,
+        ResponseStreamingError,
+    )
     from urllib3.exceptions import HTTPError as Urllib3Error
 
     if isinstance(exc, ClientError):
@@ -113,7 +118,8 @@ def _skip_sdk_response_validation(context: dict, **_: Any) -> None:
 
 
 def prepare_client(client) -> None:
-    """Register the hook above on ``client`` (idempotent)."""
+    """Register the hook above on ``client`` (idempotent). The job's client is its own (one per task), so
+    nothing else loses botocore's response validation."""
     client.meta.events.register("before-call.s3.GetObject", _skip_sdk_response_validation, unique_id=_HOOK_ID)
 
 

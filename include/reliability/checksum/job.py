@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reliability.checksum.config import GIB, ChecksumConfig, load_config
@@ -34,7 +34,7 @@ class PlanMissing(RuntimeError):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def plan(results_dsn: str, client, bucket: str, config: ChecksumConfig, interval_key: str, *, full: bool = False,
@@ -131,8 +131,8 @@ def build_outcome(header: dict[str, Any], results: dict[str, Any], cover: dict[s
 
     facts: list[tuple[str, str]] = [
         ("Verdicts", " · ".join(f"{counts[v]:,} {v.replace('_', ' ')}" for v in VERDICTS)),
-        ("Read", f"{checked:,} objects, {human_bytes(results['hashed_bytes'])} "
-                 f"({human_bytes(results['verified_bytes'])} verified)"),
+        ("Read", (f"{checked:,} objects, {human_bytes(results['hashed_bytes'])} "
+                  f"({human_bytes(results['verified_bytes'])} verified)")),
         ("Scrub coverage", f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days"),
     ]
     if bad:
@@ -187,7 +187,7 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
-def human_bytes(n: int | float) -> str:
+def human_bytes(n: float) -> str:
     if abs(n) < 1024:
         return f"{n:,.0f} B"
     value = float(n)

@@ -87,11 +87,12 @@ def assign_shards(candidates: Sequence[Candidate], shard_count: int, min_shard_b
     total = sum(c.size for c in candidates)
     count = max(1, min(shard_count, len(candidates), -(-total // min_shard_bytes)))
     shards: list[list[Candidate]] = [[] for _ in range(count)]
-    heap = [(0, i) for i in range(count)]
+    # Lightest shard by bytes, then by objects: empty objects spread out too, and no shard stays empty.
+    heap = [(0, 0, i) for i in range(count)]
     for candidate in sorted(candidates, key=lambda c: (-c.size, c.key)):
-        load, index = heapq.heappop(heap)
+        load, objects, index = heapq.heappop(heap)
         shards[index].append(candidate)
-        heapq.heappush(heap, (load + candidate.size, index))
+        heapq.heappush(heap, (load + candidate.size, objects + 1, index))
     return shards
 
 
@@ -111,8 +112,8 @@ def plan_run(conn, client, bucket: str, config: ChecksumConfig, interval_key: st
         store.load_listing(conn, list_objects(client, bucket, config.prefixes, config))
         store.refresh_inventory(conn, bucket, config.prefixes, now)
         missing = store.manifests_without_object(conn)
-        orphans = store.objects_without_manifest(conn, config.manifest_prefixes,
-                                                 now - timedelta(hours=config.manifest_grace_hours))
+        orphan_count, first_orphans = store.objects_without_manifest(
+            conn, config.manifest_prefixes, now - timedelta(hours=config.manifest_grace_hours))
         totals = store.listing_totals(conn, bucket, now - timedelta(days=config.cycle_days))
 
         selection = Selection(budget=None if full else config.byte_budget)
@@ -143,8 +144,8 @@ def plan_run(conn, client, bucket: str, config: ChecksumConfig, interval_key: st
             "listed_objects": totals["objects"], "listed_bytes": totals["bytes"], "manifests": totals["manifests"],
             "overdue_objects_before": totals["overdue_objects"], "overdue_bytes_before": totals["overdue_bytes"],
             "planned": by_reason, "scrub_quota_bytes": quota,
-            "missing": len(missing), "objects_without_manifest": len(orphans),
-            "first_objects_without_manifest": orphans[:10],
+            "missing": len(missing), "objects_without_manifest": orphan_count,
+            "first_objects_without_manifest": first_orphans,
         }
         store.save_plan(conn, interval_key=interval_key, bucket=bucket, prefixes=config.prefixes, full_scan=full,
                         byte_budget=config.byte_budget, cycle_days=config.cycle_days, planned_at=now, shards=shards)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from reliability.backup.manifest import MANIFEST_SUFFIX, Manifest, ManifestError
 

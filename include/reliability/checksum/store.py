@@ -41,7 +41,8 @@ def load_listing(conn, listed: Iterable[Listed]) -> None:
     """Stream the listing into the session's temporary table ``checksum_listing`` (dropped at commit)."""
     conn.execute("""CREATE TEMP TABLE checksum_listing (key text PRIMARY KEY, size bigint NOT NULL, etag text,
                         last_modified timestamptz, is_manifest boolean NOT NULL) ON COMMIT DROP""")
-    with conn.cursor().copy("COPY checksum_listing (key, size, etag, last_modified, is_manifest) FROM STDIN") as copy:
+    with conn.cursor() as cur, cur.copy("COPY checksum_listing (key, size, etag, last_modified, is_manifest) "
+                                        "FROM STDIN") as copy:
         for item in listed:
             copy.write_row((item.key, item.size, item.etag, item.last_modified, item.is_manifest))
     conn.execute("ANALYZE checksum_listing")
@@ -52,12 +53,14 @@ def refresh_inventory(conn, bucket: str, prefixes: Sequence[str], now: datetime)
     args = {"bucket": bucket, "prefixes": list(prefixes), "now": now}
     conn.execute("""
         INSERT INTO reliability.checksum_objects AS o (bucket, key, size, etag, last_modified, present,
-                                                       first_seen_at, last_seen_at)
-        SELECT %(bucket)s, l.key, l.size, l.etag, l.last_modified, true, %(now)s, %(now)s
+                                                       first_seen_at)
+        SELECT %(bucket)s, l.key, l.size, l.etag, l.last_modified, true, %(now)s
         FROM checksum_listing l WHERE NOT l.is_manifest
         ON CONFLICT (bucket, key) DO UPDATE SET
             size = EXCLUDED.size, etag = EXCLUDED.etag, last_modified = EXCLUDED.last_modified,
-            present = true, deleted_at = NULL, last_seen_at = EXCLUDED.last_seen_at""", args)
+            present = true, deleted_at = NULL
+        WHERE NOT o.present OR o.etag IS DISTINCT FROM EXCLUDED.etag OR o.size IS DISTINCT FROM EXCLUDED.size
+              OR o.last_modified IS DISTINCT FROM EXCLUDED.last_modified""", args)
     conn.execute(f"""
         UPDATE reliability.checksum_objects o SET present = false, deleted_at = %(now)s
         WHERE o.bucket = %(bucket)s AND o.present AND {_PREFIX_MATCH.format(col='o.key')}
@@ -73,15 +76,18 @@ def manifests_without_object(conn) -> list[tuple[str, str]]:
         ORDER BY 1""", {"n": len(MANIFEST_SUFFIX)}).fetchall()
 
 
-def objects_without_manifest(conn, manifest_prefixes: Sequence[str], listed_before: datetime) -> list[str]:
-    """Objects under the manifest prefixes, older than the grace period, with no manifest next to them."""
+def objects_without_manifest(conn, manifest_prefixes: Sequence[str], listed_before: datetime,
+                             first: int = 10) -> tuple[int, list[str]]:
+    """Objects under the manifest prefixes, older than the grace period, with no manifest next to them:
+    how many, and the oldest ``first`` keys."""
     rows = conn.execute(f"""
-        SELECT l.key FROM checksum_listing l
+        SELECT l.key, count(*) OVER () FROM checksum_listing l
         WHERE NOT l.is_manifest AND l.last_modified < %(before)s AND {_PREFIX_MATCH.format(col='l.key')}
           AND NOT EXISTS (SELECT 1 FROM checksum_listing m WHERE m.key = l.key || %(suffix)s)
-        ORDER BY l.last_modified""",
-                        {"prefixes": list(manifest_prefixes), "before": listed_before, "suffix": MANIFEST_SUFFIX})
-    return [key for (key,) in rows.fetchall()]
+        ORDER BY l.last_modified, l.key LIMIT %(first)s""",
+                        {"prefixes": list(manifest_prefixes), "before": listed_before, "suffix": MANIFEST_SUFFIX,
+                         "first": first}).fetchall()
+    return (rows[0][1] if rows else 0), [key for key, _ in rows]
 
 
 def listing_totals(conn, bucket: str, overdue_before: datetime) -> dict[str, int]:
@@ -166,8 +172,8 @@ def save_plan(conn, *, interval_key: str, bucket: str, prefixes: Sequence[str], 
                     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                  (interval_key, bucket, list(prefixes), full_scan, byte_budget, cycle_days, planned_at, len(shards),
                   objects, total))
-    with conn.cursor().copy("COPY reliability.checksum_plan_objects (interval_key, key, shard, size, reason, "
-                            "manifest_key) FROM STDIN") as copy:
+    with conn.cursor() as cur, cur.copy("COPY reliability.checksum_plan_objects (interval_key, key, shard, size, "
+                                        "reason, manifest_key) FROM STDIN") as copy:
         for number, shard in enumerate(shards):
             for c in shard:
                 copy.write_row((interval_key, c.key, number, c.size, c.reason, c.manifest_key))
@@ -198,12 +204,12 @@ def save_missing(conn, interval_key: str, bucket: str, missing: Sequence[tuple[s
                         [(interval_key, bucket, key, now, [f"named by {manifest} but not stored"])
                          for key, manifest in missing])
         cur.executemany("""
-            INSERT INTO reliability.checksum_objects AS o (bucket, key, present, first_seen_at, last_seen_at,
+            INSERT INTO reliability.checksum_objects AS o (bucket, key, present, first_seen_at, deleted_at,
                                                            last_outcome, last_attempted_at, last_interval_key)
             VALUES (%s, %s, false, %s, %s, 'missing', %s, %s)
-            ON CONFLICT (bucket, key) DO UPDATE SET present = false, deleted_at = coalesce(o.deleted_at, EXCLUDED.last_seen_at),
-                last_outcome = 'missing', last_attempted_at = EXCLUDED.last_attempted_at,
-                last_interval_key = EXCLUDED.last_interval_key""",
+            ON CONFLICT (bucket, key) DO UPDATE SET present = false,
+                deleted_at = coalesce(o.deleted_at, EXCLUDED.deleted_at), last_outcome = 'missing',
+                last_attempted_at = EXCLUDED.last_attempted_at, last_interval_key = EXCLUDED.last_interval_key""",
                         [(bucket, key, now, now, now, interval_key) for key, _ in missing])
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from reliability.backup.manifest import MANIFEST_SUFFIX, Manifest, ManifestError, manifest_key
 from reliability.restore.errors import NoVerifiedBackup
@@ -42,7 +43,7 @@ class ChosenBackup:
                 "source": self.source, "tables": self.tables, "rows": self.rows}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ChosenBackup":
+    def from_dict(cls, data: dict[str, Any]) -> ChosenBackup:
         return cls(**{**data, "snapshot_at": datetime.fromisoformat(data["snapshot_at"])})
 
 

@@ -45,6 +45,7 @@ class RestoreConfig:
     jobs: int = 2
     download_dir: str = ""
     digest_workers: int = 2
+    digest_during_restore: bool = False
     amcheck: bool = True
     heapallindexed: bool = True
     expectations_file: str = "expectations.yaml"
@@ -145,7 +146,8 @@ def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
     _known("backups", backups, {"prefix"}, source)
     _known("scratch", scratch, {"conn_id", "prefix", "keep_on_failure", "sweep_after_hours"}, source)
     _known("restore", restore, {"jobs", "download_dir"}, source)
-    _known("validate", validate, {"digest_workers", "amcheck", "heapallindexed", "expectations_file"}, source)
+    _known("validate", validate, {"digest_workers", "digest_during_restore", "amcheck", "heapallindexed",
+                                  "expectations_file"}, source)
     databases = data.get("databases") or []
     if not isinstance(databases, list):
         raise ConfigError(f"{source}: `databases` must be a list")
@@ -162,6 +164,7 @@ def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
             jobs=int(restore.get("jobs", RestoreConfig.jobs)),
             download_dir=str(restore.get("download_dir") or ""),
             digest_workers=int(validate.get("digest_workers", RestoreConfig.digest_workers)),
+            digest_during_restore=_flag(validate, "digest_during_restore", False, "validate", source),
             amcheck=_flag(validate, "amcheck", True, "validate", source),
             heapallindexed=_flag(validate, "heapallindexed", True, "validate", source),
             expectations_file=str(validate.get("expectations_file", RestoreConfig.expectations_file)),

@@ -83,10 +83,12 @@ def digest_unit(dsn: str, schema: str, table: str, columns: tuple[str, ...],
 class DigestPool:
     """Digest tables in ``workers`` processes; submit tables as they become ready, collect at the end."""
 
-    def __init__(self, dsn: str, workers: int):
+    def __init__(self, dsn: str, workers: int, niceness: int = 0):
+        """``niceness`` > 0 makes the workers yield the CPU to everything else (e.g. a running pg_restore)."""
         self.dsn = dsn
         # spawn, not fork: the parent may be running threads (GX, pg_restore's reader) when the pool starts.
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=os.nice, initargs=(niceness,))
         self._units: dict[tuple[str, str], list[Future]] = {}
         self._conn = None
 
@@ -137,7 +139,7 @@ class DigestPool:
         if self._conn is not None:
             self._conn.close()
 
-    def __enter__(self) -> "DigestPool":
+    def __enter__(self) -> DigestPool:
         return self
 
     def __exit__(self, *exc) -> None:

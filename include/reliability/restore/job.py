@@ -14,19 +14,28 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from reliability.outcome import Metric, Outcome
 from reliability.restore.choose import ChosenBackup, choose_backup, read_manifest
 from reliability.restore.config import RestoreConfig, load_config, load_expectations
+from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.download import download_backup, remove_download
 from reliability.restore.errors import CheckFailed, NoVerifiedBackup
+from reliability.restore.expectations import preload as preload_gx
+from reliability.restore.names import split_qualified
 from reliability.restore.restore import run_pg_restore
 from reliability.restore.scratch import (
-    SweepReport, check_scratch_target, create_scratch_database, drop_scratch_database, scratch_name, sweep,
+    SweepReport,
+    check_scratch_target,
+    create_scratch_database,
+    drop_scratch_database,
+    scratch_name,
+    sweep,
 )
 from reliability.restore.validate import validate
 
@@ -65,7 +74,7 @@ class Failure:
     table: str | None = None
 
     @classmethod
-    def from_error(cls, exc: CheckFailed, step: str) -> "Failure":
+    def from_error(cls, exc: CheckFailed, step: str) -> Failure:
         return cls(step=step, check=exc.check, message=exc.message, table=exc.table)
 
 
@@ -83,6 +92,7 @@ class RunState:
     download_cleanup: str | None = None
     scratch_created: bool = False
     scratch_dropped: bool | None = None  # None: not decided (no teardown ran, or it crashed)
+    digests: dict[str, list] = field(default_factory=dict)  # table -> [rows, digest], read during the restore
     validation: dict[str, Any] | None = None  # ValidationReport.summary()
     timings: dict[str, float] = field(default_factory=dict)
     completed: tuple[str, ...] = ()
@@ -96,7 +106,7 @@ class RunState:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunState":
+    def from_dict(cls, data: dict[str, Any]) -> RunState:
         return cls(**{**data, "started_at": datetime.fromisoformat(data["started_at"]),
                       "backup": ChosenBackup.from_dict(data["backup"]) if data.get("backup") else None,
                       "failure": Failure(**data["failure"]) if data.get("failure") else None,
@@ -192,7 +202,14 @@ def create_step(settings: Settings, state: RunState) -> RunState:
 
 
 def restore_step(settings: Settings, state: RunState) -> RunState:
-    """pg_restore into the scratch database (downloading again if this worker lacks the file)."""
+    """pg_restore into the scratch database (downloading again if this worker lacks the file).
+
+    Each table is read back and digested as soon as its data has landed, while pg_restore goes on with
+    the indexes of the others: the validation's longest part, overlapped with the restore. The digest
+    workers run niced, so the restore (the RTO figure) keeps the CPU it needs.
+    """
+    config = settings.config
+
     def work() -> dict[str, Any]:
         updates: dict[str, Any] = {"timings": {}}
         path = state.download_path
@@ -203,8 +220,26 @@ def restore_step(settings: Settings, state: RunState) -> RunState:
             path = got.path
             updates.update(download_path=got.path, download_cleanup=got.cleanup)
             updates["timings"]["download_again"] = got.seconds
-        result = run_pg_restore(path, settings.scratch_target(state.scratch_name), state.jobs)
-        updates["timings"]["pg_restore"] = result.seconds
+        target = settings.scratch_target(state.scratch_name)
+        if not config.digest_during_restore:
+            updates["timings"]["pg_restore"] = run_pg_restore(path, target, state.jobs).seconds
+            return updates
+        manifest = read_manifest(settings.s3, settings.bucket, state.backup.key)
+        expected = {split_qualified(name): (name, entry.columns) for name, entry in manifest.tables.items()
+                    if entry.columns}
+        with DigestPool(target, config.digest_workers, niceness=10) as pool:
+            def loaded(schema: str, table: str) -> None:
+                if (schema, table) in expected:
+                    pool.submit(schema, table, expected[(schema, table)][1])
+
+            result = run_pg_restore(path, target, state.jobs, on_table_loaded=loaded)
+            waited = time.monotonic()
+            digests = pool.results()
+        # A table whose early read failed (e.g. a column the manifest names is missing) is read again,
+        # and judged, by the validation.
+        updates["digests"] = {expected[key][0]: [d.rows, d.digest] for key, d in digests.items()
+                              if isinstance(d, TableDigestResult)}
+        updates["timings"].update(pg_restore=result.seconds, digest_after_restore=time.monotonic() - waited)
         return updates
 
     return _step(state, "restore", work)
@@ -219,7 +254,8 @@ def validate_step(settings: Settings, state: RunState) -> RunState:
         report = validate(settings.scratch_target(state.scratch_name), manifest,
                           declared=load_expectations(config.expectations_path),
                           digest_workers=config.digest_workers, amcheck=config.amcheck,
-                          heapallindexed=config.heapallindexed, amcheck_jobs=state.jobs)
+                          heapallindexed=config.heapallindexed, amcheck_jobs=state.jobs,
+                          digests={name: (rows, digest) for name, (rows, digest) in state.digests.items()})
         if settings.results_dsn:
             from reliability.restore.store import save_validation
             from reliability.store import connect
@@ -291,66 +327,81 @@ def final_state(steps: list[tuple[str, RunState | None]], dropped: RunState | No
     return final
 
 
-def conclude(settings: Settings, state: RunState | None, *, database: str, interval_key: str,
-             now: datetime | None = None) -> Outcome:
-    """The outcome of the run (and its row in the results store). ``state`` None: nothing ever reported."""
-    config = settings.config
-    finished_at = now or _now()
-    if state is None:
-        state = RunState(database=database, interval_key=interval_key, started_at=finished_at,
-                         scratch_name="", failure=Failure("choose_backup", "crashed", "task choose_backup ended "
-                                                          "without a result; see its log"))
-    rto_target, rpo_target = config.rto_target(state.database), config.rpo_target(state.database)
-    t = state.timings
-    restored = "restore" in state.completed
-    rto = (t.get("download_and_check", 0) + t.get("create_scratch_database", 0) + t.get("restore", 0)
-           if restored else None)
-    rto_breached = rto is not None and rto > rto_target
-    rpo_breached = state.backup_age_seconds is not None and state.backup_age_seconds > rpo_target
-    validation = state.validation or {}
-    warnings = []
-    if rto_breached:
-        warnings.append(f"RTO {_duration(rto)} exceeds the target of {_duration(rto_target)}")
-    if rpo_breached:
-        warnings.append(f"the backup was {_duration(state.backup_age_seconds)} old, over the RPO target of "
-                        f"{_duration(rpo_target)}")
-    if validation.get("amcheck") == "not run" and config.amcheck:
-        warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
-    if state.scratch_created and state.scratch_dropped is None:
-        warnings.append(f"scratch database {state.scratch_name} was not dropped (teardown failed); the sweeper "
-                        "will retry")
-    failure = state.failure
-    status = "failed" if failure else ("warning" if warnings else "success")
-    db = state.database
+@dataclass(frozen=True)
+class Figures:
+    """The run's RTO and RPO against their targets, and what makes a passed test a warning."""
+
+    rto: float | None  # download + create + pg_restore; None when nothing was restored
+    rto_target: float
+    rpo_target: float
+    rto_breached: bool
+    rpo_breached: bool
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, state: RunState, config: RestoreConfig) -> "Figures":
+        t = state.timings
+        rto_target, rpo_target = config.rto_target(state.database), config.rpo_target(state.database)
+        # The restore step's own time includes waiting for the last digests: validation, not recovery.
+        rto = (t.get("download_and_check", 0) + t.get("create_scratch_database", 0) + t.get("download_again", 0)
+               + t.get("pg_restore", 0)) if "restore" in state.completed else None
+        age = state.backup_age_seconds
+        rto_breached = rto is not None and rto > rto_target
+        rpo_breached = age is not None and age > rpo_target
+        warnings = []
+        if rto_breached:
+            warnings.append(f"RTO {_duration(rto)} exceeds the target of {_duration(rto_target)}")
+        if rpo_breached:
+            warnings.append(f"the backup was {_duration(age)} old, over the RPO target of {_duration(rpo_target)}")
+        validation = state.validation or {}
+        if validation.get("amcheck") == "not run" and config.amcheck:
+            warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
+        if state.scratch_created and state.scratch_dropped is None:
+            warnings.append(f"scratch database {state.scratch_name} was not dropped (teardown failed); "
+                            "the sweeper will retry")
+        return cls(rto, rto_target, rpo_target, rto_breached, rpo_breached, tuple(warnings))
+
+
+def _headline(state: RunState, figures: Figures) -> str:
+    failure, validation = state.failure, state.validation or {}
     if failure:
-        where = f"{failure.check}" + (f", table {failure.table}" if failure.table else "")
-        headline = f"Restore test of {db} FAILED at {failure.step} ({where}): {failure.message}"
-    else:
-        headline = (f"Restore test of {db} passed: {validation.get('tables', 0)} tables, "
-                    f"{validation.get('rows', 0):,} rows equal to the backup; RTO {_duration(rto or 0)}, backup "
-                    f"{_duration(state.backup_age_seconds or 0)} old")
-        if warnings:
-            headline += " — " + "; ".join(warnings)
-    backup = state.backup
-    facts = [("Backup", backup.key if backup else "none chosen")]
+        where = failure.check + (f", table {failure.table}" if failure.table else "")
+        return f"Restore test of {state.database} FAILED at {failure.step} ({where}): {failure.message}"
+    headline = (f"Restore test of {state.database} passed: {validation.get('tables', 0)} tables, "
+                f"{validation.get('rows', 0):,} rows equal to the backup; RTO {_duration(figures.rto or 0)}, "
+                f"backup {_duration(state.backup_age_seconds or 0)} old")
+    return headline + (" — " + "; ".join(figures.warnings) if figures.warnings else "")
+
+
+def _facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
+    validation = state.validation
+    facts = [("Backup", state.backup.key if state.backup else "none chosen")]
     if state.backup_age_seconds is not None:
-        facts.append(("Backup age (RPO)", f"{_duration(state.backup_age_seconds)} (target {_duration(rpo_target)})"))
-    if rto is not None:
-        facts.append(("Restore time (RTO)", f"{_duration(rto)} (target {_duration(rto_target)})"))
+        facts.append(("Backup age (RPO)",
+                      f"{_duration(state.backup_age_seconds)} (target {_duration(figures.rpo_target)})"))
+    if figures.rto is not None:
+        facts.append(("Restore time (RTO)", f"{_duration(figures.rto)} (target {_duration(figures.rto_target)})"))
     if validation:
         facts += [("Tables / rows", f"{validation['tables']} / {validation['rows']:,}"),
                   ("Rows mismatched", f"{validation['rows_mismatched']:,}"),
-                  ("Expectations failed", f"{validation['expectations_failed']} of "
-                                          f"{validation['expectations_evaluated']}"),
+                  ("Expectations failed",
+                   f"{validation['expectations_failed']} of {validation['expectations_evaluated']}"),
                   ("pg_amcheck", validation["amcheck"])]
     if state.scratch_created:
-        facts.append(("Scratch database", f"{state.scratch_name} "
-                                          f"({'dropped' if state.scratch_dropped else 'KEPT' if state.scratch_dropped is False else 'not dropped'})"))
-    metrics = [Metric("restore_success", 0.0 if failure else 1.0, documentation="1 if the last restore test passed"),
-               Metric("restore_rto_target_seconds", rto_target, documentation="RTO target of the restore test"),
-               Metric("restore_rpo_target_seconds", rpo_target, documentation="RPO target of the restore test")]
-    if rto is not None:
-        metrics.append(Metric("restore_duration_seconds", rto,
+        fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
+        facts.append(("Scratch database", f"{state.scratch_name} ({fate})"))
+    return tuple(facts)
+
+
+def _metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
+    validation = state.validation
+    metrics = [Metric("restore_success", 0.0 if state.failure else 1.0,
+                      documentation="1 if the last restore test passed"),
+               Metric("restore_rto_target_seconds", figures.rto_target, documentation="RTO target"),
+               Metric("restore_rpo_target_seconds", figures.rpo_target, documentation="RPO target")]
+    # Figures that were not measured are left out rather than pushed as zero.
+    if figures.rto is not None:
+        metrics.append(Metric("restore_duration_seconds", figures.rto,
                               documentation="Download + create + pg_restore time of the last restore test (RTO)"))
     if state.backup_age_seconds is not None:
         metrics.append(Metric("restore_backup_age_seconds", state.backup_age_seconds,
@@ -362,33 +413,48 @@ def conclude(settings: Settings, state: RunState | None, *, database: str, inter
                            documentation="Great Expectations checks failed on the restored database"),
                     Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
                     Metric("restore_rows", validation["rows"], documentation="Rows restored and validated")]
+    return tuple(metrics)
+
+
+def conclude(settings: Settings, state: RunState | None, *, database: str, interval_key: str,
+             now: datetime | None = None) -> Outcome:
+    """The outcome of the run (and its row in the results store). ``state`` None: nothing ever reported."""
+    finished_at = now or _now()
+    if state is None:
+        state = RunState(database=database, interval_key=interval_key, started_at=finished_at, scratch_name="",
+                         failure=Failure("choose_backup", "crashed",
+                                         "task choose_backup ended without a result; see its log"))
+    figures = Figures.of(state, settings.config)
+    failure, backup, validation = state.failure, state.backup, state.validation or {}
+    status = "failed" if failure else ("warning" if figures.warnings else "success")
     summary = {
-        "database": db, "backup_key": backup.key if backup else None,
+        "database": state.database, "backup_key": backup.key if backup else None,
         "backup_sha256": backup.sha256 if backup else None,
         "backup_snapshot_at": backup.snapshot_at.isoformat() if backup else None,
-        "backup_age_seconds": state.backup_age_seconds, "rto_seconds": rto,
-        "rto_target_seconds": rto_target, "rpo_target_seconds": rpo_target,
-        "rto_breached": rto_breached, "rpo_breached": rpo_breached, "warnings": warnings,
-        "failure": asdict(failure) if failure else None, "scratch_database": state.scratch_name or None,
-        "scratch_dropped": state.scratch_dropped, "timings": {k: round(v, 3) for k, v in t.items()},
-        "validation": validation or None,
+        "backup_age_seconds": state.backup_age_seconds, "rto_seconds": figures.rto,
+        "rto_target_seconds": figures.rto_target, "rpo_target_seconds": figures.rpo_target,
+        "rto_breached": figures.rto_breached, "rpo_breached": figures.rpo_breached,
+        "warnings": list(figures.warnings), "failure": asdict(failure) if failure else None,
+        "scratch_database": state.scratch_name or None, "scratch_dropped": state.scratch_dropped,
+        "timings": {k: round(v, 3) for k, v in state.timings.items()}, "validation": validation or None,
     }
     outcome = Outcome(
-        job=JOB, subject={"database": db}, status=status, started_at=state.started_at, finished_at=finished_at,
-        headline=headline[:1000], summary=summary, facts=tuple(facts), metrics=tuple(metrics),
-        alert=status != "success", action=ACTION,
-        log_fields={"backup_key": backup.key if backup else None, "rto_seconds": rto,
-                    "backup_age_seconds": state.backup_age_seconds, "rows_mismatched": validation.get("rows_mismatched"),
+        job=JOB, subject={"database": state.database}, status=status, started_at=state.started_at,
+        finished_at=finished_at, headline=_headline(state, figures)[:1000], summary=summary,
+        facts=_facts(state, figures), metrics=_metrics(state, figures), alert=status != "success", action=ACTION,
+        log_fields={"backup_key": summary["backup_key"], "rto_seconds": figures.rto,
+                    "backup_age_seconds": state.backup_age_seconds,
+                    "rows_mismatched": validation.get("rows_mismatched"),
                     "expectations_failed": validation.get("expectations_failed"),
-                    "failed_step": failure.step if failure else None, "failed_check": failure.check if failure else None,
+                    "failed_step": failure.step if failure else None,
+                    "failed_check": failure.check if failure else None,
                     "failed_table": failure.table if failure else None})
     if settings.results_dsn:
-        _save(settings, state, outcome, rto, rto_breached, rpo_breached)
+        _save(settings, state, outcome, figures)
     return outcome
 
 
-def _save(settings: Settings, state: RunState, outcome: Outcome, rto: float | None, rto_breached: bool,
-          rpo_breached: bool) -> None:
+def _save(settings: Settings, state: RunState, outcome: Outcome, figures: Figures) -> None:
     from reliability.restore.store import RestoreTestRow, save_test, save_validation
     from reliability.store import connect
 
@@ -396,16 +462,17 @@ def _save(settings: Settings, state: RunState, outcome: Outcome, rto: float | No
     row = RestoreTestRow(
         interval_key=state.interval_key, database=state.database, status=outcome.status,
         started_at=outcome.started_at, finished_at=outcome.finished_at,
-        rto_target_seconds=outcome.summary["rto_target_seconds"], rpo_target_seconds=outcome.summary["rpo_target_seconds"],
+        rto_target_seconds=figures.rto_target, rpo_target_seconds=figures.rpo_target,
         failed_step=failure.step if failure else None, failed_check=failure.check if failure else None,
         failed_table=failure.table if failure else None, message=outcome.headline,
         backup_key=backup.key if backup else None, backup_sha256=backup.sha256 if backup else None,
-        backup_size_bytes=backup.size_bytes if backup else None, backup_snapshot_at=backup.snapshot_at if backup else None,
-        backup_age_seconds=state.backup_age_seconds, scratch_database=state.scratch_name or None,
-        scratch_dropped=state.scratch_dropped, download_seconds=t.get("download_and_check"),
-        restore_seconds=t.get("pg_restore"), rto_seconds=rto, validate_seconds=t.get("validate"),
-        rto_breached=rto_breached, rpo_breached=rpo_breached, tables_restored=validation.get("tables"),
-        rows_restored=validation.get("rows"), rows_mismatched=validation.get("rows_mismatched"),
+        backup_size_bytes=backup.size_bytes if backup else None,
+        backup_snapshot_at=backup.snapshot_at if backup else None, backup_age_seconds=state.backup_age_seconds,
+        scratch_database=state.scratch_name or None, scratch_dropped=state.scratch_dropped,
+        download_seconds=t.get("download_and_check"), restore_seconds=t.get("pg_restore"), rto_seconds=figures.rto,
+        validate_seconds=t.get("validate"), rto_breached=figures.rto_breached, rpo_breached=figures.rpo_breached,
+        tables_restored=validation.get("tables"), rows_restored=validation.get("rows"),
+        rows_mismatched=validation.get("rows_mismatched"),
         expectations_evaluated=validation.get("expectations_evaluated"),
         expectations_failed=validation.get("expectations_failed"), amcheck=validation.get("amcheck"),
         summary=outcome.summary)
@@ -424,6 +491,8 @@ def run_restore_test(settings: Settings, database: str, *, interval_key: str | N
     chosen = choose_step(settings, database, interval_key, run_at, backup_key=backup_key,
                          keep_on_failure=keep_on_failure, jobs=jobs)
     downloaded = created = restored = validated = dropped = None
+    if chosen.failure is None:
+        preload_gx()
     try:
         downloaded = download_step(settings, chosen)
         created = create_step(settings, downloaded)

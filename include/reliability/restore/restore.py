@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from reliability.backup.pgclient import ClientConnection, client_binary
 from reliability.restore.errors import RestoreFailed

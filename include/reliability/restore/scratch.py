@@ -61,7 +61,7 @@ class Endpoint:
     dbname: str
 
     @classmethod
-    def from_dsn(cls, dsn: str) -> "Endpoint":
+    def from_dsn(cls, dsn: str) -> Endpoint:
         from psycopg.conninfo import conninfo_to_dict
 
         params = conninfo_to_dict(dsn)
@@ -183,6 +183,10 @@ def sweep(scratch_dsn: str, prefix: str, older_than: timedelta, now: datetime,
                 continue
             if made > cutoff:
                 kept.append(name)
+                continue
+            # Checked first because DROP DATABASE waits five seconds before giving up on a used database.
+            if conn.execute("SELECT 1 FROM pg_stat_activity WHERE datname = %s LIMIT 1", (name,)).fetchone():
+                skipped[name] = "in use"
                 continue
             try:
                 _drop_checked(scratch_dsn, name, prefix)

@@ -98,11 +98,11 @@ def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dic
         """SELECT * FROM reliability.restore_tests WHERE %(db)s::text IS NULL OR database = %(db)s
            ORDER BY finished_at DESC LIMIT %(limit)s""", {"db": database, "limit": limit})
     names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def table_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
     cur = conn.execute("""SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
                           ORDER BY table_name""", (interval_key, database))
     names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

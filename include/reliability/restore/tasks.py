@@ -12,8 +12,18 @@ from typing import Any
 from reliability.restore.config import load_config
 from reliability.restore.errors import CheckFailed
 from reliability.restore.job import (
-    STEPS, RunState, choose_step, conclude, create_step, download_step, drop_step, final_state, restore_step,
-    settings_from_connections, sweep_step, validate_step,
+    STEPS,
+    RunState,
+    choose_step,
+    conclude,
+    create_step,
+    download_step,
+    drop_step,
+    final_state,
+    restore_step,
+    settings_from_connections,
+    sweep_step,
+    validate_step,
 )
 
 
@@ -91,7 +101,7 @@ def publish(chosen: dict[str, Any] | None, downloaded: dict[str, Any] | None, re
 
     database = context["params"]["database"]
     states = [chosen, downloaded, dropped, restored, validated]
-    state = final_state([(step, _state(s)) for step, s in zip(STEPS, states)], _state(dropped))
+    state = final_state([(step, _state(s)) for step, s in zip(STEPS, states, strict=True)], _state(dropped))
     outcome = conclude(_settings(database), state, database=database, interval_key=interval_key(context))
     report = publish_outcomes([outcome.to_dict()])
     return {"status": outcome.status, "headline": outcome.headline, "publish": report}

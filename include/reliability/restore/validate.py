@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ class ValidationReport:
     amcheck: AmcheckResult
     unlisted_tables: tuple[str, ...] = ()  # restored tables the manifest does not list
     timings: dict[str, float] = field(default_factory=dict)
+    digests_from_restore: int = 0  # tables digested while pg_restore ran, not read back again here
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,7 @@ class ValidationReport:
             "findings": [{"check": f.check, "table": f.table, "message": f.message[:500]} for f in self.findings[:20]],
             "findings_total": len(self.findings), "unlisted_tables": list(self.unlisted_tables[:20]),
             "skipped_expectations": list(self.expectations.skipped[:20]),
+            "digests_from_restore": self.digests_from_restore,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -157,40 +160,50 @@ def _expected_columns(entry_columns: tuple[str, ...], restored: RestoredTable) -
     return entry_columns
 
 
-def start_amcheck(dsn: str, jobs: int, heapallindexed: bool) -> subprocess.Popen:
-    client = ClientConnection.from_dsn(dsn)
-    # --install-missing adds the amcheck extension to the scratch database only; it is dropped with it.
-    argv = [client_binary("pg_amcheck"), "--install-missing", "-j", str(jobs)]
-    if heapallindexed:
-        argv.append("--heapallindexed")
-    return subprocess.Popen([*argv, client.conninfo], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=client.env())
+class AmcheckRun:
+    """pg_amcheck on the whole database, in the background; :meth:`result` waits for it and reads its report."""
 
+    def __init__(self, dsn: str, jobs: int, heapallindexed: bool):
+        self.client = ClientConnection.from_dsn(dsn)
+        # --install-missing adds the amcheck extension to the scratch database only; it is dropped with it.
+        argv = [client_binary("pg_amcheck"), "--install-missing", "-j", str(jobs)]
+        if heapallindexed:
+            argv.append("--heapallindexed")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen([*argv, self.client.conninfo], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=self.client.env())
+        self.output = ("", "")
+        self.seconds = 0.0
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def finish_amcheck(process: subprocess.Popen, dsn: str, started: float,
-                   index_tables: dict[str, str]) -> AmcheckResult:
-    client = ClientConnection.from_dsn(dsn)
-    out, err = process.communicate()
-    seconds = time.monotonic() - started
-    err = client.scrub("\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip())
-    problems, current = [], None
-    for line in out.splitlines():
-        match = _AMCHECK_HEADER.match(line)
-        if match:
-            kind, relation, where = match.groups()
-            name = relation.split(".", 1)[1] if relation.count(".") >= 2 else relation  # drop the database part
-            table = index_tables.get(name)
-            current = f"{kind} {name}{f' (table {table})' if table else ''}{where}"
-        elif line.strip() and current:
-            problems.append(f"{current}: {line.strip()}")
-            current = None  # the first detail line is the finding; HINT/DETAIL lines follow it
-    if process.returncode == 2 or problems:
-        return AmcheckResult(ran=True, problems=tuple(problems) or (out.strip()[:500],), note=err[:500],
-                             seconds=seconds)
-    if process.returncode != 0:
-        return AmcheckResult(ran=False, note=f"pg_amcheck could not run (exit {process.returncode}): {err[-500:]}",
-                             seconds=seconds)
-    return AmcheckResult(ran=True, seconds=seconds)
+    def _read(self) -> None:
+        self.output = self.process.communicate()
+        self.seconds = time.monotonic() - self.started
+
+    def result(self, index_tables: dict[str, str]) -> AmcheckResult:
+        self._reader.join()
+        out, err = self.output
+        err = self.client.scrub("\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip())
+        problems, current = [], None
+        for line in out.splitlines():
+            match = _AMCHECK_HEADER.match(line)
+            if match:
+                kind, relation, where = match.groups()
+                name = relation.split(".", 1)[1] if relation.count(".") >= 2 else relation  # without the database
+                table = index_tables.get(name)
+                current = f"{kind} {name}{f' (table {table})' if table else ''}{where}"
+            elif line.strip() and current:
+                problems.append(f"{current}: {line.strip()}")
+                current = None  # the first detail line is the finding; HINT/DETAIL lines follow it
+        returncode = self.process.returncode
+        if returncode == 2 or problems:
+            return AmcheckResult(ran=True, problems=tuple(problems) or (out.strip()[:500],), note=err[:500],
+                                 seconds=self.seconds)
+        if returncode != 0:
+            return AmcheckResult(ran=False, note=f"pg_amcheck could not run (exit {returncode}): {err[-500:]}",
+                                 seconds=self.seconds)
+        return AmcheckResult(ran=True, seconds=self.seconds)
 
 
 def _index_tables(dsn: str) -> dict[str, str]:
@@ -207,21 +220,23 @@ def _index_tables(dsn: str) -> dict[str, str]:
 
 def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectation, ...] = (),
              digest_workers: int = 2, amcheck: bool = True, heapallindexed: bool = True, amcheck_jobs: int = 2,
-             pool: DigestPool | None = None) -> ValidationReport:
+             digests: dict[str, tuple[int, str]] | None = None) -> ValidationReport:
     """Validate the restored database of ``dsn`` against ``manifest``.
 
-    ``pool`` may already hold digests of tables submitted while pg_restore ran; the rest are added here.
+    ``digests`` (manifest table name -> rows, digest) were taken while pg_restore was still building
+    indexes; only the other tables are read back here.
     """
     started = time.monotonic()
     catalog = restored_catalog(dsn)
-    amcheck_process = start_amcheck(dsn, amcheck_jobs, heapallindexed) if amcheck else None
-    amcheck_started = time.monotonic()
-    own_pool = pool is None
-    pool = pool or DigestPool(dsn, digest_workers)
+    checker = AmcheckRun(dsn, amcheck_jobs, heapallindexed) if amcheck else None
     entries = {name: (split_qualified(name), entry) for name, entry in manifest.tables.items()}
-    try:
-        for name, (key, entry) in sorted(entries.items(), key=lambda e: -e[1][1].rows):
-            if key in catalog:
+    found: dict[tuple[str, str], TableDigestResult | Exception] = {
+        entries[name][0]: TableDigestResult(*entries[name][0], rows=rows, digest=digest)
+        for name, (rows, digest) in (digests or {}).items() if name in entries}
+    early = len(found)
+    with DigestPool(dsn, digest_workers) as pool:
+        for key, _ in sorted(entries.values(), key=lambda e: -e[1].rows):
+            if key in catalog and key not in found:
                 pool.submit(key[0], key[1], catalog[key].copied_columns)
         specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows,
                            columns=_expected_columns(entry.columns, catalog[key]),
@@ -231,15 +246,10 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
         expectations = run_expectations(dsn, specs, declared)
         gx_seconds = time.monotonic() - gx_started
         digest_wait = time.monotonic()
-        digests = pool.results()
+        found.update(pool.results())
         digest_seconds = time.monotonic() - digest_wait
-    finally:
-        if own_pool:
-            pool.close()
-    if amcheck_process is not None:
-        amcheck_result = finish_amcheck(amcheck_process, dsn, amcheck_started, _index_tables(dsn))
-    else:
-        amcheck_result = AmcheckResult(ran=False, note="disabled in the restore config")
+    amcheck_result = (checker.result(_index_tables(dsn)) if checker is not None
+                      else AmcheckResult(ran=False, note="disabled in the restore config"))
 
     tables, findings = [], []
     for name, (key, entry) in entries.items():
@@ -256,7 +266,7 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
             failed.append("columns")
             findings.append(Finding("columns", name, f"table {name} has columns {list(restored.copied_columns)}, "
                                     f"the backup has {list(entry.columns)}"))
-        digest = digests.get(key)
+        digest = found.get(key)
         rows = digest_value = None
         if isinstance(digest, TableDigestResult):
             rows, digest_value = digest.rows, digest.digest
@@ -283,6 +293,7 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
     unlisted = tuple(sorted(f"{s}.{t}" for s, t in catalog if (s, t) not in listed))
     return ValidationReport(
         tables=tuple(tables), findings=tuple(findings), expectations=expectations, amcheck=amcheck_result,
-        unlisted_tables=unlisted,
-        timings={"validate": time.monotonic() - started, "gx": gx_seconds, "digest_wait": digest_seconds,
+        unlisted_tables=unlisted, digests_from_restore=early,
+        timings={"validate": time.monotonic() - started, "gx": gx_seconds,
+                 "gx_import": expectations.import_seconds, "digest_wait": digest_seconds,
                  "amcheck": amcheck_result.seconds})

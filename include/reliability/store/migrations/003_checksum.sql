@@ -2,8 +2,9 @@
 -- verdict, each run's plan (what to read, split into shards), and the verdict history.
 
 -- One row per object seen under the checked prefixes (manifests excluded), plus objects a manifest
--- names that were never there. Listing fields are refreshed every run; the checked_* fields describe
--- the version last read to the end, so "new or changed" is (etag, last_modified) differing from them.
+-- names that were never there. Listing fields are rewritten only when they change (a bucket of millions
+-- of objects must not rewrite millions of rows a day); the checked_* fields describe the version last
+-- read to the end, so "new or changed" is (etag, last_modified) differing from them.
 CREATE TABLE reliability.checksum_objects (
     bucket                 text        NOT NULL,
     key                    text        NOT NULL,
@@ -12,7 +13,6 @@ CREATE TABLE reliability.checksum_objects (
     last_modified          timestamptz,
     present                boolean     NOT NULL DEFAULT true,
     first_seen_at          timestamptz NOT NULL DEFAULT now(),
-    last_seen_at           timestamptz NOT NULL DEFAULT now(),
     deleted_at             timestamptz,
     last_checked_at        timestamptz,  -- last read to the end (any verdict); drives the rolling scrub
     checked_etag           text,

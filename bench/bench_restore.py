@@ -1,0 +1,245 @@
+"""Benchmark of restore_test: the whole restore test against a bare ``pg_restore -j 2`` of the same dump.
+
+    python bench/bench_restore.py            # ~500 MB database
+    python bench/bench_restore.py --quick    # ~50 MB database (about a minute)
+
+Starts its own PostgreSQL cluster and moto S3 server (127.0.0.1, free ports), seeds the platform
+database with ``stack.platform.seed_platform``, dumps it with ``pg_dump -Fc`` and uploads the dump with
+its manifest the way backup_verify does. Then, alternately for several rounds so that other load on the
+machine hits both alike:
+
+- bare: ``createdb`` + ``pg_restore -j 2 --exit-on-error`` of the local dump file;
+- whole: :func:`reliability.restore.job.run_restore_test` in a fresh Python process (imports included,
+  as in an Airflow task): choose, download + SHA-256, create, pg_restore -j 2, validate (digests, GX,
+  pg_amcheck), drop.
+
+Prints the medians, their ratio (target <= 1.5) and where the rest of the time goes.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
+
+MB = 1000 * 1000
+SCALE_MB = 49.7  # database size per seed_platform scale unit, measured
+BUCKET = "bench-restore"
+KEY = "backups/platform/2026/11/29/platform-20261129T020000Z.dump"
+
+
+def child(args) -> None:
+    """One whole restore test in this process; prints its figures as JSON."""
+    started = time.perf_counter()
+    import boto3
+
+    from reliability.restore.config import parse_config
+    from reliability.restore.job import Settings, run_restore_test
+
+    config = parse_config({"databases": [{"name": "platform"}],
+                           "restore": {"jobs": args.jobs, "download_dir": args.download_dir},
+                           "validate": {"digest_workers": args.jobs, "heapallindexed": not args.no_heapallindexed,
+                                        "digest_during_restore": args.during}}, source="bench config")
+    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                      aws_secret_access_key="bench")
+    settings = Settings(config=config, scratch_dsn=os.environ["BENCH_SCRATCH_DSN"],
+                        source_dsn=os.environ["BENCH_SOURCE_DSN"], s3=s3, bucket=BUCKET)
+    outcome = run_restore_test(settings, "platform", interval_key=f"bench-{time.time()}")
+    print(json.dumps({"seconds": time.perf_counter() - started, "status": outcome.status,
+                      "headline": outcome.headline, "timings": outcome.summary["timings"]}))
+
+
+def run_whole(cluster, source_dsn: str, endpoint: str, args, during: bool = False) -> dict:
+    env = {**os.environ, "BENCH_SCRATCH_DSN": cluster.dsn("postgres"), "BENCH_SOURCE_DSN": source_dsn,
+           "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}"}
+    argv = [sys.executable, __file__, "--child", "--endpoint", endpoint, "--jobs", str(args.jobs),
+            "--download-dir", args.download_dir]
+    if args.no_heapallindexed:
+        argv.append("--no-heapallindexed")
+    if during:
+        argv.append("--during")
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"restore test process failed: {done.stderr[-3000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    if figures["status"] != "success":
+        raise RuntimeError(f"the benchmark's restore test did not pass: {figures['headline']}")
+    return figures
+
+
+def run_bare(cluster, dump: Path, jobs: int, name: str) -> float:
+    from reliability.backup.pgclient import ClientConnection, client_binary
+
+    target = ClientConnection.from_dsn(cluster.dsn(name))
+    started = time.perf_counter()
+    cluster.create_database(name)
+    subprocess.run([client_binary("pg_restore"), "-j", str(jobs), "--exit-on-error", "--no-owner",
+                    "--no-privileges", "-d", target.conninfo, str(dump)], env=target.env(), check=True)
+    seconds = time.perf_counter() - started
+    cluster.drop_database(name)
+    return seconds
+
+
+def database_size(dsn: str) -> int:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+
+
+def make_backup(cluster, dsn: str, dump: Path, s3) -> None:
+    """Dump, manifest (rows, digests and columns read back from the source) and upload, like backup_verify."""
+    import psycopg
+
+    from reliability.backup.manifest import Manifest, TableEntry, manifest_key
+    from reliability.backup.pgclient import ClientConnection, client_binary
+    from reliability.restore.digest import DigestPool
+
+    source = ClientConnection.from_dsn(dsn)
+    started = datetime.now(timezone.utc)
+    subprocess.run([client_binary("pg_dump"), "-Fc", "-f", str(dump), "-d", source.conninfo], env=source.env(),
+                   check=True)
+    with psycopg.connect(dsn) as conn:
+        columns = {t: tuple(c for c, in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = '' ORDER BY attnum", (f"public.{t}",)))
+            for t, in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    with DigestPool(dsn, 2) as pool:
+        for table, cols in columns.items():
+            pool.submit("public", table, cols)
+        digests = pool.results()
+    sha = hashlib.sha256()
+    with dump.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+    manifest = Manifest(
+        database="platform", dump_key=KEY, format="custom", compression=6, server_version="15",
+        pg_dump_version="15", started_at=(started - timedelta(minutes=1)).isoformat(),
+        finished_at=datetime.now(timezone.utc).isoformat(), size_bytes=dump.stat().st_size, sha256=sha.hexdigest(),
+        tables={f"public.{t}": TableEntry(rows=digests[("public", t)].rows, digest=digests[("public", t)].digest,
+                                          columns=columns[t]) for t in columns},
+        toc={}, verdict="verified")
+    s3.upload_file(str(dump), BUCKET, KEY)
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(KEY), Body=manifest.to_json().encode())
+
+
+BREAKDOWN = [
+    ("choose backup (S3 list + manifest)", "choose_backup"),
+    ("download + SHA-256", "download_and_check"),
+    ("create scratch database", "create_scratch_database"),
+    ("pg_restore (the RTO part)", "pg_restore"),
+    ("digests still running after pg_restore", "digest_after_restore"),
+    ("validate step", "validate"),
+    ("  GX import (waiting for it)", "gx_import"),
+    ("  GX suites incl. import", "gx"),
+    ("  digests still running after GX", "digest_wait"),
+    ("  pg_amcheck (alongside GX)", "amcheck"),
+]
+
+
+def report_breakdown(timings: list[dict], whole: float, bare: float) -> None:
+    median = {key: statistics.median(t.get(key, 0.0) for t in timings) for _, key in BREAKDOWN}
+    steps = ("choose_backup", "download_and_check", "create_scratch_database", "validate")
+    restore_step = statistics.median(t.get("restore", 0.0) for t in timings)
+    print("  where the time goes (medians, seconds):")
+    for label, key in BREAKDOWN:
+        print(f"    {label:42s} {median[key]:7.2f}")
+    print(f"    {'process start, imports, teardown':42s} "
+          f"{whole - restore_step - sum(median[k] for k in steps):7.2f}")
+    print(f"  pg_restore inside the test vs bare: {median['pg_restore'] / bare:.2f}x "
+          "(how much the overlapped digests slow the restore itself)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a ~50 MB database (about a minute)")
+    parser.add_argument("--size-mb", type=float, help="database size to seed (default 500, quick 50)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of bare pg_restore and the test")
+    parser.add_argument("--jobs", type=int, default=2, help="pg_restore -j (both sides) and digest workers")
+    parser.add_argument("--no-heapallindexed", action="store_true",
+                        help="pg_amcheck without --heapallindexed (indexes checked, not against their tables)")
+    parser.add_argument("--also-digest-during", action="store_true",
+                        help="also time the variant that digests tables while pg_restore builds indexes")
+    parser.add_argument("--keep", metavar="DIR", help="keep the cluster (and its seeded data) in DIR for reruns")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--download-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--during", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    import boto3
+
+    from stack.platform import seed_platform
+    from stack.postgres import PgCluster
+    from stack.processes import free_port, stop_process
+    from stack.services import start_moto
+
+    size_mb = args.size_mb or (50 if args.quick else 500)
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-restore-"))
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)
+    args.download_dir = str(root / "downloads")
+    cluster = PgCluster.create(root / "postgres")
+    cluster.start()
+    endpoint = start_moto(root, free_port())
+    try:
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                          aws_secret_access_key="bench")
+        s3.create_bucket(Bucket=BUCKET)
+        name = f"platform_{size_mb:.0f}mb"
+        dsn = cluster.create_database(name, exist_ok=True)
+        started = time.perf_counter()
+        rows = seed_platform(dsn, size_mb / SCALE_MB)
+        print(f"seeded {name}: {database_size(dsn) / MB:.0f} MB, {sum(rows.values()):,} rows in "
+              f"{time.perf_counter() - started:.0f} s (PostgreSQL {cluster.port}, S3 {endpoint})", flush=True)
+        dump = root / "platform.dump"
+        make_backup(cluster, dsn, dump, s3)
+        print(f"dump: {dump.stat().st_size / MB:.0f} MB (custom format), uploaded with its manifest", flush=True)
+
+        variants = {"whole": False}
+        if args.also_digest_during:
+            variants["whole, digest during pg_restore"] = True
+        run_whole(cluster, dsn, endpoint, args)  # warm-up: page cache, moto, first GX import from disk
+        bare: list[float] = []
+        whole: dict[str, list[float]] = {name: [] for name in variants}
+        timings: dict[str, list[dict]] = {name: [] for name in variants}
+        for i in range(args.rounds):
+            bare.append(run_bare(cluster, dump, args.jobs, f"bare_{i}"))
+            line = f"  round {i + 1}: bare pg_restore -j {args.jobs} {bare[-1]:.2f} s"
+            for name, during in variants.items():
+                figures = run_whole(cluster, dsn, endpoint, args, during)
+                whole[name].append(figures["seconds"])
+                timings[name].append(figures["timings"])
+                line += f", {name} {figures['seconds']:.2f} s"
+            print(line, flush=True)
+        base = statistics.median(bare)
+        for name in variants:
+            ratio = statistics.median(whole[name]) / base
+            print(f"\n{name}: median {statistics.median(whole[name]):.2f} s vs bare {base:.2f} s -> ratio "
+                  f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[name]) / min(bare):.2f}")
+            report_breakdown(timings[name], statistics.median(whole[name]), base)
+    finally:
+        stop_process("s3", root)
+        if args.keep:
+            cluster.stop()
+        else:
+            cluster.destroy()
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
