@@ -84,8 +84,8 @@ DATABASES = [db.name for db in CONFIG.databases]
             description="pg_dump --jobs for the directory format (ignored for custom).",
         ),
         "verify_only_key": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             maxLength=1024,
             title="Verify only: S3 key",
             description="Verify this existing dump object instead of taking a new dump; "

@@ -23,7 +23,7 @@ before = set(sys.modules)
 out = {"files": {}, "dags": {}}
 for path in sys.argv[1:]:
     started = time.perf_counter()
-    bag = DagBag(dag_folder=path, include_examples=False, safe_mode=False)
+    bag = DagBag(dag_folder=path, safe_mode=False)
     out["files"][path] = {"seconds": time.perf_counter() - started, "errors": {k: str(v) for k, v in bag.import_errors.items()}}
     for dag_id, dag in bag.dags.items():
         tasks = dag.tasks
@@ -31,7 +31,8 @@ for path in sys.argv[1:]:
             "file": path, "tags": sorted(dag.tags), "doc_md": dag.doc_md or "", "owners": sorted({t.owner for t in tasks}),
             "retries": {t.task_id: t.retries for t in tasks}, "max_active_runs": dag.max_active_runs,
             "catchup": dag.catchup, "description": dag.description or "",
-            "params": {k: dict(v.schema) for k, v in dag.params.items()},
+            "params": {k: {**dict(v.schema), "description": v.description or v.schema.get("description")}
+                       for k, v in dag.params.items()},
         }
 out["new_modules"] = sorted(set(sys.modules) - before)
 print(json.dumps(out))

@@ -75,3 +75,16 @@ def airflow_stack(pg_cluster, s3_client, s3_server, pushgateway, slack_server, s
     yield AirflowStack(env, pg_cluster, s3_client, pushgateway.url, slack_server, uptimerobot, results_dsn,
                        platform_dsn, log_path)
     uptimerobot.stop()
+
+
+# Prometheus (scraping this session's Pushgateway, with the shipped rules) and Alertmanager (routed to the
+# Slack receiver): the real-job alert test uses them.
+from tests.monitoring.conftest import alertmanager_server, prometheus_server, smtp_sink  # noqa: E402,F401
+
+
+@pytest.fixture(scope="session")
+def nightly_backup(airflow_stack):
+    """One real backup_verify run: the dump the checksum and restore jobs then work on."""
+    result = airflow_stack.run("backup_verify")
+    assert result.succeeded, result.output[-5000:]
+    return result

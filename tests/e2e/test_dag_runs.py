@@ -2,9 +2,12 @@
 stack: real PostgreSQL and pg_dump, the S3 API, the Pushgateway, the Slack receiver, the UptimeRobot fake."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+
+from tests.monitoring.alert_delivery import assert_alert_delivered
 
 pytestmark = pytest.mark.xdist_group("airflow_e2e")
 
@@ -56,3 +59,55 @@ def test_build_size_watchdog_flags_the_bundle_over_budget(airflow_stack):
             if line.startswith("build_size_over_budget{") and line.endswith(" 1")]
     assert over, "one demo bundle grows past its budget"
     assert airflow_stack.slack.messages, "a broken budget is posted to Slack"
+
+
+def test_backup_verify_dumps_verifies_and_publishes(airflow_stack, nightly_backup):
+    from reliability.backup.manifest import Manifest
+
+    runs = [r for r in airflow_stack.runs("backup_verify") if r["summary"].get("verdict") == "verified"]
+    assert runs, airflow_stack.runs("backup_verify")
+    keys = [o["Key"] for o in airflow_stack.s3.list_objects_v2(Bucket=airflow_stack.bucket,
+                                                                Prefix="backups/platform/")["Contents"]]
+    manifests = [k for k in keys if k.endswith(".manifest.json")]
+    assert manifests and manifests[0].removesuffix(".manifest.json") in keys
+    manifest = Manifest.from_json(airflow_stack.s3.get_object(Bucket=airflow_stack.bucket,
+                                                              Key=manifests[0])["Body"].read())
+    assert manifest.verdict == "verified"
+    with airflow_stack.pg.connect("platform") as conn:
+        tenants = conn.execute("SELECT count(*) FROM tenants").fetchone()[0]
+    assert manifest.tables["public.tenants"].rows == tenants
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "backup_verified", job="backup_verify", database="platform") == 1
+    assert gauge(metrics, "backup_size_bytes", job="backup_verify", database="platform") == manifest.size_bytes
+    assert gauge(metrics, "reliability_job_last_success_timestamp_seconds", job="backup_verify",
+                 database="platform") is not None
+    assert any(line["action"] == "backup.verify" and line["status"] == "success" for line in airflow_stack.log_lines())
+    # The database password never reaches Airflow's task output.
+    assert airflow_stack.pg.password not in nightly_backup.output
+
+
+def test_corrupt_dump_fails_the_run_and_the_alert_reaches_slack(airflow_stack, prometheus_server, nightly_backup):
+    good_key = next(o["Key"] for o in airflow_stack.s3.list_objects_v2(
+        Bucket=airflow_stack.bucket, Prefix="backups/platform/")["Contents"] if o["Key"].endswith(".dump"))
+    data = airflow_stack.s3.get_object(Bucket=airflow_stack.bucket, Key=good_key)["Body"].read()
+    corrupt_key = "backups/platform/manual/truncated.dump"
+    airflow_stack.s3.put_object(Bucket=airflow_stack.bucket, Key=corrupt_key, Body=data[: len(data) // 2])
+    airflow_stack.slack.clear()
+    result = airflow_stack.run("backup_verify", conf={"verify_only_key": corrupt_key})
+    assert not result.succeeded
+    latest = airflow_stack.runs("backup_verify")[0]
+    assert latest["status"] == "failed" and latest["summary"]["verdict"] == "corrupt", latest["summary"]
+    assert gauge(airflow_stack.metrics(), "backup_verified", job="backup_verify", database="platform") == 0
+    # The job's own Slack message, then Prometheus evaluates the shipped rules and Alertmanager routes it.
+    assert any("corrupt" in json.dumps(m) for m in airflow_stack.slack.messages)
+    assert_alert_delivered(prometheus_server.url, airflow_stack.slack, "BackupNotVerified",
+                           {"job": "backup_verify", "database": "platform"}, timeout=60)
+
+
+def test_rerun_of_the_same_interval_replaces_its_rows(airflow_stack):
+    for _ in range(2):
+        result = airflow_stack.run("sla_uptime", logical_date="2026-11-20T00:00:00+00:00")
+        assert result.succeeded, result.output[-3000:]
+    matching = [r for r in airflow_stack.runs("sla_uptime")
+                if r["interval_key"].startswith("2026-11-19T00:00:00+00:00/2026-11-20")]
+    assert len(matching) == 1 and matching[0]["attempts"] == 2, matching
