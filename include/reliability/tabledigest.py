@@ -11,6 +11,8 @@ does not depend on row order, and unlike XOR a duplicated row does not cancel ou
 """
 from __future__ import annotations
 
+import sys
+from array import array
 from dataclasses import dataclass
 from hashlib import blake2b
 
@@ -37,8 +39,11 @@ class TableDigest:
 
     def add_lines(self, lines: list[bytes]) -> None:
         """Add complete row lines (without their trailing newline)."""
-        self._acc = (self._acc + sum(int.from_bytes(blake2b(line, digest_size=8).digest(), "little")
-                                     for line in lines)) % _MOD
+        # Summing an array of 64-bit words is much cheaper than an int per row; same result.
+        words = array("Q", b"".join(blake2b(line, digest_size=8).digest() for line in lines))
+        if sys.byteorder == "big":
+            words.byteswap()
+        self._acc = (self._acc + sum(words)) % _MOD
         self.rows += len(lines)
 
     @property
