@@ -47,7 +47,7 @@ DATABASES = [db.name for db in CONFIG.databases]
     params={
         "database": Param(DATABASES[0], type="string", enum=DATABASES, title="Database",
                           description="Which configured database's backup to restore."),
-        "backup_key": Param("", type="string", maxLength=1024, title="Backup (S3 key)",
+        "backup_key": Param(None, type=["null", "string"], maxLength=1024, title="Backup (S3 key)",
                             description="Restore this dump instead of the newest verified one; it must be a "
                                         "verified backup of the database. Leave empty for the newest."),
         "jobs": Param(CONFIG.jobs, type="integer", minimum=1, maximum=16, title="Parallel restore jobs",
@@ -110,7 +110,9 @@ def restore_test():
 
         return tasks.publish(chosen, downloaded, restored, validated, dropped, context)
 
-    @task(retries=0)
+    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
+    # second Slack message from the failure callback.
+    @task(retries=0, on_failure_callback=None)
     def check_result(published: dict) -> str:
         from reliability.restore import tasks
 

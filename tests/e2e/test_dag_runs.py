@@ -111,3 +111,20 @@ def test_rerun_of_the_same_interval_replaces_its_rows(airflow_stack):
     matching = [r for r in airflow_stack.runs("sla_uptime")
                 if r["interval_key"].startswith("2026-11-19T00:00:00+00:00/2026-11-20")]
     assert len(matching) == 1 and matching[0]["attempts"] == 2, matching
+
+
+def test_restore_test_restores_the_nightly_backup_and_cleans_up(airflow_stack, nightly_backup):
+    airflow_stack.slack.clear()
+    result = airflow_stack.run("restore_test")
+    assert result.succeeded, result.output[-5000:]
+    latest = airflow_stack.runs("restore_test")[0]
+    assert latest["status"] in ("success", "warning"), latest["summary"]
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "restore_success", job="restore_test", database="platform") == 1
+    assert gauge(metrics, "restore_rows_mismatched", job="restore_test", database="platform") == 0
+    assert gauge(metrics, "restore_expectations_failed", job="restore_test", database="platform") == 0
+    assert gauge(metrics, "restore_duration_seconds", job="restore_test", database="platform") > 0
+    with airflow_stack.pg.connect() as conn:
+        leftovers = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'restore_test_%'").fetchall()
+    assert leftovers == [], "the scratch database is dropped whatever happened"
+    assert any(line["action"] == "restore.test" for line in airflow_stack.log_lines())

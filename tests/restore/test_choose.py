@@ -83,3 +83,14 @@ def test_results_store_rows_of_backup_verify_are_the_candidates(settings, make_b
         conn.commit()
     state = choose_step(settings, DATABASE, "k", datetime.now(timezone.utc))
     assert state.backup.key == stored and state.backup.source == "results_store"
+
+
+def test_a_broken_expectations_file_fails_the_run_before_anything_is_downloaded(settings, make_backup,
+                                                                               expectations_file):
+    from tests.restore.conftest import with_config
+
+    broken = with_config(settings, expectations_file=expectations_file("tables:\n  tenants: [oops]\n"))
+    make_backup()
+    state = choose_step(broken, DATABASE, "k", datetime.now(timezone.utc))
+    assert (state.failure.step, state.failure.check) == ("choose_backup", "expectations_config")
+    assert "schema.table" in state.failure.message and state.backup is None

@@ -1,6 +1,8 @@
 """The restore_test DAG's wiring: weekly schedule, step order, teardown scope, the failing gate."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 
@@ -20,7 +22,7 @@ def test_runs_weekly_on_sunday_at_four_utc(dag):
 
 def test_steps_run_in_order_and_the_drop_is_a_teardown_of_the_create(dag):
     order = ["choose_backup", "download_and_check", "create_scratch_database", "restore", "validate"]
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     drop = dag.get_task("drop_scratch_database")
     assert drop.is_teardown and dag.get_task("create_scratch_database").is_setup

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reliability.restore.choose import ChosenBackup
-from reliability.restore.errors import DownloadCorrupt
+from reliability.restore.errors import DownloadRejected
 
 CHUNK = 8 * 1024 * 1024
 
@@ -39,7 +39,7 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
     needed = backup.size_bytes * (2 if backup.format == "directory" else 1)
     free = shutil.disk_usage(dest_dir).free
     if free < needed:
-        raise DownloadCorrupt(f"not enough disk space in {dest_dir} for {backup.key}: {needed} bytes needed, "
+        raise DownloadRejected(f"not enough disk space in {dest_dir} for {backup.key}: {needed} bytes needed, "
                               f"{free} free; set restore.download_dir to a larger volume", check="disk_space")
     final = dest_dir / (name + (".tar" if backup.format == "directory" else ".dump"))
     part = final.with_name(final.name + ".part")
@@ -50,7 +50,7 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
             body = s3.get_object(Bucket=bucket, Key=backup.key)["Body"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code", "") in ("NoSuchKey", "404", "NotFound"):
-                raise DownloadCorrupt(f"backup object s3://{bucket}/{backup.key} is missing although its manifest "
+                raise DownloadRejected(f"backup object s3://{bucket}/{backup.key} is missing although its manifest "
                                       "exists; the dump was deleted or never completed", check="object_missing") from None
             raise
         with part.open("wb") as out:
@@ -60,11 +60,11 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
                 size += len(chunk)
         actual = digest.hexdigest()
         if size != backup.size_bytes:
-            raise DownloadCorrupt(f"s3://{bucket}/{backup.key} is {size} bytes, the manifest says {backup.size_bytes}; "
+            raise DownloadRejected(f"s3://{bucket}/{backup.key} is {size} bytes, the manifest says {backup.size_bytes}; "
                                   "the object was truncated or replaced after verification. Not restoring it: "
                                   "re-run backup_verify or pick another backup (param backup_key)", check="size")
         if actual != backup.sha256:
-            raise DownloadCorrupt(f"SHA-256 of s3://{bucket}/{backup.key} is {actual}, the manifest says "
+            raise DownloadRejected(f"SHA-256 of s3://{bucket}/{backup.key} is {actual}, the manifest says "
                                   f"{backup.sha256}; the object is corrupt or was replaced after verification. "
                                   "Not restoring it: re-run backup_verify or pick another backup (param backup_key)",
                                   check="sha256")
@@ -80,7 +80,7 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
                 archive.extractall(path, filter="data")  # refuses absolute paths, links out of the folder, devices
         except tarfile.TarError as exc:
             shutil.rmtree(path, ignore_errors=True)
-            raise DownloadCorrupt(f"{backup.key} is not a readable tar of a directory-format dump: {exc}",
+            raise DownloadRejected(f"{backup.key} is not a readable tar of a directory-format dump: {exc}",
                                   check="format") from None
         finally:
             final.unlink()
@@ -88,7 +88,8 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
         if not (path / "toc.dat").exists():
             inner = [p for p in path.iterdir() if (p / "toc.dat").exists()]
             if len(inner) != 1:
-                raise DownloadCorrupt(f"{backup.key} is not a tar of a directory-format dump (no toc.dat)",
+                shutil.rmtree(cleanup, ignore_errors=True)
+                raise DownloadRejected(f"{backup.key} is not a tar of a directory-format dump (no toc.dat)",
                                       check="format")
             path = inner[0]
     return Download(path=str(path), cleanup=str(cleanup), sha256=actual, size_bytes=size,

@@ -10,7 +10,6 @@ from __future__ import annotations
 class CheckFailed(Exception):
     """A restore-test check failed; ``str()`` is the operator-facing message."""
 
-    step = "restore_test"
     check = "unknown"
 
     def __init__(self, message: str, *, check: str | None = None, table: str | None = None):
@@ -24,12 +23,10 @@ class CheckFailed(Exception):
 class UnsafeScratch(CheckFailed):
     """The scratch target could hit something that is not a scratch database; nothing was touched."""
 
-    step = "create_scratch_database"
     check = "scratch_safety"
 
 
 class NoVerifiedBackup(CheckFailed):
-    step = "choose_backup"
     check = "verified_backup"
 
     def __init__(self, message: str, *, check: str | None = None, newest=None, age_seconds: float | None = None):
@@ -38,11 +35,11 @@ class NoVerifiedBackup(CheckFailed):
         self.age_seconds = age_seconds
 
 
-class DownloadCorrupt(CheckFailed):
-    step = "download_and_check"
+class DownloadRejected(CheckFailed):
+    """The downloaded object is not the one the backup job verified (or could not be stored to check it)."""
+
     check = "sha256"
 
 
 class RestoreFailed(CheckFailed):
-    step = "restore"
     check = "pg_restore"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,13 +64,6 @@ def _gx_expectations():
     import great_expectations.expectations as gxe
 
     return gxe
-
-
-def preload() -> threading.Thread:
-    """Import GX in the background: seconds of imports that can overlap a restore in the same process."""
-    thread = threading.Thread(target=_gx_expectations, name="gx-import", daemon=True)
-    thread.start()
-    return thread
 
 
 def _class_name(snake: str) -> str:
@@ -163,7 +155,7 @@ def run_expectations(dsn: str, specs: list[TableSpec],
                      declared: tuple[DeclaredExpectation, ...] = ()) -> ExpectationsReport:
     """Validate every table of ``specs`` in the database of ``dsn`` with its generated + declared suite."""
     started = time.monotonic()
-    built = build_declared(declared)  # the first GX import (or waiting for the preload to finish it)
+    built = build_declared(declared)  # imports GX: counted apart in the timings
     import great_expectations as gx
 
     imported = time.monotonic()

@@ -22,11 +22,10 @@ from typing import Any
 
 from reliability.outcome import Metric, Outcome
 from reliability.restore.choose import ChosenBackup, choose_backup, read_manifest
-from reliability.restore.config import RestoreConfig, load_config, load_expectations
+from reliability.restore.config import ConfigError, RestoreConfig, load_config, load_expectations
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.download import download_backup, remove_download
 from reliability.restore.errors import CheckFailed, NoVerifiedBackup
-from reliability.restore.expectations import preload as preload_gx
 from reliability.restore.names import split_qualified
 from reliability.restore.restore import run_pg_restore
 from reliability.restore.scratch import (
@@ -171,6 +170,10 @@ def choose_step(settings: Settings, database: str, interval_key: str, run_at: da
         # First of all: a run that could touch the source database stops before downloading anything.
         check_scratch_target(settings.scratch_dsn, settings.source_dsn, state.scratch_name, config.scratch_prefix)
         try:
+            load_expectations(config.expectations_path)  # a broken file fails now, not after the restore
+        except ConfigError as exc:
+            raise CheckFailed(str(exc), check="expectations_config") from None
+        try:
             chosen = choose_backup(settings.s3, settings.bucket, database, config.prefix_for(database), now=now,
                                    rpo_seconds=config.rpo_target(database), requested_key=backup_key,
                                    store_candidates=() if backup_key else _store_candidates(settings, database))
@@ -251,11 +254,15 @@ def validate_step(settings: Settings, state: RunState) -> RunState:
 
     def work() -> dict[str, Any]:
         manifest = read_manifest(settings.s3, settings.bucket, state.backup.key)
-        report = validate(settings.scratch_target(state.scratch_name), manifest,
-                          declared=load_expectations(config.expectations_path),
-                          digest_workers=config.digest_workers, amcheck=config.amcheck,
-                          heapallindexed=config.heapallindexed, amcheck_jobs=state.jobs,
-                          digests={name: (rows, digest) for name, (rows, digest) in state.digests.items()})
+        try:
+            declared = load_expectations(config.expectations_path)
+            report = validate(settings.scratch_target(state.scratch_name), manifest, declared=declared,
+                              digest_workers=config.digest_workers, amcheck=config.amcheck,
+                              heapallindexed=config.heapallindexed, amcheck_jobs=state.jobs,
+                              digests={name: (rows, digest) for name, (rows, digest) in state.digests.items()})
+        except ConfigError as exc:
+            # A broken expectations file is the operator's to fix, not a crash to retry.
+            raise CheckFailed(str(exc), check="expectations_config") from None
         if settings.results_dsn:
             from reliability.restore.store import save_validation
             from reliability.store import connect
@@ -491,8 +498,6 @@ def run_restore_test(settings: Settings, database: str, *, interval_key: str | N
     chosen = choose_step(settings, database, interval_key, run_at, backup_key=backup_key,
                          keep_on_failure=keep_on_failure, jobs=jobs)
     downloaded = created = restored = validated = dropped = None
-    if chosen.failure is None:
-        preload_gx()
     try:
         downloaded = download_step(settings, chosen)
         created = create_step(settings, downloaded)

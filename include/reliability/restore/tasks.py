@@ -30,7 +30,6 @@ from reliability.restore.job import (
 class RestoreTestFailed(CheckFailed):
     """Raised by the last task so that a failed restore test is a failed DAG run (after publishing)."""
 
-    step = "check_result"
     check = "restore_test"
 
 

@@ -177,6 +177,10 @@ class AmcheckRun:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
+    def stop(self) -> None:
+        self.process.kill()
+        self._reader.join()
+
     def _read(self) -> None:
         self.output = self.process.communicate()
         self.seconds = time.monotonic() - self.started
@@ -234,20 +238,25 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
         entries[name][0]: TableDigestResult(*entries[name][0], rows=rows, digest=digest)
         for name, (rows, digest) in (digests or {}).items() if name in entries}
     early = len(found)
-    with DigestPool(dsn, digest_workers) as pool:
-        for key, _ in sorted(entries.values(), key=lambda e: -e[1].rows):
-            if key in catalog and key not in found:
-                pool.submit(key[0], key[1], catalog[key].copied_columns)
-        specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows,
-                           columns=_expected_columns(entry.columns, catalog[key]),
-                           primary_key=catalog[key].primary_key)
-                 for name, (key, entry) in entries.items() if key in catalog]
-        gx_started = time.monotonic()
-        expectations = run_expectations(dsn, specs, declared)
-        gx_seconds = time.monotonic() - gx_started
-        digest_wait = time.monotonic()
-        found.update(pool.results())
-        digest_seconds = time.monotonic() - digest_wait
+    try:
+        with DigestPool(dsn, digest_workers) as pool:
+            for key, _ in sorted(entries.values(), key=lambda e: -e[1].rows):
+                if key in catalog and key not in found:
+                    pool.submit(key[0], key[1], catalog[key].copied_columns)
+            specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows,
+                               columns=_expected_columns(entry.columns, catalog[key]),
+                               primary_key=catalog[key].primary_key)
+                     for name, (key, entry) in entries.items() if key in catalog]
+            gx_started = time.monotonic()
+            expectations = run_expectations(dsn, specs, declared)
+            gx_seconds = time.monotonic() - gx_started
+            digest_wait = time.monotonic()
+            found.update(pool.results())
+            digest_seconds = time.monotonic() - digest_wait
+    except BaseException:
+        if checker is not None:
+            checker.stop()
+        raise
     amcheck_result = (checker.result(_index_tables(dsn)) if checker is not None
                       else AmcheckResult(ran=False, note="disabled in the restore config"))
 
