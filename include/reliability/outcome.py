@@ -36,6 +36,7 @@ class Outcome:
     alert: bool = False  # notify Slack now (failure, breach); otherwise only the success line/digest
     action: str = ""  # backup-monitor.log action, e.g. "backup.verify"
     log_fields: dict[str, Any] = field(default_factory=dict)  # tenant, site, ... where they apply
+    detail: str = ""  # longer mrkdwn shown full width in Slack (e.g. a delta table); not logged
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -57,7 +58,7 @@ class Outcome:
             "headline": self.headline, "summary": self.summary, "facts": [list(f) for f in self.facts],
             "metrics": [{"name": m.name, "value": m.value, "labels": m.labels, "documentation": m.documentation}
                         for m in self.metrics],
-            "alert": self.alert, "action": self.action, "log_fields": self.log_fields,
+            "alert": self.alert, "action": self.action, "log_fields": self.log_fields, "detail": self.detail,
         }
 
     @classmethod
@@ -70,4 +71,5 @@ class Outcome:
             facts=tuple(tuple(f) for f in data.get("facts", ())),
             metrics=tuple(Metric(**m) for m in data.get("metrics", ())),
             alert=data.get("alert", False), action=data.get("action", ""), log_fields=data.get("log_fields", {}),
+            detail=data.get("detail", ""),
         )

@@ -68,6 +68,13 @@ def job_metrics(outcome: Outcome) -> list[Metric]:
 
 
 
+def _compact(summary: dict, limit: int = 500) -> dict:
+    """The summary for a log line: values whose JSON is longer than ``limit`` stay in the results store."""
+    import json
+
+    return {k: v for k, v in summary.items() if len(json.dumps(v, default=str)) <= limit}
+
+
 def _subject_key(outcome: Outcome) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(outcome.subject.items()))
 
@@ -81,7 +88,7 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
     for outcome in outcomes:
         try:
             fields = {"job": outcome.job, **outcome.subject, "headline": outcome.headline,
-                      **outcome.log_fields, "summary": outcome.summary}
+                      **outcome.log_fields, "summary": _compact(outcome.summary)}
             fields = {k: v for k, v in fields.items() if k not in _LOG_RESERVED}
             log_event(targets.log_path, action=outcome.action or outcome.job, status=outcome.status,
                       duration_ms=int(outcome.duration_seconds * 1000),

@@ -54,7 +54,7 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
     assert f"| `{MAIN}` |" in table and "🔴 over budget" in table
     assert "| `static/js/911.[hash].chunk.js` |" in table and "🆕 new" in table
     assert "| `static/js/805.[hash].chunk.js` | - |" in table and "➖ removed" in table
-    assert dict(newest.facts)["What changed"].startswith("```")
+    assert newest.detail.startswith("```")
 
     # Pushgateway series (contract: build_size_* with app, bundle, compression; __total__ for the app).
     (main_bytes,) = [len(c) for p, c in demo_build("1004").items()

@@ -63,6 +63,8 @@ def outcome_blocks(outcomes: list[Outcome], run_url: str | None) -> tuple[str, l
         if outcome.facts:
             blocks.append({"type": "section", "fields": [
                 {"type": "mrkdwn", "text": f"*{name}*\n{value}"[:2000]} for name, value in outcome.facts[:10]]})
+        if outcome.detail:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": outcome.detail[:3000]}})
     if len(outcomes) > 20:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
                                                         "text": f"… and {len(outcomes) - 20} more"}]})

@@ -265,8 +265,6 @@ def describe(budget: AppBudget, build_id: str, branch: str | None, commit: str |
              (f"Total ({c})", f"{format_bytes(total.sizes.get(c))}{change}"),
              ("Bundles", ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in counts.items() if n) or "none"),
              ("Baseline", baseline_text)]
-    if comparison.flagged:
-        facts.append(("What changed", mrkdwn_table(comparison)))
     summary = {
         "app": budget.app, "build_id": build_id, "branch": branch, "commit": commit, "verdict": verdict,
         "files": total.files, "bundles": len([r for r in comparison.rows if r.sizes is not None]),
@@ -279,13 +277,12 @@ def describe(budget: AppBudget, build_id: str, branch: str | None, commit: str |
         "cache": {"hits": stats.cache_hits, "compressed_files": stats.compressed_files,
                   "compressed_bytes": stats.compressed_bytes, "workers": stats.workers},
         "delta_table_markdown": markdown_table(comparison),
-        "delta_table_mrkdwn": mrkdwn_table(comparison),
     }
     return Outcome(
         job=JOB, subject={"app": budget.app}, status="warning" if verdict != "ok" else "success",
         started_at=started, finished_at=finished, headline=_headline(budget.app, build_id, comparison),
         summary=summary, facts=tuple(facts), metrics=metrics(budget, comparison),
-        alert=verdict == "over_budget",
+        alert=verdict == "over_budget", detail=mrkdwn_table(comparison) if comparison.flagged else "",
         action=ACTION, log_fields={"build_id": build_id, "branch": branch, "verdict": verdict,
                                    "raw_bytes": total.sizes.raw, "gzip_bytes": total.sizes.gzip,
                                    "brotli_bytes": total.sizes.brotli,
