@@ -29,8 +29,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ def _heartbeat_since(base_url: str, component: str, since: datetime) -> bool:
 
 def _started_at() -> datetime:
     # A second early: heartbeats are stored by the database, whose clock rounding we do not control.
-    return datetime.fromtimestamp(time.time() - 1, timezone.utc)
+    return datetime.fromtimestamp(time.time() - 1, UTC)
 
 
 def launch_api_server(env: dict[str, str], state_dir: Path) -> Component:
@@ -344,10 +344,10 @@ class AirflowApi:
 
     base_url: str
     username: str
-    password: str
-    token: str | None = None
+    password: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
 
-    def login(self) -> "AirflowApi":
+    def login(self) -> AirflowApi:
         answer = self._request("POST", "/auth/token", {"username": self.username, "password": self.password},
                                auth=False)
         self.token = answer["access_token"]

@@ -12,8 +12,8 @@ A DAG declares the deadline (Airflow 3.1+)::
 The scheduler notices the missed deadline and the triggerer awaits :func:`notify_deadline_missed` with a
 small context (``dag_run``: the run as the REST API shows it, ``deadline``: its id and time). The callback
 asks the triggerer which tasks are not finished, so the message names the DAG, the task(s), the run and a
-link. A run that succeeds before its deadline has the deadline removed; a run that fails keeps it (its
-failure was already reported by the task failure callback).
+link. A run that succeeds before its deadline has the deadline removed; a run that fails keeps it, but
+gets no deadline message: its failure was already reported by the task failure callback.
 
 Imported at DAG parse time: nothing heavy at module level.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -70,7 +70,7 @@ def deadline_message(dag_run: dict[str, Any], deadline: dict[str, Any], unfinish
 
     ``unfinished`` is None when the task states could not be read.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     dag_id = dag_run.get("dag_id", "?")
     run_id = dag_run.get("dag_run_id") or dag_run.get("run_id") or "?"
     deadline_time = _as_datetime(deadline.get("deadline_time"))
@@ -133,6 +133,9 @@ def _send(context: dict[str, Any], expected: str | None) -> str:
     deadline = context.get("deadline") or {}
     dag_id = dag_run.get("dag_id", "?")
     run_id = dag_run.get("dag_run_id") or dag_run.get("run_id") or "?"
+    if dag_run.get("state") in ("success", "failed"):
+        # Only a failed run keeps its deadline (success removes it); its failure was reported already.
+        return f"not sent: {dag_id} run {run_id} had already ended ({dag_run['state']})"
     if not exists("reliability_slack"):
         log.warning("deadline of %s run %s missed, but no reliability_slack connection is set", dag_id, run_id)
         return f"not sent: no reliability_slack connection ({dag_id} run {run_id})"

@@ -17,40 +17,39 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from stack.airflow import Endpoints, environment, migrate_metadata
-from stack.airflow_services import (AirflowApi, airflow_settings, celery_settings, start_airflow, start_redis,
-                                    stop_airflow, write_password)
+from stack.airflow_services import (
+    AirflowApi,
+    airflow_settings,
+    celery_settings,
+    start_airflow,
+    start_redis,
+    stop_airflow,
+    write_password,
+)
 from stack.fake_uptimerobot import FakeUptimeRobot, generate_dataset
 from stack.platform import seed_platform, tenants_with_sites
 from stack.processes import free_port, stop_process
+from tests.operate.support import ARTIFACTS, PROBE_DAGS, existing_project_dags
 
-ROOT = Path(__file__).resolve().parents[2]
-PROBE_DAGS = Path(__file__).resolve().parent / "dags"
-ARTIFACTS = ROOT / "test-artifacts" / "operate"
-# The jobs in the order a user would first run them: the checksum and restore jobs read the backup.
-PROJECT_DAGS = ("backup_verify", "checksum_validation", "restore_test", "sla_uptime", "build_size_watchdog")
 BUCKET = "operate-backups"
 UPTIMEROBOT_KEY = "u1234567-" + "0123456789abcdef" * 2
 
 
-def existing_project_dags() -> list[str]:
-    return [dag_id for dag_id in PROJECT_DAGS if (ROOT / "dags" / f"{dag_id}.py").exists()]
-
-
 @dataclass
 class World:
-    pg: Any
+    # Kept out of repr (and so out of pytest's failure reports): the cluster and the env hold passwords.
+    pg: Any = field(repr=False)
     s3: Any
     s3_url: str
     pushgateway_url: str
     slack: Any
     uptimerobot: FakeUptimeRobot
-    platform_dsn: str
-    results_dsn: str
+    platform_dsn: str = field(repr=False)
+    results_dsn: str = field(repr=False)
     log_path: Path
     bucket: str = BUCKET
 
@@ -80,10 +79,10 @@ class Deployment:
     """One running Airflow deployment and what a test needs to drive it and check its effects."""
 
     name: str
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     state_dir: Path
     api: AirflowApi
-    world: World
+    world: World = field(repr=False)
     workers: list[str] = field(default_factory=list)
 
     # -- driving it as the UI does
@@ -147,11 +146,6 @@ class Deployment:
                                (job, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"))
             names = [d.name for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def run_link(deployment: Deployment, dag_id: str, run_id: str) -> str:
-    """The run's address in the UI, as the jobs and callbacks link it."""
-    return f"{deployment.api.base_url}/dags/{quote(dag_id)}/runs/{quote(run_id)}"
 
 
 def _deployment_env(world: World, state_dir: Path, metadata_db: str, **settings: Any) -> dict[str, str]:
@@ -225,6 +219,9 @@ def celery_airflow(operate_world, stack_dir):
     broker = start_redis(state_dir)
     result_backend = operate_world.pg.dsn(metadata_db).replace("postgresql://", "db+postgresql://", 1)
     env.update(celery_settings(broker, result_backend, concurrency=1))
+    # Only the runs the test triggers: the scheduled run that unpausing adds (see test_local_executor)
+    # would hold a worker at the moment the shards are queued.
+    env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
     password = write_password(env)
     try:
         migrate_metadata(env)

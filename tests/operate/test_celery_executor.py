@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from tests.operate.conftest import existing_project_dags
+from tests.operate.support import existing_project_dags
 
 pytestmark = pytest.mark.xdist_group("operate")
 

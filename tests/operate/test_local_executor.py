@@ -2,8 +2,8 @@
 
 The deployment is Airflow's own api-server, scheduler (LocalExecutor), dag-processor and triggerer on a
 PostgreSQL metadata database. Each run is triggered with the body the UI's trigger form sends (every
-Param, a few changed), and judged by its effects: its row in the results store, its metrics in the
-Pushgateway (pushed after the trigger), and its Slack message linking back to the run.
+Param, a few changed), and judged by its effects: its rows in the results store, its Pushgateway groups
+(holding this run's end time), and its Slack message linking back to the run.
 
 The runs of one "night" are triggered by a module fixture: the backup first (the checksum and restore
 jobs read its dump), then everything else at once, as the scheduler would run them; each test then
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.airflow_services import ApiError
-from tests.operate.conftest import PROJECT_DAGS, existing_project_dags, run_link
+from tests.operate.support import PROJECT_DAGS, existing_project_dags, run_link
 
 pytestmark = pytest.mark.xdist_group("operate")
 
@@ -39,6 +39,8 @@ JOB_GAUGE = {
     "sla_uptime": "sla_uptime_ratio",
     "build_size_watchdog": "build_size_bytes",
 }
+# The labels that make up a group (job + subject); series labels such as result, tenant or bundle are not.
+GROUP_LABELS = {"job", "database", "period", "app"}
 MISSING_DUMP = "backups/platform/2026/01/01/platform-does-not-exist.dump"
 DEADLINE_PROBE = "operate_deadline_probe"
 RUN_TIMEOUT = 360.0
@@ -48,10 +50,9 @@ RUN_TIMEOUT = 360.0
 class Triggered:
     dag_id: str
     conf: dict
-    triggered_at: float  # Unix time, one second early: Pushgateway push times are rounded
     run_id: str
     run: dict | None = None
-    metrics: str = ""  # the Pushgateway's /metrics when the run had finished
+    metrics: str = field(default="", repr=False)  # the Pushgateway's /metrics when the run had finished
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +63,22 @@ def night(local_airflow) -> dict[str, Triggered]:
     def trigger(key: str, dag_id: str, **changes) -> None:
         assert airflow.api.unpause(dag_id)["is_paused"] is False
         conf = airflow.ui_conf(dag_id, **changes)
-        triggered_at = time.time() - 1
-        runs[key] = Triggered(dag_id, conf, triggered_at, airflow.api.trigger(dag_id, conf)["dag_run_id"])
+        runs[key] = Triggered(dag_id, conf, airflow.api.trigger(dag_id, conf)["dag_run_id"])
 
     def wait(keys: list[str]) -> None:
+        """Poll the runs together; note the gateway's metrics the moment each one has finished, before a
+        later run of the same job (a scheduled one, the failing backup) pushes over them."""
+        pending = {key: runs[key] for key in keys}
         deadline = time.monotonic() + RUN_TIMEOUT
-        for key in keys:
-            run = runs[key]
-            run.run = airflow.api.wait_for_run(run.dag_id, run.run_id, max(1.0, deadline - time.monotonic()))
-            run.metrics = airflow.metrics_text()
+        while pending and time.monotonic() < deadline:
+            for key, triggered in list(pending.items()):
+                run = airflow.api.get(f"/dags/{triggered.dag_id}/dagRuns/{triggered.run_id}")
+                if run["state"] in ("success", "failed"):
+                    triggered.run, triggered.metrics = run, airflow.metrics_text()
+                    del pending[key]
+            time.sleep(1)
+        for triggered in pending.values():
+            triggered.run = airflow.api.get(f"/dags/{triggered.dag_id}/dagRuns/{triggered.run_id}")
 
     dags = existing_project_dags()
     first = [dag for dag in dags if dag == "backup_verify"]
@@ -100,14 +108,10 @@ def samples(metrics_text: str, name: str) -> list:
     return [s for family in text_string_to_metric_families(metrics_text) for s in family.samples if s.name == name]
 
 
-def groups_pushed_since(metrics_text: str, job: str, since: float) -> list[dict[str, str]]:
-    """Grouping keys of ``job`` whose last successful push happened at or after ``since`` (Unix time)."""
-    return [dict(s.labels) for s in samples(metrics_text, "push_time_seconds")
-            if s.labels.get("job") == job and s.value >= since]
-
-
 def in_group(sample, group: dict[str, str]) -> bool:
-    return all(sample.labels.get(k) == v for k, v in group.items() if k != "instance" or v)
+    """The sample belongs to exactly this group: the group's labels, and no other grouping label."""
+    grouping = {k: v for k, v in sample.labels.items() if k in GROUP_LABELS}
+    return grouping == {k: str(v) for k, v in group.items()}
 
 
 def section_texts(message: dict) -> list[str]:
@@ -131,21 +135,32 @@ def test_run_triggered_from_the_trigger_form_succeeds_and_reaches_store_gateway_
     assert rows, f"no reliability.runs row of {dag_id} for run {triggered.run_id}"
     assert {r["status"] for r in rows} <= {"success", "warning"}
 
-    # As pushed by this run: a later run of the same job (the failing backup below) pushes over it.
+    # Each stored outcome's Pushgateway group (job + its subject) holds this run's figures: its end time
+    # as stored in the results store, success, and the job's own gauge.
     metrics = triggered.metrics
-    groups = groups_pushed_since(metrics, dag_id, triggered.triggered_at)
-    assert groups, f"no Pushgateway group of job={dag_id} was pushed by this run"
-    for group in groups:
-        success = [s for s in samples(metrics, "reliability_job_success") if in_group(s, group)]
-        assert [s.value for s in success] == [1.0], (group, success)
+    for row in rows:
+        group = {"job": dag_id, **row["summary"]["subject"]}
+        last_run = [s.value for s in samples(metrics, "reliability_job_last_run_timestamp_seconds")
+                    if in_group(s, group)]
+        assert last_run == [pytest.approx(row["finished_at"].timestamp(), abs=1e-3)], (group, last_run)
+        assert [s.value for s in samples(metrics, "reliability_job_success") if in_group(s, group)] == [1.0]
         assert [s for s in samples(metrics, "reliability_job_last_success_timestamp_seconds") if in_group(s, group)]
         assert [s for s in samples(metrics, JOB_GAUGE[dag_id]) if in_group(s, group)], \
             f"{JOB_GAUGE[dag_id]} missing from group {group}"
 
-    link = run_link(airflow, dag_id, triggered.run_id)
+    link = run_link(airflow.api.base_url, dag_id, triggered.run_id)
     messages = airflow.wait_for_slack(link, timeout=10)
     assert messages, f"no Slack message links to {link}"
     assert dag_id in messages[0]["text"]
+
+
+@pytest.mark.parametrize("dag_id", PROJECT_DAGS)
+def test_once_unpaused_the_scheduler_creates_the_latest_scheduled_run_itself(local_airflow, night, dag_id):
+    require_dag(dag_id)
+    # catchup=False: unpausing yields the run of the latest schedule time, then one per schedule time.
+    scheduled = local_airflow.api.get(f"/dags/{dag_id}/dagRuns?run_type=scheduled&limit=10")["dag_runs"]
+    assert len(scheduled) == 1, [r["dag_run_id"] for r in scheduled]
+    assert scheduled[0]["run_type"] == "scheduled" and scheduled[0]["logical_date"] is not None
 
 
 @pytest.mark.parametrize("dag_id", PROJECT_DAGS)
@@ -153,28 +168,32 @@ def test_trigger_with_a_value_its_param_forbids_is_refused_and_starts_no_run(loc
     require_dag(dag_id)
     airflow = local_airflow
     params = airflow.api.get(f"/dags/{dag_id}/details")["params"]
-    name, bad = invalid_value(params)
-    before = airflow.api.get(f"/dags/{dag_id}/dagRuns?limit=1")["total_entries"]
+    name, bad, reason = invalid_value(params)
+    # Manual runs only: the scheduler may add a scheduled run meanwhile.
+    manual_runs = f"/dags/{dag_id}/dagRuns?limit=1&run_type=manual"
+    before = airflow.api.get(manual_runs)["total_entries"]
     with pytest.raises(ApiError) as refused:
         airflow.api.trigger(dag_id, airflow.ui_conf(dag_id, **{name: bad}))
     assert refused.value.status == 400
     # The message names the Param and why, so the user can correct the form.
-    assert name in str(refused.value.detail) and "Invalid input for param" in str(refused.value.detail)
-    assert airflow.api.get(f"/dags/{dag_id}/dagRuns?limit=1")["total_entries"] == before
+    assert f"Invalid input for param {name}:" in str(refused.value.detail)
+    assert reason in str(refused.value.detail)
+    assert airflow.api.get(manual_runs)["total_entries"] == before
 
 
-def invalid_value(params: dict) -> tuple[str, object]:
-    """A Param and a value its JSON schema rejects: out of an enum, below a minimum, or of the wrong type."""
+def invalid_value(params: dict) -> tuple[str, object, str]:
+    """A Param, a value its JSON schema rejects (out of an enum, below a minimum, of the wrong type) and the
+    reason the schema validator gives."""
     for name, spec in params.items():
         schema = spec.get("schema") or {}
         if "enum" in schema:
-            return name, "no-such-choice"
+            return name, "no-such-choice", "is not one of"
         if "minimum" in schema:
-            return name, schema["minimum"] - 1
+            return name, schema["minimum"] - 1, "is less than the minimum of"
     for name, spec in params.items():
         schema = spec.get("schema") or {}
         if schema.get("type") == "boolean":
-            return name, "not-a-boolean"
+            return name, "not-a-boolean", "is not of type 'boolean'"
     raise AssertionError(f"no Param with a checkable constraint in {sorted(params)}")
 
 
@@ -194,7 +213,7 @@ def test_failed_run_posts_dag_task_run_and_link_to_slack(local_airflow, night):
     task_id = alert["text"].split("backup_verify.", 1)[1].split(" ", 1)[0]
     assert task_id in failed
     assert {"*DAG*\nbackup_verify", f"*Task*\n{task_id}", f"*Run*\n{run_id}"} <= block_fields(alert)
-    assert run_link(airflow, "backup_verify", run_id) in str(alert["blocks"])
+    assert run_link(airflow.api.base_url, "backup_verify", run_id) in str(alert["blocks"])
 
 
 def test_run_past_its_deadline_posts_to_slack_and_a_run_in_time_does_not(local_airflow, night):
@@ -207,7 +226,7 @@ def test_run_past_its_deadline_posts_to_slack_and_a_run_in_time_does_not(local_a
     # The task is named with its state (running, or queued when every slot was taken at the time).
     assert any(re.fullmatch(r"\*Tasks not finished\*\nwork \((running|queued|scheduled)\)", text)
                for text in section_texts(message)), section_texts(message)
-    assert run_link(airflow, DEADLINE_PROBE, late) in str(message["blocks"])
+    assert run_link(airflow.api.base_url, DEADLINE_PROBE, late) in str(message["blocks"])
     # The UI's own API shows the deadline as missed.
     deadlines = airflow.api.ui_get(f"/dags/{DEADLINE_PROBE}/dagRuns/{late}/deadlines")["deadlines"]
     assert [d["missed"] for d in deadlines] == [True]

@@ -26,7 +26,7 @@ class ChecksumConfig:
     cycle_days: float = 7.0
     shard_count: int = 4
     min_shard_bytes: int = 256 * MIB
-    concurrency: int = 4
+    concurrency: int = 8
     chunk_bytes: int = 1 * MIB
     read_attempts: int = 4
     retry_backoff_seconds: float = 1.0
