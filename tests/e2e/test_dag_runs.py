@@ -128,3 +128,29 @@ def test_restore_test_restores_the_nightly_backup_and_cleans_up(airflow_stack, n
         leftovers = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'restore_test_%'").fetchall()
     assert leftovers == [], "the scratch database is dropped whatever happened"
     assert any(line["action"] == "restore.test" for line in airflow_stack.log_lines())
+
+
+def test_checksum_validation_checks_backups_and_uploads_and_flags_corruption(airflow_stack, nightly_backup):
+    s3, bucket = airflow_stack.s3, airflow_stack.bucket
+    uploads = [o for o in s3.list_objects_v2(Bucket=bucket, Prefix="uploads/")["Contents"] if o["Size"] > 0]
+    # An upload whose checksum is recorded in its user metadata (the demo seeds some).
+    key, expected = next((o["Key"], meta["sha256"]) for o in uploads
+                         if "sha256" in (meta := s3.head_object(Bucket=bucket, Key=o["Key"])["Metadata"]))
+    result = airflow_stack.run("checksum_validation", conf={"full": True})
+    assert result.succeeded, result.output[-5000:]
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "checksum_objects", job="checksum_validation", result="ok") >= 2, "a backup and uploads"
+    assert gauge(metrics, "checksum_objects", job="checksum_validation", result="mismatch") == 0
+    assert gauge(metrics, "checksum_verified_bytes", job="checksum_validation") > 0
+    assert airflow_stack.runs("checksum_validation")[0]["status"] == "success"
+
+    # Same size, different bytes, the same recorded checksum: the next full check calls it a mismatch.
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=bytes([body[0] ^ 0xFF]) + body[1:], Metadata={"sha256": expected})
+    airflow_stack.slack.clear()
+    airflow_stack.run("checksum_validation", conf={"full": True})
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "checksum_objects", job="checksum_validation", result="mismatch") == 1
+    assert any(key in json.dumps(m, ensure_ascii=False) for m in airflow_stack.slack.messages), (
+        key, airflow_stack.slack.messages)
+    assert "mismatch" in json.dumps(airflow_stack.runs("checksum_validation")[0]["summary"])
