@@ -31,6 +31,7 @@ CONTRACT = {
     "checksum_objects",
     "checksum_verified_bytes",
     "checksum_scrub_coverage_ratio",
+    "checksum_read_errors",
     "restore_duration_seconds",
     "restore_backup_age_seconds",
     "restore_success",
