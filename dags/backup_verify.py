@@ -27,12 +27,14 @@ From a shell: `python -m reliability.backup verify --file PATH` or `--s3-key KEY
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
 from reliability.backup.assets import BACKUP_ALIAS
 from reliability.backup.config import load_config
-from reliability.dag_defaults import DEFAULT_ARGS
+from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 
 CONFIG = load_config()
 DATABASES = [db.name for db in CONFIG.databases]
@@ -47,6 +49,7 @@ DATABASES = [db.name for db in CONFIG.databases]
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline(timedelta(hours=2)),
     tags=["reliability", "backup", "postgres"],
     params={
         "databases": Param(

@@ -29,7 +29,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS
+from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 
 BUILDS = Asset("build_size_watchdog/builds")
 
@@ -44,6 +44,7 @@ BUILDS = Asset("build_size_watchdog/builds")
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline(timedelta(hours=1)),
     tags=["reliability", "frontend", "build-size"],
     params={
         "app": Param(None, type=["null", "string"], pattern="^[a-z0-9][a-z0-9_.-]{0,62}$", title="App",

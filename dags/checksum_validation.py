@@ -26,10 +26,12 @@ after an incident. A rerun of the same run re-reads the same objects and replace
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 from reliability.backup.assets import BACKUP_ASSETS
-from reliability.dag_defaults import DEFAULT_ARGS
+from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 
 
 @dag(
@@ -42,6 +44,7 @@ from reliability.dag_defaults import DEFAULT_ARGS
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline(timedelta(hours=3)),
     tags=["reliability", "checksum", "s3", "backup"],
     params={
         "prefixes": Param(None, type=["null", "array"], items={"type": "string", "minLength": 1}, uniqueItems=True,

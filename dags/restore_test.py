@@ -24,10 +24,12 @@ RTO = download + create + pg_restore time; RPO = age of the restored backup's sn
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS
+from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 from reliability.restore.config import load_config
 
 CONFIG = load_config()
@@ -43,6 +45,7 @@ DATABASES = [db.name for db in CONFIG.databases]
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline(timedelta(hours=2)),
     tags=["reliability", "backup", "restore", "postgres"],
     params={
         "database": Param(DATABASES[0], type="string", enum=DATABASES, title="Database",

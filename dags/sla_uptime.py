@@ -22,10 +22,12 @@ does, and stores nothing (never a partial report).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS
+from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 
 
 @dag(
@@ -38,6 +40,7 @@ from reliability.dag_defaults import DEFAULT_ARGS
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=run_deadline(timedelta(minutes=30)),
     tags=["reliability", "sla", "uptime"],
     params={
         "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$", title="Month",
@@ -62,7 +65,8 @@ def sla_uptime():
         return run(base_url=base_url, api_key=api_key,
                    results_dsn=connections.postgres_dsn("reliability_results_db"),
                    platform_dsn=connections.postgres_dsn("reliability_source_db"),
-                   interval_end=run_end(params.get("month"), context["data_interval_end"]),
+                   interval_end=run_end(params.get("month"), context.get("data_interval_end")
+                                        or context["dag_run"].run_after),
                    interval_key=interval_key(context), tenants=params.get("tenants") or None)
 
     @task

@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh demo
+export PYTHONPATH="$PWD/include:$PWD"
 .venv/bin/python -m stack up
 .venv/bin/python -m stack.demo

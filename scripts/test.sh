@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test || exit 1
 mkdir -p test-artifacts
-.venv/bin/python -m pytest -p no:cacheprovider --timeout=900 -n "${PYTEST_WORKERS:-2}" --dist loadgroup \
+.venv/bin/python -m pytest -p no:cacheprovider --timeout=900 -n "${PYTEST_WORKERS:-2}" --dist loadscope \
   --junitxml=test-artifacts/junit.xml "$@"
 status=$?
 # pytest exits 5 when it collected no tests: that is a failure of the suite, not a pass.

@@ -34,10 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stack.processes import free_port, port_open, start_process, stop_process
+from stack.processes import free_port, pid_alive, port_open, start_process, stop_pid, stop_process
 
-# The components of one deployment, besides its Celery workers.
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
 WORKER_HOSTNAME_VARIABLE = "RELIABILITY_WORKER_HOSTNAME"
 REDIS_BINARY = "/usr/bin/redis-server"
@@ -280,16 +278,32 @@ def start_airflow(env: dict[str, str], state_dir: Path, *, celery_workers: tuple
     return api_url(env)
 
 
-def stop_airflow(state_dir: Path) -> list[str]:
+def stop_airflow(state_dir: Path, api: AirflowApi | None = None) -> list[str]:
     """Stop every Airflow component and Celery worker started in ``state_dir``; returns what was stopped.
 
-    Stopped in parallel: each may take seconds to finish its work or be killed, and none waits on another.
+    A task process runs in its own process group, so stopping its executor can leave it running. Given the
+    deployment's ``api``, the executors (scheduler, workers) are stopped first, so no task starts any more;
+    the tasks still running are then listed and, once the other components are down, stopped too.
+    Components are stopped in parallel: each may take seconds to finish its work or be killed.
     """
+    def stop_all(names: list[str]) -> list[str]:
+        with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
+            stopped = list(pool.map(lambda name: stop_process(name, state_dir), names))
+        return [name for name, was_running in zip(names, stopped) if was_running]
+
     workers = sorted(p.name.removesuffix(".pid") for p in state_dir.glob("celery-worker-*.pid"))
-    names = [*workers, *reversed(COMPONENTS)]
-    with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        stopped = list(pool.map(lambda name: stop_process(name, state_dir), names))
-    return [name for name, was_running in zip(names, stopped) if was_running]
+    stopped = stop_all([*workers, "scheduler"])
+    task_pids: list[int] = []
+    if api is not None:
+        try:
+            task_pids = api.running_task_pids()
+        except (OSError, ApiError):
+            pass  # the api-server is already down: nothing more to learn
+    stopped += stop_all(["triggerer", "dag-processor", "api-server"])
+    for pid in task_pids:
+        if pid_alive(pid):
+            stop_pid(pid, timeout=5)
+    return stopped
 
 
 # --- Celery -----------------------------------------------------------------------------------------------
@@ -415,3 +429,8 @@ class AirflowApi:
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
+
+    def running_task_pids(self) -> list[int]:
+        """Process ids of the task instances running now, in every DAG and run (``~`` matches all)."""
+        running = self.get("/dags/~/dagRuns/~/taskInstances?state=running&limit=1000")["task_instances"]
+        return [ti["pid"] for ti in running if ti.get("pid")]

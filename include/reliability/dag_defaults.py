@@ -94,3 +94,19 @@ def current_context_info() -> dict[str, Any]:
     params = context.get("params") or {}
     return {"interval_key": interval_key(context), "logical_date": context.get("logical_date"),
             "run_url": run_url(context), "notify_success": params.get("notify_success", True)}
+
+
+def run_deadline(within: timedelta):
+    """A Deadline Alert: Slack when a run has not finished ``within`` of being queued.
+
+    Counted from queue time: a manually triggered run has no logical date, so a deadline based on it
+    would never apply. The callback runs in the triggerer (``reliability.deadlines``).
+    """
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    from reliability.deadlines import notify_deadline_missed
+
+    hours = within.total_seconds() / 3600
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=within,
+                         callback=AsyncCallback(notify_deadline_missed,
+                                                kwargs={"expected": f"finishes within {hours:g} h of being queued"}))

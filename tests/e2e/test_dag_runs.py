@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from tests.monitoring.alert_delivery import assert_alert_delivered
 
-pytestmark = pytest.mark.xdist_group("airflow_e2e")
 
 
 def gauge(metrics: str, name: str, **labels: str) -> float | None:

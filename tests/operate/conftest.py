@@ -41,7 +41,7 @@ UPTIMEROBOT_KEY = "u1234567-" + "0123456789abcdef" * 2
 
 @dataclass
 class World:
-    # Kept out of repr (and so out of pytest's failure reports): the cluster and the env hold passwords.
+    # Kept out of repr (and so out of pytest's failure reports): the cluster and the DSNs hold passwords.
     pg: Any = field(repr=False)
     s3: Any
     s3_url: str
@@ -200,11 +200,13 @@ def local_airflow(operate_world, stack_dir):
                           executor="LocalExecutor", parallelism=8)
     password = write_password(env)
     migrate_metadata(env)
+    deployment = None
     try:
         start_airflow(env, state_dir)
-        yield _open(env, state_dir, operate_world, name, password)
+        deployment = _open(env, state_dir, operate_world, name, password)
+        yield deployment
     finally:
-        stop_airflow(state_dir)
+        stop_airflow(state_dir, deployment.api if deployment else None)
         _keep_logs(state_dir, "local")
 
 
@@ -223,6 +225,7 @@ def celery_airflow(operate_world, stack_dir):
     # would hold a worker at the moment the shards are queued.
     env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
     password = write_password(env)
+    deployment = None
     try:
         migrate_metadata(env)
         workers = ("worker-a", "worker-b")
@@ -231,6 +234,6 @@ def celery_airflow(operate_world, stack_dir):
         deployment.workers = list(workers)
         yield deployment
     finally:
-        stop_airflow(state_dir)
+        stop_airflow(state_dir, deployment.api if deployment else None)
         stop_process("redis", state_dir)
         _keep_logs(state_dir, "celery")

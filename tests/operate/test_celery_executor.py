@@ -14,7 +14,6 @@ import pytest
 
 from tests.operate.support import existing_project_dags
 
-pytestmark = pytest.mark.xdist_group("operate")
 
 PREFIX = "operate-large/"
 # checksum.yaml keeps shards at 256 MiB or more: two objects just over half that make exactly two shards.

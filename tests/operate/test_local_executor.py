@@ -21,7 +21,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from stack.airflow_services import ApiError
 from tests.operate.support import PROJECT_DAGS, existing_project_dags, run_link
 
-pytestmark = pytest.mark.xdist_group("operate")
 
 # What a user changes in the trigger form before pressing Trigger (a cheaper dump, the success line on).
 FORM_CHANGES = {
@@ -94,9 +93,8 @@ def night(local_airflow) -> dict[str, Triggered]:
     trigger("deadline:in-time", DEADLINE_PROBE, seconds=0)
     trigger("deadline:late", DEADLINE_PROBE, seconds=300)
     wait([key for key in runs if key not in first and key != "deadline:late"])
-    yield runs
-    late = runs["deadline:late"]
-    airflow.api.patch(f"/dags/{late.dag_id}/dagRuns/{late.run_id}", {"state": "success"})
+    # The late run is still working when the deployment stops; stop_airflow ends its task.
+    return runs
 
 
 def require_dag(dag_id: str) -> None:

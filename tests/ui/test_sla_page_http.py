@@ -8,7 +8,6 @@ import pytest
 
 from tests.ui.sla_seed import AT_RISK, BREACHED, CURRENT, FINE, NO_DATA, PREVIOUS, SAVED_DAYS
 
-pytestmark = pytest.mark.xdist_group("airflow_ui")
 
 PLUGIN_ROUTES = ["/sla/", f"/sla/?period={CURRENT}", f"/sla/periods/{CURRENT}.csv",
                  f"/sla/periods/{CURRENT}.json", "/sla/?period=1999-01", "/sla/periods/not-a-period.csv"]

@@ -21,7 +21,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.ui.conftest import PASSWORD, USERNAME
 from tests.ui.sla_seed import BREACHED, CURRENT
 
-pytestmark = pytest.mark.xdist_group("airflow_ui")
 
 BREACH_BACKGROUND = "rgba(253, 226, 225, 1)"  # --breach in the page's stylesheet
 WAIT = 30
