@@ -51,7 +51,9 @@ stamp=.venv/.requirements.sha256
 want=$(cat requirements.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing Python requirements (pinned in requirements.txt)"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  # (This machine's pip configuration names local package folders that may be absent: not worth a line each.)
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt \
+    2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
   .venv/bin/python -m pip check
   echo "$want" > "$stamp"
 fi
