@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.airflow_services import ApiError
-from tests.operate.support import PROJECT_DAGS, existing_project_dags, run_link
+from tests.operate.support import ARTIFACTS, PROJECT_DAGS, existing_project_dags, run_link
 
 
 # What a user changes in the trigger form before pressing Trigger (a cheaper dump, the success line on).
@@ -233,3 +233,29 @@ def test_run_past_its_deadline_posts_to_slack_and_a_run_in_time_does_not(local_a
     # Its deadline was removed when it succeeded, and had passed by the time the late run's was reported.
     assert airflow.api.ui_get(f"/dags/{DEADLINE_PROBE}/dagRuns/{in_time}/deadlines")["total_entries"] == 0
     assert not airflow.slack_messages(f"missed its deadline in run {in_time}")
+
+
+def test_run_triggered_in_the_browser_runs_to_success(local_airflow, night):
+    """A user logs in to the UI, changes a Param in backup_verify's trigger form, triggers, sees it succeed."""
+    import uuid
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser import WAIT, chromium_driver, log_in, trigger_from_form
+
+    artifacts = ARTIFACTS / "browser"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    api = local_airflow.api
+    run_id = f"browser_{uuid.uuid4().hex[:10]}"
+    with chromium_driver() as driver:
+        log_in(driver, api.base_url, api.username, api.password)
+        trigger_from_form(driver, api.base_url, "backup_verify", "compression", 3, run_id, artifacts)
+        run = api.wait_for_run("backup_verify", run_id, timeout=300)
+        driver.get(f"{api.base_url}/dags/backup_verify/runs/{run_id}")
+        WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]")))
+        driver.save_screenshot(str(artifacts / "backup_verify-run-succeeded.png"))
+    assert run["state"] == "success", run
+    assert run["conf"]["compression"] == 3
+    assert (artifacts / "backup_verify-run-succeeded.png").stat().st_size > 0

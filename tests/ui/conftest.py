@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.browser import chromium_driver
 import requests
 
 from stack.airflow import Endpoints, environment, migrate_metadata, run_airflow
@@ -32,7 +34,6 @@ if str(ROOT / "plugins") not in sys.path:
     sys.path.append(str(ROOT / "plugins"))
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
 USERNAME = PASSWORD = "admin"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 BUCKET = "reliability-ui-backups"
 UPTIMEROBOT_API_KEY = "u1234567-ui0000000000000000000000"
 # uvicorn stops at once on SIGTERM, but the api-server process then takes ~9 s more to exit; its metadata
@@ -141,36 +142,9 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium(airflow_api):
-    """Headless Debian Chromium through chromedriver, with a fresh profile and a downloads folder.
-
-    Depends on ``airflow_api`` so that it quits (closing its connections) before the server stops.
-    """
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Debian's chromium and chromium-driver are not installed "
-                    "(apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = Path(tempfile.mkdtemp(prefix="chromium-ui-"))
-    downloads = profile / "downloads"
-    downloads.mkdir()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1440,1000",
-                 f"--user-data-dir={profile / 'profile'}"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP refusals are console errors
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.downloads = downloads
-    try:
+    """Headless Debian Chromium; depends on ``airflow_api`` so that it quits before the server stops."""
+    with chromium_driver() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,28 +12,20 @@ import uuid
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser import WAIT, log_in as browser_log_in, trigger_from_form
 from tests.ui.conftest import PASSWORD, USERNAME
 from tests.ui.sla_seed import BREACHED, CURRENT
 
 
 BREACH_BACKGROUND = "rgba(253, 226, 225, 1)"  # --breach in the page's stylesheet
-WAIT = 30
 
 
 def log_in(driver, base_url: str) -> None:
-    """Through the SimpleAuthManager login page, as a user does; the UI then holds the ``_token`` cookie."""
-    driver.get(f"{base_url}/")
-    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.NAME, "username")))
-    driver.find_element(By.NAME, "username").send_keys(USERNAME)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, WAIT).until(lambda d: d.get_cookie("_token") and "/auth/login" not in d.current_url)
+    browser_log_in(driver, base_url, USERNAME, PASSWORD)
 
 
 def full_page_screenshot(driver, path: Path) -> None:
@@ -123,46 +115,13 @@ def test_sla_page_refuses_to_be_framed_by_another_origin(browser, airflow_api, a
     browser.save_screenshot(str(artifacts / "sla-framed-by-foreign-origin.png"))
 
 
-def _param_input(driver, param: str):
-    by_name = driver.find_elements(By.NAME, f"element_{param}")
-    if by_name and by_name[0].get_attribute("type") != "hidden":
-        return by_name[0]
-    # Chakra's number input has no name; its step buttons point at it
-    stepper = driver.find_element(By.ID, f"number-input:element_{param}:inc")
-    return driver.find_element(By.ID, stepper.get_attribute("aria-controls"))
-
-
 @pytest.mark.parametrize("dag_id, param, value", [("backup_verify", "compression", 3),
                                                   ("build_size_watchdog", "app", "web")])
 def test_trigger_form_creates_a_run_with_the_changed_param(browser, airflow_api, api_token, artifacts,
                                                           dag_id, param, value):
     log_in(browser, airflow_api.url)
-    browser.get(f"{airflow_api.url}/dags/{dag_id}")
-    WebDriverWait(browser, WAIT).until(
-        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-button]"))).click()
-    submit = WebDriverWait(browser, WAIT).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
-
-    field = _param_input(browser, param)
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys(str(value), Keys.TAB)
     run_id = f"ui_{uuid.uuid4().hex[:12]}"
-    browser.find_element(By.XPATH, "//button[contains(., 'Advanced Options')]").click()
-    WebDriverWait(browser, WAIT).until(
-        EC.visibility_of_element_located((By.NAME, "dagRunId"))).send_keys(run_id)
-    try:
-        WebDriverWait(browser, 5).until(lambda _: submit.is_enabled())
-    except TimeoutException:
-        invalid = [e.get_attribute("name") for e in browser.find_elements(By.CSS_SELECTOR, "input[required]")
-                   if not e.get_attribute("value")]
-        browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-refused.png"))
-        pytest.fail(f"the trigger form of {dag_id} cannot be submitted with its defaults: required fields "
-                    f"{invalid} are empty (the form sends an empty text field as null, so a Param that may "
-                    "be empty needs type=['null', 'string'])")
-    browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-form.png"))
-    submit.click()
-    WebDriverWait(browser, WAIT).until(
-        EC.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
+    trigger_from_form(browser, airflow_api.url, dag_id, param, value, run_id, artifacts)
 
     run = _wait_for_run(airflow_api, api_token, dag_id, run_id)
     assert run["conf"][param] == value
