@@ -85,7 +85,14 @@ def up(state: Path, scale: float) -> dict[str, str]:
         start()
         print(f"{name:<12} 127.0.0.1:{values[name]}")
     _seed_object_store(values)
-    return environment(state)
+    env = environment(state)
+    passwords = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    if not passwords.exists():
+        passwords.parent.mkdir(parents=True, exist_ok=True)
+        passwords.write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+        passwords.chmod(0o600)
+    print(f"airflow UI   user admin, password in {passwords}")
+    return env
 
 
 def _start_uptimerobot(state: Path, values: dict, platform_dsn: str, tenants_with_sites) -> None:
