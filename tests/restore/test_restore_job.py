@@ -118,7 +118,9 @@ def test_restore_dying_half_way_names_the_table_and_still_drops_scratch(settings
     failure = outcome.summary["failure"]
     assert (failure["step"], failure["check"]) == ("restore", "pg_restore")
     assert failure["table"] and failure["table"].startswith("public.")
-    assert failure["table"] in failure["message"] and "could not read" in failure["message"]
+    assert failure["table"] in failure["message"]
+    # With parallel jobs, which process notices the cut first decides pg_restore's words.
+    assert "could not read" in failure["message"] or "worker process died" in failure["message"], failure
     assert outcome.summary["scratch_dropped"] is True
     assert databases(pg_cluster) == set()
 
