@@ -75,8 +75,11 @@ def _compact(summary: dict, limit: int = 500) -> dict:
     return {k: v for k, v in summary.items() if len(json.dumps(v, default=str)) <= limit}
 
 
-def _subject_key(outcome: Outcome) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(outcome.subject.items()))
+def _run_key(targets: PublishTargets, outcome: Outcome) -> str:
+    """The runs table key: the run's interval, plus the subject where one run covers several."""
+    subject = ",".join(f"{k}={v}" for k, v in sorted(outcome.subject.items()))
+    key = targets.interval_key + (f"|{subject}" if subject else "")
+    return key or outcome.finished_at.isoformat()
 
 
 def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
@@ -128,9 +131,8 @@ def _store(outcomes: list[Outcome], targets: PublishTargets, report: PublishRepo
 
     with connect(targets.results_dsn) as conn:
         for outcome in outcomes:
-            key = targets.interval_key + (f"|{_subject_key(outcome)}" if outcome.subject else "")
             record_run(conn, RunRecord(
-                job=outcome.job, interval_key=key or outcome.finished_at.isoformat(), status=outcome.status,
+                job=outcome.job, interval_key=_run_key(targets, outcome), status=outcome.status,
                 started_at=outcome.started_at, finished_at=outcome.finished_at,
                 summary={"headline": outcome.headline, "subject": outcome.subject, **outcome.summary},
                 logical_date=targets.logical_date))
@@ -145,9 +147,8 @@ def _record_publish_errors(outcomes: list[Outcome], targets: PublishTargets, err
     try:
         with connect(targets.results_dsn) as conn:
             for outcome in outcomes:
-                key = targets.interval_key + (f"|{_subject_key(outcome)}" if outcome.subject else "")
                 conn.execute("UPDATE reliability.runs SET summary = summary || %s WHERE job = %s AND interval_key = %s",
-                             (Jsonb({"publish_errors": errors}), outcome.job, key))
+                             (Jsonb({"publish_errors": errors}), outcome.job, _run_key(targets, outcome)))
             conn.commit()
     except Exception as exc:
         log.error("could not record publish errors in the results store: %s", type(exc).__name__)
