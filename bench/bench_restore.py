@@ -13,7 +13,12 @@ machine hits both alike:
   as in an Airflow task): choose, download + SHA-256, create, pg_restore -j 2, validate (digests, GX,
   pg_amcheck), drop.
 
-Prints the medians, their ratio (target <= 1.5) and where the rest of the time goes.
+Prints the medians, their ratio (target <= 1.5) and where the rest of the time goes. Then the CPU
+budget: CPU-seconds of the whole machine used by the bare restore and by the whole test, and each check
+measured alone (each in a fresh process, imports included) on one more restored copy. Every process of
+both sides (pg_restore, the PostgreSQL backends, psql, Python) shares this machine's cores, so the whole
+test can never take less than its CPU-seconds divided by the cores: that lower bound, for all checks and
+for subsets of them, says what scheduling can still win and what only less work can.
 """
 from __future__ import annotations
 
@@ -37,6 +42,13 @@ MB = 1000 * 1000
 SCALE_MB = 49.7  # database size per seed_platform scale unit, measured
 BUCKET = "bench-restore"
 KEY = "backups/platform/2026/11/29/platform-20261129T020000Z.dump"
+CORES = len(os.sched_getaffinity(0))
+
+
+def cpu_busy() -> float:
+    """CPU-seconds the whole machine has spent busy (user, system, irq...; not idle or iowait) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def child(args) -> None:
@@ -69,26 +81,127 @@ def run_whole(cluster, source_dsn: str, endpoint: str, args, during: bool = Fals
         argv.append("--no-heapallindexed")
     if during:
         argv.append("--during")
+    cpu = cpu_busy()
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    cpu = cpu_busy() - cpu
     if done.returncode != 0:
         raise RuntimeError(f"restore test process failed: {done.stderr[-3000:]}")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu": cpu}
     if figures["status"] != "success":
         raise RuntimeError(f"the benchmark's restore test did not pass: {figures['headline']}")
     return figures
 
 
-def run_bare(cluster, dump: Path, jobs: int, name: str) -> float:
+def restore_bare(cluster, dump: Path, jobs: int, name: str) -> tuple[float, float]:
+    """createdb + bare ``pg_restore -j``: wall seconds and CPU-seconds of the whole machine."""
     from reliability.backup.pgclient import ClientConnection, client_binary
 
     target = ClientConnection.from_dsn(cluster.dsn(name))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_busy()
     cluster.create_database(name)
     subprocess.run([client_binary("pg_restore"), "-j", str(jobs), "--exit-on-error", "--no-owner",
                     "--no-privileges", "-d", target.conninfo, str(dump)], env=target.env(), check=True)
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started, cpu_busy() - cpu
+
+
+def run_bare(cluster, dump: Path, jobs: int, name: str) -> tuple[float, float]:
+    measured = restore_bare(cluster, dump, jobs, name)
     cluster.drop_database(name)
-    return seconds
+    return measured
+
+
+# Each check of the validation alone, in the order the first reader pays for setting hint bits: the
+# digests read every table first, as they start first in the test.
+COMPONENTS = [
+    ("digests (first reader)", "digests"),
+    ("GX import", "gx_import"),
+    ("GX suites", "gx_suites"),
+    ("pg_amcheck --heapallindexed", "amcheck"),
+    ("pg_amcheck without --heapallindexed", "amcheck_light"),
+]
+
+
+def component_child(args) -> None:
+    """One check alone on the restored copy (BENCH_SCRATCH_DSN); prints its wall and CPU-seconds."""
+    import boto3
+
+    from reliability.restore.choose import read_manifest
+    from reliability.restore.config import load_config, load_expectations
+    from reliability.restore.validate import AmcheckRun, restored_catalog
+
+    dsn = os.environ["BENCH_SCRATCH_DSN"]
+    catalog = restored_catalog(dsn)
+    declared = load_expectations(load_config().expectations_path)
+    if args.component == "gx_suites":
+        from reliability.restore.expectations import _gx_expectations
+
+        _gx_expectations()  # imported before the clock starts: the import is its own component
+        s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                          aws_secret_access_key="bench")
+        manifest = read_manifest(s3, BUCKET, KEY)
+    started, cpu = time.perf_counter(), cpu_busy()
+    if args.component == "digests":
+        from reliability.restore.digest import DigestPool
+
+        with DigestPool(dsn, args.jobs) as pool:
+            for (schema, table), restored in catalog.items():
+                pool.submit(schema, table, restored.copied_columns)
+            pool.results()
+    elif args.component == "gx_import":
+        from reliability.restore.expectations import _gx_expectations
+
+        _gx_expectations()
+    elif args.component == "gx_suites":
+        from reliability.restore.expectations import TableSpec, run_expectations
+
+        specs = [TableSpec(name=name, schema=schema, table=table, rows=entry.rows,
+                           columns=catalog[(schema, table)].columns, primary_key=catalog[(schema, table)].primary_key)
+                 for name, entry in manifest.tables.items() for schema, table in [name.split(".", 1)]]
+        report = run_expectations(dsn, specs, declared)
+        assert report.failed == 0, report.failures
+    else:
+        result = AmcheckRun(dsn, args.jobs, heapallindexed=args.component == "amcheck").result({})
+        assert result.ran and not result.problems, result
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": cpu_busy() - cpu}))
+
+
+def measure_components(cluster, dump: Path, endpoint: str, args) -> dict[str, dict]:
+    name = "bench_components"
+    bare_seconds, bare_cpu = restore_bare(cluster, dump, args.jobs, name)
+    env = {**os.environ, "BENCH_SCRATCH_DSN": cluster.dsn(name),
+           "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}"}
+    found = {"restore": {"seconds": bare_seconds, "cpu": bare_cpu}}
+    try:
+        for _, component in COMPONENTS:
+            done = subprocess.run([sys.executable, __file__, "--component", component, "--endpoint", endpoint,
+                                   "--jobs", str(args.jobs)], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"component {component} failed: {done.stderr[-3000:]}")
+            found[component] = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        cluster.drop_database(name)
+    return found
+
+
+def report_budget(components: dict[str, dict], bare: float, bare_cpu: float, whole: float, whole_cpu: float) -> None:
+    print(f"\nCPU budget (CPU-seconds of the whole machine, {CORES} cores shared by every process):")
+    print(f"    {'bare pg_restore (median)':42s} {bare_cpu:7.2f}  wall {bare:6.2f} s")
+    print(f"    {'whole restore test (median)':42s} {whole_cpu:7.2f}  wall {whole:6.2f} s  "
+          f"-> at best {whole_cpu / CORES:.2f} s on {CORES} cores, ratio >= {whole_cpu / CORES / bare:.2f}")
+    print("  each check alone on a restored copy (a fresh process each, imports included):")
+    for label, key in COMPONENTS:
+        print(f"    {label:42s} {components[key]['cpu']:7.2f}  wall {components[key]['seconds']:6.2f} s")
+    cpu = {key: value["cpu"] for key, value in components.items()}
+    subsets = [
+        ("every check (as the test runs)", ("digests", "gx_import", "gx_suites", "amcheck")),
+        ("without --heapallindexed", ("digests", "gx_import", "gx_suites", "amcheck_light")),
+        ("without GX", ("digests", "amcheck")),
+        ("digests alone", ("digests",)),
+    ]
+    print(f"  lower bound of the ratio = (bare restore CPU + checks' CPU) / {CORES} cores / bare wall, "
+          "ignoring download, create and process start:")
+    for label, keys in subsets:
+        print(f"    {label:42s} {(bare_cpu + sum(cpu[k] for k in keys)) / CORES / bare:7.2f}")
 
 
 def database_size(dsn: str) -> int:
@@ -142,9 +255,9 @@ BREAKDOWN = [
     ("digests still running after pg_restore", "digest_after_restore"),
     ("validate step", "validate"),
     ("  GX import", "gx_import"),
-    ("  GX suites incl. import", "gx"),
-    ("  digests still running after GX", "digest_wait"),
-    ("  pg_amcheck (alongside GX)", "amcheck"),
+    ("  GX suites incl. import (first, in a thread)", "gx"),
+    ("  digests (niced processes, alongside)", "digests"),
+    ("  pg_amcheck (alongside)", "amcheck"),
 ]
 
 
@@ -175,9 +288,13 @@ def main() -> None:
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--download-dir", help=argparse.SUPPRESS)
     parser.add_argument("--during", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--component", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.component:
+        component_child(args)
         return
 
     import boto3
@@ -214,14 +331,19 @@ def main() -> None:
             variants["whole, digest during pg_restore"] = True
         run_whole(cluster, dsn, endpoint, args)  # warm-up: page cache, moto, first GX import from disk
         bare: list[float] = []
+        bare_cpu: list[float] = []
         whole: dict[str, list[float]] = {name: [] for name in variants}
+        whole_cpu: dict[str, list[float]] = {name: [] for name in variants}
         timings: dict[str, list[dict]] = {name: [] for name in variants}
         for i in range(args.rounds):
-            bare.append(run_bare(cluster, dump, args.jobs, f"bare_{i}"))
+            seconds, cpu = run_bare(cluster, dump, args.jobs, f"bare_{i}")
+            bare.append(seconds)
+            bare_cpu.append(cpu)
             line = f"  round {i + 1}: bare pg_restore -j {args.jobs} {bare[-1]:.2f} s"
             for name, during in variants.items():
                 figures = run_whole(cluster, dsn, endpoint, args, during)
                 whole[name].append(figures["seconds"])
+                whole_cpu[name].append(figures["cpu"])
                 timings[name].append(figures["timings"])
                 line += f", {name} {figures['seconds']:.2f} s"
             print(line, flush=True)
@@ -231,6 +353,9 @@ def main() -> None:
             print(f"\n{name}: median {statistics.median(whole[name]):.2f} s vs bare {base:.2f} s -> ratio "
                   f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[name]) / min(bare):.2f}")
             report_breakdown(timings[name], statistics.median(whole[name]), base)
+        components = measure_components(cluster, dump, endpoint, args)
+        report_budget(components, base, statistics.median(bare_cpu), statistics.median(whole["whole"]),
+                      statistics.median(whole_cpu["whole"]))
     finally:
         stop_process("s3", root)
         if args.keep:
