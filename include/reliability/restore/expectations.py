@@ -110,7 +110,7 @@ def sqlalchemy_url(dsn: str) -> tuple[str, str | None]:
 
     params = conninfo_to_dict(dsn)
     password = params.pop("password", None)
-    query = {k: str(v) for k, v in params.items() if k in ("sslmode", "sslrootcert", "connect_timeout",
+    query = {k: str(v) for k, v in params.items() if k in ("sslmode", "sslrootcert", "connect_timeout", "options",
                                                            "application_name")}
     url = URL.create("postgresql+psycopg", username=params.get("user"), password=password,
                      host=params.get("host") or "localhost", port=int(params.get("port") or 5432),
