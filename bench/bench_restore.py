@@ -55,7 +55,6 @@ def child(args) -> None:
     """One whole restore test in this process; prints its figures as JSON."""
     started = time.perf_counter()
     import boto3
-
     from reliability.restore.config import parse_config
     from reliability.restore.job import Settings, run_restore_test
 
@@ -124,7 +123,6 @@ COMPONENTS = [
 def component_child(args) -> None:
     """One check alone on the restored copy (BENCH_SCRATCH_DSN); prints its wall and CPU-seconds."""
     import boto3
-
     from reliability.restore.choose import read_manifest
     from reliability.restore.config import load_config, load_expectations
     from reliability.restore.validate import AmcheckRun, restored_catalog
@@ -214,7 +212,6 @@ def database_size(dsn: str) -> int:
 def make_backup(cluster, dsn: str, dump: Path, s3) -> None:
     """Dump, manifest (rows, digests and columns read back from the source) and upload, like backup_verify."""
     import psycopg
-
     from reliability.backup.manifest import Manifest, TableEntry, manifest_key
     from reliability.backup.pgclient import ClientConnection, client_binary
     from reliability.restore.digest import DigestPool
