@@ -168,12 +168,14 @@ def _deployment_env(world: World, state_dir: Path, metadata_db: str, **settings:
 
 
 def _keep_logs(state_dir: Path, name: str) -> None:
-    """Component logs outlive the temporary stack folder, for whoever reads a failure afterwards."""
+    """Component and task logs outlive the temporary stack folder, for whoever reads a failure afterwards."""
     target = ARTIFACTS / name
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True, exist_ok=True)
     for log in state_dir.glob("*.log"):
         shutil.copy2(log, target / log.name)
+    for task_logs in (state_dir / "home" / "logs").glob("dag_id=*"):  # what each task printed
+        shutil.copytree(task_logs, target / "tasks" / task_logs.name)
 
 
 def _expected_dags() -> set[str]:
