@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from reliability.restore.job import run_restore_test
 from reliability.restore.store import latest_tests, table_results
 from reliability.store import connect
 from tests.restore.conftest import DATABASE, databases
+
+
+def _now():
+    return datetime.now(timezone.utc)
 
 
 def metric(outcome, name):
@@ -122,6 +127,28 @@ def test_restore_dying_half_way_names_the_table_and_still_drops_scratch(settings
     # With parallel jobs, which process notices the cut first decides pg_restore's words.
     assert "could not read" in failure["message"] or "worker process died" in failure["message"], failure
     assert outcome.summary["scratch_dropped"] is True
+    assert databases(pg_cluster) == set()
+
+
+def test_restore_retried_after_a_crash_half_way_starts_from_an_empty_scratch_database(settings, make_backup,
+                                                                                     pg_cluster):
+    import psycopg
+
+    from reliability.restore.job import choose_step, create_step, download_step, drop_step, restore_step, validate_step
+
+    make_backup()
+    created = create_step(settings, download_step(settings, choose_step(settings, DATABASE, "week-retry", _now())))
+    # What a worker killed in the middle of pg_restore leaves behind: some of the tables, part of the data.
+    with psycopg.connect(settings.scratch_target(created.scratch_name), autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.tenants (id bigint PRIMARY KEY, slug text)")
+        conn.execute("INSERT INTO public.tenants VALUES (1, 'half')")
+
+    restored = restore_step(settings, created)  # Airflow's retry of the task, with the same input
+    validated = validate_step(settings, restored)
+
+    assert restored.failure is None and validated.failure is None, (restored.failure, validated.failure)
+    assert validated.validation["rows_mismatched"] == 0
+    drop_step(settings, created, validated)
     assert databases(pg_cluster) == set()
 
 

@@ -35,6 +35,7 @@ from reliability.restore.scratch import (
     drop_scratch_database,
     scratch_name,
     sweep,
+    user_relations,
 )
 from reliability.restore.validate import validate
 
@@ -224,6 +225,13 @@ def restore_step(settings: Settings, state: RunState) -> RunState:
             updates.update(download_path=got.path, download_cleanup=got.cleanup)
             updates["timings"]["download_again"] = got.seconds
         target = settings.scratch_target(state.scratch_name)
+        if leftovers := user_relations(target):
+            # A retry after a crash half-way (a killed worker, a lost connection): pg_restore --exit-on-error
+            # would stop at the first object that exists and blame the backup. Start from an empty database.
+            log.warning("scratch database %s holds %d relations of an earlier attempt: recreating it",
+                        state.scratch_name, leftovers)
+            create_scratch_database(settings.scratch_dsn, settings.source_dsn, state.scratch_name,
+                                    config.scratch_prefix)
         if not config.digest_during_restore:
             updates["timings"]["pg_restore"] = run_pg_restore(path, target, state.jobs).seconds
             return updates

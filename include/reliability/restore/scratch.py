@@ -137,6 +137,16 @@ def create_scratch_database(scratch_dsn: str, source_dsn: str, name: str, prefix
     return make_conninfo(scratch_dsn, dbname=name)
 
 
+def user_relations(dsn: str) -> int:
+    """Tables, sequences, views... outside the system schemas: zero in a database just created from template0."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=30) as conn:
+        return conn.execute("""SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                                 AND n.nspname NOT LIKE 'pg\\_toast%%'""").fetchone()[0]
+
+
 def drop_scratch_database(scratch_dsn: str, name: str, prefix: str) -> bool:
     """Drop ``name`` if it is a scratch database; ``True`` if it existed. Sessions in it are ended."""
     from psycopg import sql
