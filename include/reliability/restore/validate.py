@@ -253,7 +253,8 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
     try:
         checker = AmcheckRun(dsn, amcheck_jobs, heapallindexed) if amcheck else None
         # Niced: the digest workers take what CPU the GX chain leaves (measured: validation 20% shorter).
-        with DigestPool(dsn, digest_workers, niceness=19) as pool:
+        # 10, not 19: on a worker busy with other jobs they still get a share instead of starving.
+        with DigestPool(dsn, digest_workers, niceness=10) as pool:
             for key, _ in sorted(entries.values(), key=lambda e: -e[1].rows):
                 if key in catalog and key not in found:
                     pool.submit(key[0], key[1], catalog[key].copied_columns)
