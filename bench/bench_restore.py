@@ -55,6 +55,7 @@ def child(args) -> None:
     """One whole restore test in this process; prints its figures as JSON."""
     started = time.perf_counter()
     import boto3
+
     from reliability.restore.config import parse_config
     from reliability.restore.job import Settings, run_restore_test
 
@@ -91,7 +92,7 @@ def run_whole(cluster, source_dsn: str, endpoint: str, args, during: bool = Fals
     return figures
 
 
-def restore_bare(cluster, dump: Path, jobs: int, name: str) -> tuple[float, float]:
+def run_bare(cluster, dump: Path, jobs: int, name: str, keep: bool = False) -> tuple[float, float]:
     """createdb + bare ``pg_restore -j``: wall seconds and CPU-seconds of the whole machine."""
     from reliability.backup.pgclient import ClientConnection, client_binary
 
@@ -100,12 +101,9 @@ def restore_bare(cluster, dump: Path, jobs: int, name: str) -> tuple[float, floa
     cluster.create_database(name)
     subprocess.run([client_binary("pg_restore"), "-j", str(jobs), "--exit-on-error", "--no-owner",
                     "--no-privileges", "-d", target.conninfo, str(dump)], env=target.env(), check=True)
-    return time.perf_counter() - started, cpu_busy() - cpu
-
-
-def run_bare(cluster, dump: Path, jobs: int, name: str) -> tuple[float, float]:
-    measured = restore_bare(cluster, dump, jobs, name)
-    cluster.drop_database(name)
+    measured = time.perf_counter() - started, cpu_busy() - cpu
+    if not keep:
+        cluster.drop_database(name)
     return measured
 
 
@@ -123,17 +121,19 @@ COMPONENTS = [
 def component_child(args) -> None:
     """One check alone on the restored copy (BENCH_SCRATCH_DSN); prints its wall and CPU-seconds."""
     import boto3
+
     from reliability.restore.choose import read_manifest
     from reliability.restore.config import load_config, load_expectations
+    from reliability.restore.names import split_qualified
     from reliability.restore.validate import AmcheckRun, restored_catalog
 
     dsn = os.environ["BENCH_SCRATCH_DSN"]
     catalog = restored_catalog(dsn)
-    declared = load_expectations(load_config().expectations_path)
     if args.component == "gx_suites":
         from reliability.restore.expectations import _gx_expectations
 
         _gx_expectations()  # imported before the clock starts: the import is its own component
+        declared = load_expectations(load_config().expectations_path)
         s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="bench",
                           aws_secret_access_key="bench")
         manifest = read_manifest(s3, BUCKET, KEY)
@@ -152,9 +152,9 @@ def component_child(args) -> None:
     elif args.component == "gx_suites":
         from reliability.restore.expectations import TableSpec, run_expectations
 
-        specs = [TableSpec(name=name, schema=schema, table=table, rows=entry.rows,
-                           columns=catalog[(schema, table)].columns, primary_key=catalog[(schema, table)].primary_key)
-                 for name, entry in manifest.tables.items() for schema, table in [name.split(".", 1)]]
+        specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows, columns=catalog[key].columns,
+                           primary_key=catalog[key].primary_key)
+                 for name, entry in manifest.tables.items() for key in [split_qualified(name)]]
         report = run_expectations(dsn, specs, declared)
         assert report.failed == 0, report.failures
     else:
@@ -165,10 +165,10 @@ def component_child(args) -> None:
 
 def measure_components(cluster, dump: Path, endpoint: str, args) -> dict[str, dict]:
     name = "bench_components"
-    bare_seconds, bare_cpu = restore_bare(cluster, dump, args.jobs, name)
+    run_bare(cluster, dump, args.jobs, name, keep=True)
     env = {**os.environ, "BENCH_SCRATCH_DSN": cluster.dsn(name),
            "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}"}
-    found = {"restore": {"seconds": bare_seconds, "cpu": bare_cpu}}
+    found = {}
     try:
         for _, component in COMPONENTS:
             done = subprocess.run([sys.executable, __file__, "--component", component, "--endpoint", endpoint,
@@ -212,6 +212,7 @@ def database_size(dsn: str) -> int:
 def make_backup(cluster, dsn: str, dump: Path, s3) -> None:
     """Dump, manifest (rows, digests and columns read back from the source) and upload, like backup_verify."""
     import psycopg
+
     from reliability.backup.manifest import Manifest, TableEntry, manifest_key
     from reliability.backup.pgclient import ClientConnection, client_binary
     from reliability.restore.digest import DigestPool
