@@ -106,7 +106,7 @@ def run_job(dsn: str, endpoint: str, bucket: str, compression: int) -> dict:
 
 
 def run_bare(dsn: str, compression: int) -> float:
-    from reliability.backup.pgclient import ClientConnection, client_binary
+    from reliability.backups.pgclient import ClientConnection, client_binary
 
     conn = ClientConnection.from_dsn(dsn)
     started = time.perf_counter()

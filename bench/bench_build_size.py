@@ -15,6 +15,7 @@ Ratios are from one run on this machine. Other load on the machine moves the wal
 ratio (the pool cannot get both cores); the CPU-time ratio and the parallelism printed show how much. Run:
 ``python bench/bench_build_size.py`` (about 6 minutes on 2 cores) or ``--quick`` (200 files, 20 MB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,11 +32,11 @@ import brotli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
-from reliability.buildsize.demo import javascript  # noqa: E402
 from reliability.buildsize.measure import default_workers, measure_files  # noqa: E402
 from reliability.buildsize.sources import LocalBuild  # noqa: E402
 from reliability.buildsize.store import SizeCache  # noqa: E402
-from reliability.store import connect, migrate  # noqa: E402
+from reliability.core.store import connect, migrate  # noqa: E402
+from stack.demo_builds import javascript  # noqa: E402
 
 
 def file_sizes(files: int, total: int, seed: int = 7) -> list[int]:
@@ -43,22 +44,26 @@ def file_sizes(files: int, total: int, seed: int = 7) -> list[int]:
     rng = random.Random(seed)
     large, medium = max(1, files // 200), max(1, files * 9 // 200)
     small = files - large - medium
-    sizes = ([total * 20 // 100 // large] * large + [total * 36 // 100 // medium] * medium
-             + [total * 44 // 100 // small] * small)
+    sizes = (
+        [total * 20 // 100 // large] * large
+        + [total * 36 // 100 // medium] * medium
+        + [total * 44 // 100 // small] * small
+    )
     jittered = [max(200, int(s * rng.uniform(0.5, 1.5))) for s in sizes]
     scale = total / sum(jittered)
     return [max(200, int(s * scale)) for s in jittered]
 
 
-def write_build(folder: Path, sizes: list[int], corpus: bytes, seed: int,
-                changed: frozenset[int] = frozenset()) -> None:
+def write_build(
+    folder: Path, sizes: list[int], corpus: bytes, seed: int, changed: frozenset[int] = frozenset()
+) -> None:
     rng = random.Random(seed)
     for i, size in enumerate(sizes):
         offset = rng.randrange(0, len(corpus) - size)
         header = f"/*! module {i}{' v2' if i in changed else ''} */\n".encode()
         path = folder / f"static/js/{i // 100:02d}/module-{i:05d}.{i * 2654435761 % 2**32:08x}.js"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(header + corpus[offset:offset + size - len(header)])
+        path.write_bytes(header + corpus[offset : offset + size - len(header)])
 
 
 def cpu_seconds() -> float:
@@ -114,8 +119,10 @@ def main() -> None:
         next_build = work / "build-2"
         write_build(next_build, sizes, corpus, seed=1, changed=changed)
         raw = sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
-        print(f"build: {len(sizes)} files, {raw / 1e6:.1f} MB; {args.workers} worker(s) on "
-              f"{default_workers()} core(s)")
+        print(
+            f"build: {len(sizes)} files, {raw / 1e6:.1f} MB; {args.workers} worker(s) on "
+            f"{default_workers()} core(s)"
+        )
 
         with connect(dsn, autocommit=True) as conn:
             conn.execute("TRUNCATE reliability.build_size_cache")
@@ -128,21 +135,29 @@ def main() -> None:
 
         brotli_s, brotli_cpu = brotli_one_process(build)
 
-        print(f"first measurement:   {first_s:8.2f} s  {raw / first_s / 1e6:6.2f} MB/s  "
-              f"(hash {first.stats.hash_seconds:.2f} s, compress {first.stats.compress_seconds:.2f} s "
-              f"on {first.stats.workers} worker(s); {first_cpu:.1f} CPU s, "
-              f"parallelism {first_cpu / first_s:.2f})")
-        print(f"brotli q11, 1 proc:  {brotli_s:8.2f} s  {raw / brotli_s / 1e6:6.2f} MB/s  "
-              f"(same bytes, brotli only; {brotli_cpu:.1f} CPU s)")
+        print(
+            f"first measurement:   {first_s:8.2f} s  {raw / first_s / 1e6:6.2f} MB/s  "
+            f"(hash {first.stats.hash_seconds:.2f} s, compress {first.stats.compress_seconds:.2f} s "
+            f"on {first.stats.workers} worker(s); {first_cpu:.1f} CPU s, "
+            f"parallelism {first_cpu / first_s:.2f})"
+        )
+        print(
+            f"brotli q11, 1 proc:  {brotli_s:8.2f} s  {raw / brotli_s / 1e6:6.2f} MB/s  "
+            f"(same bytes, brotli only; {brotli_cpu:.1f} CPU s)"
+        )
         print(f"second measurement:  {second_s:8.2f} s  ({second.stats.cache_hits} cache hits, 0 compressed)")
         print(f"next build (5% new): {next_s:8.2f} s  ({following.stats.compressed_files} files compressed)")
         print(f"ratio second / first:                  {second_s / first_s:.4f}  (target <= 0.1)")
         print(f"ratio next build / first:              {next_s / first_s:.4f}")
-        print(f"throughput first / brotli one process: {brotli_s / first_s:.2f}x  "
-              f"(gzip -9, SHA-256 and the store included; ideal ~{args.workers}x on {args.workers} "
-              "idle cores)")
-        print(f"CPU per byte, brotli one process / first: {brotli_cpu / first_cpu:.2f}  "
-              "(the work gzip and hashing add; unaffected by other load on the machine)")
+        print(
+            f"throughput first / brotli one process: {brotli_s / first_s:.2f}x  "
+            f"(gzip -9, SHA-256 and the store included; ideal ~{args.workers}x on {args.workers} "
+            "idle cores)"
+        )
+        print(
+            f"CPU per byte, brotli one process / first: {brotli_cpu / first_cpu:.2f}  "
+            "(the work gzip and hashing add; unaffected by other load on the machine)"
+        )
     finally:
         if cluster is not None:
             cluster.destroy()

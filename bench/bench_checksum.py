@@ -16,6 +16,7 @@ library sent (counted with botocore's ``before-send`` hook): one GET per object,
 
 It needs no Airflow and no PostgreSQL; it takes about two minutes on a 2-core machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "include"), str(ROOT)]
 
-from reliability.checksum.config import KIB, MIB, load_config
-from reliability.checksum.hashing import OK, ObjectToCheck, check_objects
-
-from stack.processes import free_port, stop_process
-from stack.services import start_moto
+from reliability.checksum.config import KIB, MIB, load_config  # noqa: E402 (after the sys.path line)
+from reliability.checksum.hashing import OK, ObjectToCheck, check_objects  # noqa: E402
+from stack.processes import free_port, stop_process  # noqa: E402
+from stack.services import start_moto  # noqa: E402
 
 # Object sizes (bytes) and their share of the objects: many small uploads, some mid-sized, a few dumps.
 SIZE_MIX = ((64 * KIB, 0.55), (1 * MIB, 0.30), (8 * MIB, 0.12), (64 * MIB, 0.03))
@@ -58,11 +58,18 @@ def client_for(url: str, *, sdk_validation: bool, pool: int):
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
-                        aws_secret_access_key="bench",
-                        config=Config(max_pool_connections=pool, retries={"mode": "standard"},
-                                      response_checksum_validation="when_supported" if sdk_validation
-                                      else "when_required"))
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(
+            max_pool_connections=pool,
+            retries={"mode": "standard"},
+            response_checksum_validation="when_supported" if sdk_validation else "when_required",
+        ),
+    )
 
 
 def upload(client, bucket: str, sizes: list[int], local: Path, seed: int) -> list[tuple[str, int, str]]:
@@ -127,14 +134,22 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, help="default: include/config/checksum.yaml")
     parser.add_argument("--chunk-kib", type=int, help="default: include/config/checksum.yaml")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of each method; medians are reported")
-    parser.add_argument("--sweep", action="store_true",
-                        help="also time the library at other concurrency and chunk settings (for tuning)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds of each method; medians are reported"
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also time the library at other concurrency and chunk settings (for tuning)",
+    )
     args = parser.parse_args()
 
     config = load_config()
-    config = replace(config, concurrency=args.concurrency or config.concurrency,
-                     chunk_bytes=(args.chunk_kib * KIB) if args.chunk_kib else config.chunk_bytes)
+    config = replace(
+        config,
+        concurrency=args.concurrency or config.concurrency,
+        chunk_bytes=(args.chunk_kib * KIB) if args.chunk_kib else config.chunk_bytes,
+    )
     state = Path(tempfile.mkdtemp(prefix="bench-checksum-"))
     url = start_moto(state, free_port())
     try:
@@ -145,8 +160,10 @@ def main() -> int:
         started = time.perf_counter()
         objects = upload(setup, bucket, sizes, state / "objects.bin", args.seed)
         total = sum(sizes)
-        print(f"{len(objects):,} objects, {total / MIB:,.0f} MiB (sizes 64 KiB .. 80 MiB); "
-              f"uploaded in {time.perf_counter() - started:.1f} s on {os.cpu_count()} cores")
+        print(
+            f"{len(objects):,} objects, {total / MIB:,.0f} MiB (sizes 64 KiB .. 80 MiB); "
+            f"uploaded in {time.perf_counter() - started:.1f} s on {os.cpu_count()} cores"
+        )
 
         # The three are timed in alternation, and each figure is the median of its rounds, so that load
         # from other processes on the machine hits all of them alike.
@@ -167,8 +184,11 @@ def main() -> int:
         def rate(seconds: float) -> str:
             return f"{total / seconds / MIB:8,.0f} MiB/s  ({seconds:6.2f} s)"
 
-        print(f"median of {args.rounds} rounds; library rounds: "
-              + ", ".join(f"{total / t / MIB:.0f}" for t in libs) + " MiB/s")
+        print(
+            f"median of {args.rounds} rounds; library rounds: "
+            + ", ".join(f"{total / t / MIB:.0f}" for t in libs)
+            + " MiB/s"
+        )
         print(f"limit   hashlib over a local file      {rate(t_limit)}")
         print(f"naive   sequential download-then-hash  {rate(t_naive)}")
         print(f"library concurrency={config.concurrency} chunk={config.chunk_bytes // KIB} KiB {rate(t_lib)}")
@@ -183,10 +203,16 @@ def main() -> int:
             for concurrency in (1, 2, 4, 8):
                 for chunk_kib in (256, 1024, 4096):
                     tuned = replace(config, concurrency=concurrency, chunk_bytes=chunk_kib * KIB)
-                    seconds, _, _ = library(client_for(url, sdk_validation=True, pool=max(10, concurrency)), bucket,
-                                            objects, tuned)
-                    print(f"  sweep concurrency={concurrency} chunk={chunk_kib:>4} KiB {rate(seconds)} "
-                          f"= {t_naive / seconds:.2f}x naive")
+                    seconds, _, _ = library(
+                        client_for(url, sdk_validation=True, pool=max(10, concurrency)),
+                        bucket,
+                        objects,
+                        tuned,
+                    )
+                    print(
+                        f"  sweep concurrency={concurrency} chunk={chunk_kib:>4} KiB {rate(seconds)} "
+                        f"= {t_naive / seconds:.2f}x naive"
+                    )
         ok = outcomes == Counter({OK: checked}) and gets == checked and heads == 0
         return 0 if ok else 1
     finally:

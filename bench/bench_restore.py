@@ -20,6 +20,7 @@ both sides (pg_restore, the PostgreSQL backends, psql, Python) shares this machi
 test can never take less than its CPU-seconds divided by the cores: that lower bound, for all checks and
 for subsets of them, says what scheduling can still win and what only less work can.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,24 +60,63 @@ def child(args) -> None:
     from reliability.restore.config import parse_config
     from reliability.restore.job import Settings, run_restore_test
 
-    config = parse_config({"databases": [{"name": "platform"}],
-                           "restore": {"jobs": args.jobs, "download_dir": args.download_dir},
-                           "validate": {"digest_workers": args.jobs, "heapallindexed": not args.no_heapallindexed,
-                                        "digest_during_restore": args.during}}, source="bench config")
-    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                      aws_secret_access_key="bench")
-    settings = Settings(config=config, scratch_dsn=os.environ["BENCH_SCRATCH_DSN"],
-                        source_dsn=os.environ["BENCH_SOURCE_DSN"], s3=s3, bucket=BUCKET)
+    config = parse_config(
+        {
+            "databases": [{"name": "platform"}],
+            "restore": {"jobs": args.jobs, "download_dir": args.download_dir},
+            "validate": {
+                "digest_workers": args.jobs,
+                "heapallindexed": not args.no_heapallindexed,
+                "digest_during_restore": args.during,
+            },
+        },
+        source="bench config",
+    )
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=args.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    settings = Settings(
+        config=config,
+        scratch_dsn=os.environ["BENCH_SCRATCH_DSN"],
+        source_dsn=os.environ["BENCH_SOURCE_DSN"],
+        s3=s3,
+        bucket=BUCKET,
+    )
     outcome = run_restore_test(settings, "platform", interval_key=f"bench-{time.time()}")
-    print(json.dumps({"seconds": time.perf_counter() - started, "status": outcome.status,
-                      "headline": outcome.headline, "timings": outcome.summary["timings"]}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "status": outcome.status,
+                "headline": outcome.headline,
+                "timings": outcome.summary["timings"],
+            }
+        )
+    )
 
 
 def run_whole(cluster, source_dsn: str, endpoint: str, args, during: bool = False) -> dict:
-    env = {**os.environ, "BENCH_SCRATCH_DSN": cluster.dsn("postgres"), "BENCH_SOURCE_DSN": source_dsn,
-           "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}"}
-    argv = [sys.executable, __file__, "--child", "--endpoint", endpoint, "--jobs", str(args.jobs),
-            "--download-dir", args.download_dir]
+    env = {
+        **os.environ,
+        "BENCH_SCRATCH_DSN": cluster.dsn("postgres"),
+        "BENCH_SOURCE_DSN": source_dsn,
+        "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}",
+    }
+    argv = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--endpoint",
+        endpoint,
+        "--jobs",
+        str(args.jobs),
+        "--download-dir",
+        args.download_dir,
+    ]
     if args.no_heapallindexed:
         argv.append("--no-heapallindexed")
     if during:
@@ -94,13 +134,26 @@ def run_whole(cluster, source_dsn: str, endpoint: str, args, during: bool = Fals
 
 def run_bare(cluster, dump: Path, jobs: int, name: str, keep: bool = False) -> tuple[float, float]:
     """createdb + bare ``pg_restore -j``: wall seconds and CPU-seconds of the whole machine."""
-    from reliability.backup.pgclient import ClientConnection, client_binary
+    from reliability.backups.pgclient import ClientConnection, client_binary
 
     target = ClientConnection.from_dsn(cluster.dsn(name))
     started, cpu = time.perf_counter(), cpu_busy()
     cluster.create_database(name)
-    subprocess.run([client_binary("pg_restore"), "-j", str(jobs), "--exit-on-error", "--no-owner",
-                    "--no-privileges", "-d", target.conninfo, str(dump)], env=target.env(), check=True)
+    subprocess.run(
+        [
+            client_binary("pg_restore"),
+            "-j",
+            str(jobs),
+            "--exit-on-error",
+            "--no-owner",
+            "--no-privileges",
+            "-d",
+            target.conninfo,
+            str(dump),
+        ],
+        env=target.env(),
+        check=True,
+    )
     measured = time.perf_counter() - started, cpu_busy() - cpu
     if not keep:
         cluster.drop_database(name)
@@ -122,9 +175,9 @@ def component_child(args) -> None:
     """One check alone on the restored copy (BENCH_SCRATCH_DSN); prints its wall and CPU-seconds."""
     import boto3
 
+    from reliability.backups.names import split_qualified
     from reliability.restore.choose import read_manifest
     from reliability.restore.config import load_config, load_expectations
-    from reliability.restore.names import split_qualified
     from reliability.restore.validate import AmcheckRun, restored_catalog
 
     dsn = os.environ["BENCH_SCRATCH_DSN"]
@@ -134,8 +187,13 @@ def component_child(args) -> None:
 
         _gx_expectations()  # imported before the clock starts: the import is its own component
         declared = load_expectations(load_config().expectations_path)
-        s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                          aws_secret_access_key="bench")
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=args.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
         manifest = read_manifest(s3, BUCKET, KEY)
     started, cpu = time.perf_counter(), cpu_busy()
     if args.component == "digests":
@@ -152,9 +210,18 @@ def component_child(args) -> None:
     elif args.component == "gx_suites":
         from reliability.restore.expectations import TableSpec, run_expectations
 
-        specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows, columns=catalog[key].columns,
-                           primary_key=catalog[key].primary_key)
-                 for name, entry in manifest.tables.items() for key in [split_qualified(name)]]
+        specs = [
+            TableSpec(
+                name=name,
+                schema=key[0],
+                table=key[1],
+                rows=entry.rows,
+                columns=catalog[key].columns,
+                primary_key=catalog[key].primary_key,
+            )
+            for name, entry in manifest.tables.items()
+            for key in [split_qualified(name)]
+        ]
         report = run_expectations(dsn, specs, declared)
         assert report.failed == 0, report.failures
     else:
@@ -166,13 +233,29 @@ def component_child(args) -> None:
 def measure_components(cluster, dump: Path, endpoint: str, args) -> dict[str, dict]:
     name = "bench_components"
     run_bare(cluster, dump, args.jobs, name, keep=True)
-    env = {**os.environ, "BENCH_SCRATCH_DSN": cluster.dsn(name),
-           "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}"}
+    env = {
+        **os.environ,
+        "BENCH_SCRATCH_DSN": cluster.dsn(name),
+        "PYTHONPATH": f"{ROOT / 'include'}{os.pathsep}{ROOT}",
+    }
     found = {}
     try:
         for _, component in COMPONENTS:
-            done = subprocess.run([sys.executable, __file__, "--component", component, "--endpoint", endpoint,
-                                   "--jobs", str(args.jobs)], env=env, capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--component",
+                    component,
+                    "--endpoint",
+                    endpoint,
+                    "--jobs",
+                    str(args.jobs),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"component {component} failed: {done.stderr[-3000:]}")
             found[component] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -181,11 +264,15 @@ def measure_components(cluster, dump: Path, endpoint: str, args) -> dict[str, di
     return found
 
 
-def report_budget(components: dict[str, dict], bare: float, bare_cpu: float, whole: float, whole_cpu: float) -> None:
+def report_budget(
+    components: dict[str, dict], bare: float, bare_cpu: float, whole: float, whole_cpu: float
+) -> None:
     print(f"\nCPU budget (CPU-seconds of the whole machine, {CORES} cores shared by every process):")
     print(f"    {'bare pg_restore (median)':42s} {bare_cpu:7.2f}  wall {bare:6.2f} s")
-    print(f"    {'whole restore test (median)':42s} {whole_cpu:7.2f}  wall {whole:6.2f} s  "
-          f"-> at best {whole_cpu / CORES:.2f} s on {CORES} cores, ratio >= {whole_cpu / CORES / bare:.2f}")
+    print(
+        f"    {'whole restore test (median)':42s} {whole_cpu:7.2f}  wall {whole:6.2f} s  "
+        f"-> at best {whole_cpu / CORES:.2f} s on {CORES} cores, ratio >= {whole_cpu / CORES / bare:.2f}"
+    )
     print("  each check alone on a restored copy (a fresh process each, imports included):")
     for label, key in COMPONENTS:
         print(f"    {label:42s} {components[key]['cpu']:7.2f}  wall {components[key]['seconds']:6.2f} s")
@@ -196,8 +283,10 @@ def report_budget(components: dict[str, dict], bare: float, bare_cpu: float, who
         ("without GX", ("digests", "amcheck")),
         ("digests alone", ("digests",)),
     ]
-    print(f"  lower bound of the ratio = (bare restore CPU + checks' CPU) / {CORES} cores / bare wall, "
-          "ignoring download, create and process start:")
+    print(
+        f"  lower bound of the ratio = (bare restore CPU + checks' CPU) / {CORES} cores / bare wall, "
+        "ignoring download, create and process start:"
+    )
     for label, keys in subsets:
         print(f"    {label:42s} {(bare_cpu + sum(cpu[k] for k in keys)) / CORES / bare:7.2f}")
 
@@ -213,19 +302,29 @@ def make_backup(cluster, dsn: str, dump: Path, s3) -> None:
     """Dump, manifest (rows, digests and columns read back from the source) and upload, like backup_verify."""
     import psycopg
 
-    from reliability.backup.manifest import Manifest, TableEntry, manifest_key
-    from reliability.backup.pgclient import ClientConnection, client_binary
+    from reliability.backups.manifest import Manifest, TableEntry, manifest_key
+    from reliability.backups.pgclient import ClientConnection, client_binary
     from reliability.restore.digest import DigestPool
 
     source = ClientConnection.from_dsn(dsn)
-    started = datetime.now(timezone.utc)
-    subprocess.run([client_binary("pg_dump"), "-Fc", "-f", str(dump), "-d", source.conninfo], env=source.env(),
-                   check=True)
+    started = datetime.now(UTC)
+    subprocess.run(
+        [client_binary("pg_dump"), "-Fc", "-f", str(dump), "-d", source.conninfo],
+        env=source.env(),
+        check=True,
+    )
     with psycopg.connect(dsn) as conn:
-        columns = {t: tuple(c for c, in conn.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-            "AND attgenerated = '' ORDER BY attnum", (f"public.{t}",)))
-            for t, in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        columns = {
+            t: tuple(
+                c
+                for (c,) in conn.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+                    "AND attgenerated = '' ORDER BY attnum",
+                    (f"public.{t}",),
+                )
+            )
+            for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
     with DigestPool(dsn, 2) as pool:
         for table, cols in columns.items():
             pool.submit("public", table, cols)
@@ -235,12 +334,25 @@ def make_backup(cluster, dsn: str, dump: Path, s3) -> None:
         while chunk := f.read(1 << 20):
             sha.update(chunk)
     manifest = Manifest(
-        database="platform", dump_key=KEY, format="custom", compression=6, server_version="15",
-        pg_dump_version="15", started_at=(started - timedelta(minutes=1)).isoformat(),
-        finished_at=datetime.now(timezone.utc).isoformat(), size_bytes=dump.stat().st_size, sha256=sha.hexdigest(),
-        tables={f"public.{t}": TableEntry(rows=digests[("public", t)].rows, digest=digests[("public", t)].digest,
-                                          columns=columns[t]) for t in columns},
-        toc={}, verdict="verified")
+        database="platform",
+        dump_key=KEY,
+        format="custom",
+        compression=6,
+        server_version="15",
+        pg_dump_version="15",
+        started_at=(started - timedelta(minutes=1)).isoformat(),
+        finished_at=datetime.now(UTC).isoformat(),
+        size_bytes=dump.stat().st_size,
+        sha256=sha.hexdigest(),
+        tables={
+            f"public.{t}": TableEntry(
+                rows=digests[("public", t)].rows, digest=digests[("public", t)].digest, columns=columns[t]
+            )
+            for t in columns
+        },
+        toc={},
+        verdict="verified",
+    )
     s3.upload_file(str(dump), BUCKET, KEY)
     s3.put_object(Bucket=BUCKET, Key=manifest_key(KEY), Body=manifest.to_json().encode())
 
@@ -266,8 +378,10 @@ def report_breakdown(timings: list[dict], whole: float, bare: float) -> None:
     print("  where the time goes (medians, seconds):")
     for label, key in BREAKDOWN:
         print(f"    {label:42s} {median[key]:7.2f}")
-    print(f"    {'process start, imports, teardown':42s} "
-          f"{whole - restore_step - sum(median[k] for k in steps):7.2f}")
+    print(
+        f"    {'process start, imports, teardown':42s} "
+        f"{whole - restore_step - sum(median[k] for k in steps):7.2f}"
+    )
     print(f"  pg_restore inside the test vs bare: {median['pg_restore'] / bare:.2f}x")
 
 
@@ -275,13 +389,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a ~50 MB database (about a minute)")
     parser.add_argument("--size-mb", type=float, help="database size to seed (default 500, quick 50)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of bare pg_restore and the test")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of bare pg_restore and the test"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="pg_restore -j (both sides) and digest workers")
-    parser.add_argument("--no-heapallindexed", action="store_true",
-                        help="pg_amcheck without --heapallindexed (indexes checked, not against their tables)")
-    parser.add_argument("--also-digest-during", action="store_true",
-                        help="also time the variant that digests tables while pg_restore builds indexes")
-    parser.add_argument("--keep", metavar="DIR", help="keep the cluster (and its seeded data) in DIR for reruns")
+    parser.add_argument(
+        "--no-heapallindexed",
+        action="store_true",
+        help="pg_amcheck without --heapallindexed (indexes checked, not against their tables)",
+    )
+    parser.add_argument(
+        "--also-digest-during",
+        action="store_true",
+        help="also time the variant that digests tables while pg_restore builds indexes",
+    )
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep the cluster (and its seeded data) in DIR for reruns"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--download-dir", help=argparse.SUPPRESS)
@@ -311,18 +435,28 @@ def main() -> None:
     cluster.start()
     endpoint = start_moto(root, free_port())
     try:
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                          aws_secret_access_key="bench")
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
         s3.create_bucket(Bucket=BUCKET)
         name = f"platform_{size_mb:.0f}mb"
         dsn = cluster.create_database(name, exist_ok=True)
         started = time.perf_counter()
         rows = seed_platform(dsn, size_mb / SCALE_MB)
-        print(f"seeded {name}: {database_size(dsn) / MB:.0f} MB, {sum(rows.values()):,} rows in "
-              f"{time.perf_counter() - started:.0f} s (PostgreSQL {cluster.port}, S3 {endpoint})", flush=True)
+        print(
+            f"seeded {name}: {database_size(dsn) / MB:.0f} MB, {sum(rows.values()):,} rows in "
+            f"{time.perf_counter() - started:.0f} s (PostgreSQL {cluster.port}, S3 {endpoint})",
+            flush=True,
+        )
         dump = root / "platform.dump"
         make_backup(cluster, dsn, dump, s3)
-        print(f"dump: {dump.stat().st_size / MB:.0f} MB (custom format), uploaded with its manifest", flush=True)
+        print(
+            f"dump: {dump.stat().st_size / MB:.0f} MB (custom format), uploaded with its manifest", flush=True
+        )
 
         variants = {"whole": False}
         if args.also_digest_during:
@@ -348,12 +482,19 @@ def main() -> None:
         base = statistics.median(bare)
         for name in variants:
             ratio = statistics.median(whole[name]) / base
-            print(f"\n{name}: median {statistics.median(whole[name]):.2f} s vs bare {base:.2f} s -> ratio "
-                  f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[name]) / min(bare):.2f}")
+            print(
+                f"\n{name}: median {statistics.median(whole[name]):.2f} s vs bare {base:.2f} s -> ratio "
+                f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[name]) / min(bare):.2f}"
+            )
             report_breakdown(timings[name], statistics.median(whole[name]), base)
         components = measure_components(cluster, dump, endpoint, args)
-        report_budget(components, base, statistics.median(bare_cpu), statistics.median(whole["whole"]),
-                      statistics.median(whole_cpu["whole"]))
+        report_budget(
+            components,
+            base,
+            statistics.median(bare_cpu),
+            statistics.median(whole["whole"]),
+            statistics.median(whole_cpu["whole"]),
+        )
     finally:
         stop_process("s3", root)
         if args.keep:

@@ -10,13 +10,14 @@
 
 Run: ``python bench/bench_sla_uptime.py [--monitors 10000] [--events-per-monitor 110]``.
 """
+
 from __future__ import annotations
 
 import argparse
 import math
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +54,14 @@ def synthetic_monitors(count: int, events: int, seed: int = 1) -> list[MonitorIn
         kinds = np.where(np.arange(events) % 2 == 0, 1, 2)
         pauses = rng.random(events // 2) < 0.05
         kinds[0::2][pauses] = 99
-        kinds[1::2][pauses[:len(kinds[1::2])]] = 98
+        kinds[1::2][pauses[: len(kinds[1::2])]] = 98
         ids = np.arange(i * events, (i + 1) * events)
-        entries = [LogEntry(int(t), int(k), int(n), 0) for t, k, n in zip(times[::-1], kinds[::-1], ids[::-1])]
-        monitors.append(MonitorInput(created, 2, [LogEntry(created, 98, -1, 0)] + entries,
-                                     daily if i % 20 == 0 else ()))
+        entries = [
+            LogEntry(int(t), int(k), int(n), 0) for t, k, n in zip(times[::-1], kinds[::-1], ids[::-1])
+        ]
+        monitors.append(
+            MonitorInput(created, 2, [LogEntry(created, 98, -1, 0)] + entries, daily if i % 20 == 0 else ())
+        )
     return monitors
 
 
@@ -89,17 +93,32 @@ def bench_computation(count: int, events: int) -> None:
     if baseline != fast:
         raise SystemExit("the vectorised figures differ from the reference: the benchmark is void")
     print(f"  reference (plain Python): {base_seconds:6.2f} s  {total / base_seconds:>12,.0f} events/s")
-    print(f"  vectorised (numpy):       {fast_seconds:6.2f} s  {total / fast_seconds:>12,.0f} events/s"
-          f"  ({base_seconds / fast_seconds:.1f}x the reference; target >= 1,000,000 events/s:"
-          f" {'met' if total / fast_seconds >= 1_000_000 else 'MISSED'})")
+    print(
+        f"  vectorised (numpy):       {fast_seconds:6.2f} s  {total / fast_seconds:>12,.0f} events/s"
+        f"  ({base_seconds / fast_seconds:.1f}x the reference; target >= 1,000,000 events/s:"
+        f" {'met' if total / fast_seconds >= 1_000_000 else 'MISSED'})"
+    )
 
     config = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999}})
     plans = {f"tenant-{i // 5:05d}": ("free", "pro", "enterprise")[i % 3] for i in range(count)}
     mapping = mapping_from_config(config, plans)
     nightly = MaintenanceWindow(1, WindowType.DAILY, 1800, start_minute=3 * 60)
-    snapshot = Snapshot("bench", tuple(
-        SourceMonitor(i + 1, f"tenant-{i // 5:05d}/site-{i}.example.com", "https://x", m.created_at, m.status,
-                      tuple(m.entries), (1,) if m.maintenance else ()) for i, m in enumerate(monitors)), {1: nightly})
+    snapshot = Snapshot(
+        "bench",
+        tuple(
+            SourceMonitor(
+                i + 1,
+                f"tenant-{i // 5:05d}/site-{i}.example.com",
+                "https://x",
+                m.created_at,
+                m.status,
+                tuple(m.entries),
+                (1,) if m.maintenance else (),
+            )
+            for i, m in enumerate(monitors)
+        ),
+        {1: nightly},
+    )
 
     class Static:
         name = "bench"
@@ -108,40 +127,56 @@ def bench_computation(count: int, events: int) -> None:
             return snapshot
 
     now = PERIOD.start + timedelta(days=30)
-    report, report_seconds = time_it(lambda: compute_sla_report(Static(), mapping, config, PERIOD.start,
-                                                                PERIOD.end, now), repeat=3)
-    print(f"  whole report ({len(report.tenants):,} tenants, budgets, 3 windows): {report_seconds:6.2f} s"
-          f"  {total / report_seconds:>12,.0f} events/s")
+    report, report_seconds = time_it(
+        lambda: compute_sla_report(Static(), mapping, config, PERIOD.start, PERIOD.end, now), repeat=3
+    )
+    print(
+        f"  whole report ({len(report.tenants):,} tenants, budgets, 3 windows): {report_seconds:6.2f} s"
+        f"  {total / report_seconds:>12,.0f} events/s"
+    )
 
 
 def bench_fetch(count: int) -> None:
     from reliability.sla.uptimerobot import UptimeRobotClient
     from stack.fake_uptimerobot import FakeUptimeRobot, generate_dataset
 
-    now = datetime(2026, 11, 16, tzinfo=timezone.utc)
-    tenants = [{"slug": f"tenant-{t:05d}", "plan": ("free", "pro", "enterprise")[t % 3],
-                "sites": [f"site-{t:05d}-{s}.example.com" for s in range(5)]} for t in range(math.ceil(count / 5))]
+    now = datetime(2026, 11, 16, tzinfo=UTC)
+    tenants = [
+        {
+            "slug": f"tenant-{t:05d}",
+            "plan": ("free", "pro", "enterprise")[t % 3],
+            "sites": [f"site-{t:05d}-{s}.example.com" for s in range(5)],
+        }
+        for t in range(math.ceil(count / 5))
+    ]
     dataset, seconds = time_it(lambda: generate_dataset(tenants, seed=3, now=int(now.timestamp())))
     monitors = len(dataset.monitors)
-    print(f"fetch: {monitors:,} monitors, {sum(len(m.logs) for m in dataset.monitors):,} log entries in the fake "
-          f"(generated in {seconds:.1f} s)")
+    print(
+        f"fetch: {monitors:,} monitors, {sum(len(m.logs) for m in dataset.monitors):,} log entries in the fake "
+        f"(generated in {seconds:.1f} s)"
+    )
     with FakeUptimeRobot(dataset, KEY) as fake:
         client = UptimeRobotClient(fake.url, KEY)
         period = Period.containing(now)
         config = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999}})
         mapping = mapping_from_config(config, {t["slug"]: t["plan"] for t in tenants})
-        report, fetch_seconds = time_it(lambda: compute_sla_report(client, mapping, config, period.start,
-                                                                   period.end, now))
+        report, fetch_seconds = time_it(
+            lambda: compute_sla_report(client, mapping, config, period.start, period.end, now)
+        )
         listing = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" not in r.params)
         lookback = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" in r.params)
         windows = fake.count("getMWindows")
     expected = math.ceil(monitors / 50)
-    print(f"  getMonitors pages: {listing} (target ceil({monitors:,}/50) = {expected}: "
-          f"{'met' if listing == expected else 'MISSED'}); look-back calls: {lookback} "
-          f"(at most {expected}); getMWindows pages: {windows}")
+    print(
+        f"  getMonitors pages: {listing} (target ceil({monitors:,}/50) = {expected}: "
+        f"{'met' if listing == expected else 'MISSED'}); look-back calls: {lookback} "
+        f"(at most {expected}); getMWindows pages: {windows}"
+    )
     total = listing + lookback + windows
-    print(f"  requests in all: {total} vs {monitors:,} for one call per monitor ({monitors / total:.0f}x fewer); "
-          f"fetch and report took {fetch_seconds:.1f} s, {len(report.tenants):,} tenants reported")
+    print(
+        f"  requests in all: {total} vs {monitors:,} for one call per monitor ({monitors / total:.0f}x fewer); "
+        f"fetch and report took {fetch_seconds:.1f} s, {len(report.tenants):,} tenants reported"
+    )
 
 
 def main() -> None:

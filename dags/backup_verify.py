@@ -32,9 +32,9 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reliability.backup.assets import BACKUP_ALIAS
+from reliability.airflow.assets import BACKUP_ALIAS
+from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
 from reliability.backup.config import load_config
-from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
 
 CONFIG = load_config()
 DATABASES = [db.name for db in CONFIG.databases]
@@ -105,39 +105,41 @@ DATABASES = [db.name for db in CONFIG.databases]
 def backup_verify():
     @task
     def plan_backups(**context) -> list[dict]:
-        from reliability.backup.job import plan_from_context
+        from reliability.airflow.tasks.backup_verify import plan
 
-        return plan_from_context(context)
+        return plan(context)
 
     # One database at a time: two dumps at once would double the load on the source server.
     @task(max_active_tis_per_dagrun=1)
     def dump_and_verify(request: dict) -> dict:
-        from reliability.backup.job import execute
+        from reliability.airflow.tasks.backup_verify import dump_and_verify as run
 
-        return execute(request)
+        return run(request)
 
     @task(trigger_rule="all_done")
     def publish_results(outcomes) -> dict:
-        from reliability.publish import publish_outcomes
+        from reliability.airflow.publish import publish_outcomes
 
         return publish_outcomes(list(outcomes))
 
     @task(trigger_rule="all_done", outlets=[BACKUP_ALIAS])
     def announce_verified_backups(outcomes, *, outlet_events=None) -> list[str]:
-        from reliability.backup.assets import announce_verified_backups as announce
+        from reliability.airflow.assets import announce_verified_backups as announce
 
         return announce(list(outcomes), outlet_events)
 
-    @task(retries=0)
-    def check_verdicts(outcomes) -> str:
-        from reliability.backup.job import check_verdicts as check
+    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
+    # second Slack message from the failure callback.
+    @task(retries=0, on_failure_callback=None)
+    def check_outcomes(outcomes) -> str:
+        from reliability.airflow.tasks import check_outcomes as check
 
         return check(list(outcomes))
 
     outcomes = dump_and_verify.expand(request=plan_backups())
     published = publish_results(outcomes)
     announce_verified_backups(outcomes)
-    published >> check_verdicts(outcomes)
+    published >> check_outcomes(outcomes)
 
 
 backup_verify()

@@ -22,24 +22,25 @@ baseline branch. Verdicts: **over_budget**, **warning** (grew past the growth li
 table when a budget is broken, a `build_size.check` line in `backup-monitor.log`. A build over budget
 does not fail the run (the hard gate belongs in the build pipeline); a build that cannot be read does.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
-
-BUILDS = Asset("build_size_watchdog/builds")
+from reliability.airflow.assets import BUILDS
+from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
 
 
 @dag(
     dag_id="build_size_watchdog",
     description=__doc__.partition(".")[0],
     doc_md=__doc__,
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"),
-                                 assets=[BUILDS]),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 6 * * *", timezone="UTC"), assets=[BUILDS]
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -47,51 +48,71 @@ BUILDS = Asset("build_size_watchdog/builds")
     deadline=run_deadline(timedelta(hours=1)),
     tags=["reliability", "frontend", "build-size"],
     params={
-        "app": Param(None, type=["null", "string"], pattern="^[a-z0-9][a-z0-9_.-]{0,62}$", title="App",
-                     description="An app from include/config/build_budgets.yaml. "
-                                 "Empty: every configured app."),
-        "build": Param(None, type=["null", "string"], maxLength=1024, title="Build id or folder",
-                       description="A build id under builds/<app>/ in the bucket, or the absolute path of a "
-                                   "folder on the worker. Empty: the app's newest build."),
-        "baseline_branch": Param(None, type=["null", "string"], maxLength=255, title="Baseline branch",
-                                 description="Compare with the median of this branch's recent builds. "
-                                             "Empty: the app's configured baseline branch (main)."),
-        "branch": Param(None, type=["null", "string"], maxLength=255, title="Branch of this build",
-                        description="Only for a build without build-info.json: the branch it was built from, "
-                                    "which decides whether it joins that branch's baseline."),
-        "notify_success": Param(False, type="boolean", title="Slack when within budget",
-                                description="Also post to Slack when every build is within its budgets "
-                                            "(breaches and failures are always posted)."),
+        "app": Param(
+            None,
+            type=["null", "string"],
+            pattern="^[a-z0-9][a-z0-9_.-]{0,62}$",
+            title="App",
+            description="An app from include/config/build_budgets.yaml. Empty: every configured app.",
+        ),
+        "build": Param(
+            None,
+            type=["null", "string"],
+            maxLength=1024,
+            title="Build id or folder",
+            description="A build id under builds/<app>/ in the bucket, or the absolute path of a "
+            "folder on the worker. Empty: the app's newest build.",
+        ),
+        "baseline_branch": Param(
+            None,
+            type=["null", "string"],
+            maxLength=255,
+            title="Baseline branch",
+            description="Compare with the median of this branch's recent builds. "
+            "Empty: the app's configured baseline branch (main).",
+        ),
+        "branch": Param(
+            None,
+            type=["null", "string"],
+            maxLength=255,
+            title="Branch of this build",
+            description="Only for a build without build-info.json: the branch it was built from, "
+            "which decides whether it joins that branch's baseline.",
+        ),
+        "notify_success": Param(
+            False,
+            type="boolean",
+            title="Slack when within budget",
+            description="Also post to Slack when every build is within its budgets "
+            "(breaches and failures are always posted).",
+        ),
     },
 )
 def build_size_watchdog():
     @task
     def plan_builds(params=None, triggering_asset_events=None) -> list[dict]:
-        from reliability.buildsize.job import plan
+        from reliability.airflow.tasks.build_size_watchdog import plan_builds as plan
 
-        return plan(dict(params or {}), [e.extra for e in (triggering_asset_events or {}).get(BUILDS, [])])
+        return plan(params, [e.extra for e in (triggering_asset_events or {}).get(BUILDS, [])])
 
     # One build at a time: each measurement already uses every core for compression.
     @task(max_active_tis_per_dagrun=1, execution_timeout=timedelta(hours=1))
     def measure_build(request: dict, **context) -> dict:
-        from reliability import connections
-        from reliability.buildsize.job import run
-        from reliability.dag_defaults import interval_key
+        from reliability.airflow.tasks.build_size_watchdog import measure_build as measure
 
-        (outcome,) = run([request], results_dsn=connections.postgres_dsn("reliability_results_db"),
-                         interval_key=interval_key(context), s3_client=connections.s3_client(),
-                         bucket=connections.s3_bucket())
-        return outcome
+        return measure(request, context)
 
     @task(trigger_rule="all_done")
     def publish_results(outcomes) -> dict:
-        from reliability.publish import publish_outcomes
+        from reliability.airflow.publish import publish_outcomes
 
         return publish_outcomes(list(outcomes))
 
-    @task(retries=0)
+    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
+    # second Slack message from the failure callback.
+    @task(retries=0, on_failure_callback=None)
     def check_outcomes(outcomes) -> str:
-        from reliability.buildsize.job import check_outcomes as check
+        from reliability.airflow.tasks import check_outcomes as check
 
         return check(list(outcomes))
 

@@ -24,22 +24,25 @@ Settings: `include/config/checksum.yaml` (prefixes, byte budget, scrub cycle, sh
 *Full*: tick "Check everything now" to re-read every object regardless of budget and schedule, e.g.
 after an incident. A rerun of the same run re-reads the same objects and replaces their verdicts.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
-from reliability.backup.assets import BACKUP_ASSETS
-from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
+
+from reliability.airflow.assets import BACKUP_ASSETS
+from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
 
 
 @dag(
     dag_id="checksum_validation",
     description=__doc__.partition(".")[0],
     doc_md=__doc__,
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("30 4 * * *", timezone="UTC"),
-                                 assets=AssetAny(*BACKUP_ASSETS)),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 4 * * *", timezone="UTC"), assets=AssetAny(*BACKUP_ASSETS)
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -47,58 +50,78 @@ from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
     deadline=run_deadline(timedelta(hours=3)),
     tags=["reliability", "checksum", "s3", "backup"],
     params={
-        "prefixes": Param(None, type=["null", "array"], items={"type": "string", "minLength": 1}, uniqueItems=True,
-                          title="Prefixes",
-                          description="Key prefixes to check, e.g. [\"uploads/tenant-001/\"]. Empty: the prefixes "
-                                      "of include/config/checksum.yaml (backups/ and uploads/)."),
-        "byte_budget_gib": Param(None, type=["null", "number"], exclusiveMinimum=0, maximum=1_000_000,
-                                 title="Byte budget (GiB)",
-                                 description="At most this much is re-read in this run (new and changed objects "
-                                             "first, then the scrub). Empty: the configured budget."),
-        "full": Param(False, type="boolean", title="Check everything now",
-                      description="Re-read every object under the prefixes, ignoring the budget and the scrub "
-                                  "schedule."),
-        "notify_success": Param(False, type="boolean", title="Slack success line",
-                                description="Also post to Slack when everything checked out; findings and read "
-                                            "errors are always posted."),
+        "prefixes": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string", "minLength": 1},
+            uniqueItems=True,
+            title="Prefixes",
+            description='Key prefixes to check, e.g. ["uploads/tenant-001/"]. Empty: the prefixes '
+            "of include/config/checksum.yaml (backups/ and uploads/).",
+        ),
+        "byte_budget_gib": Param(
+            None,
+            type=["null", "number"],
+            exclusiveMinimum=0,
+            maximum=1_000_000,
+            title="Byte budget (GiB)",
+            description="At most this much is re-read in this run (new and changed objects "
+            "first, then the scrub). Empty: the configured budget.",
+        ),
+        "full": Param(
+            False,
+            type="boolean",
+            title="Check everything now",
+            description="Re-read every object under the prefixes, ignoring the budget and the scrub "
+            "schedule.",
+        ),
+        "notify_success": Param(
+            False,
+            type="boolean",
+            title="Slack success line",
+            description="Also post to Slack when everything checked out; findings and read "
+            "errors are always posted.",
+        ),
     },
 )
 def checksum_validation():
     @task
     def plan_checks(**context) -> list[dict]:
-        from reliability.checksum.job import plan_from_context
+        from reliability.airflow.tasks.checksum_validation import plan_checks as plan
 
-        return plan_from_context(context)
+        return plan(context)
 
     @task
     def validate_shard(shard: dict) -> dict:
-        from reliability.checksum.job import validate_shard_from_descriptor
+        from reliability.airflow.tasks.checksum_validation import validate
 
-        return validate_shard_from_descriptor(shard)
+        return validate(shard)
 
     # Runs even when a shard (or the plan) failed: the outcome then says what was not checked.
     @task(trigger_rule="all_done")
     def summarise(**context) -> list[dict]:
-        from reliability.checksum.job import summarise_from_context
+        from reliability.airflow.tasks.checksum_validation import summarise_run
 
-        return summarise_from_context(context)
+        return summarise_run(context)
 
     @task
     def publish_results(outcomes: list[dict]) -> dict:
-        from reliability.publish import publish_outcomes
+        from reliability.airflow.publish import publish_outcomes
 
         return publish_outcomes(outcomes)
 
-    @task(retries=0)
-    def check_findings(outcomes: list[dict]) -> str:
-        from reliability.checksum.job import check_findings as check
+    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
+    # second Slack message from the failure callback.
+    @task(retries=0, on_failure_callback=None)
+    def check_outcomes(outcomes: list[dict]) -> str:
+        from reliability.airflow.tasks import check_outcomes as check
 
         return check(outcomes)
 
     validated = validate_shard.expand(shard=plan_checks())
     outcomes = summarise()
     validated >> outcomes
-    publish_results(outcomes) >> check_findings(outcomes)
+    publish_results(outcomes) >> check_outcomes(outcomes)
 
 
 checksum_validation()

@@ -22,6 +22,7 @@ Every Sunday at 04:00 UTC, for the chosen database (`include/config/restore.yaml
 
 RTO = download + create + pg_restore time; RPO = age of the restored backup's snapshot at the start.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,7 +30,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
+from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
 from reliability.restore.config import load_config
 
 CONFIG = load_config()
@@ -48,78 +49,102 @@ DATABASES = [db.name for db in CONFIG.databases]
     deadline=run_deadline(timedelta(hours=2)),
     tags=["reliability", "backup", "restore", "postgres"],
     params={
-        "database": Param(DATABASES[0], type="string", enum=DATABASES, title="Database",
-                          description="Which configured database's backup to restore."),
-        "backup_key": Param(None, type=["null", "string"], maxLength=1024, title="Backup (S3 key)",
-                            description="Restore this dump instead of the newest verified one; it must be a "
-                                        "verified backup of the database. Leave empty for the newest."),
-        "jobs": Param(CONFIG.jobs, type="integer", minimum=1, maximum=16, title="Parallel restore jobs",
-                      description="pg_restore --jobs (and pg_amcheck --jobs) on the scratch server."),
-        "keep_scratch_on_failure": Param(CONFIG.keep_on_failure, type="boolean", title="Keep scratch on failure",
-                                         description="Keep the scratch database when the test fails, for "
-                                                     "debugging; the sweeper drops it after a day."),
-        "notify_success": Param(True, type="boolean", title="Slack success line",
-                                description="Also post to Slack when the restore test passes."),
+        "database": Param(
+            DATABASES[0],
+            type="string",
+            enum=DATABASES,
+            title="Database",
+            description="Which configured database's backup to restore.",
+        ),
+        "backup_key": Param(
+            None,
+            type=["null", "string"],
+            maxLength=1024,
+            title="Backup (S3 key)",
+            description="Restore this dump instead of the newest verified one; it must be a "
+            "verified backup of the database. Leave empty for the newest.",
+        ),
+        "jobs": Param(
+            CONFIG.jobs,
+            type="integer",
+            minimum=1,
+            maximum=16,
+            title="Parallel restore jobs",
+            description="pg_restore --jobs (and pg_amcheck --jobs) on the scratch server.",
+        ),
+        "keep_scratch_on_failure": Param(
+            CONFIG.keep_on_failure,
+            type="boolean",
+            title="Keep scratch on failure",
+            description="Keep the scratch database when the test fails, for "
+            "debugging; the sweeper drops it after a day.",
+        ),
+        "notify_success": Param(
+            True,
+            type="boolean",
+            title="Slack success line",
+            description="Also post to Slack when the restore test passes.",
+        ),
     },
 )
 def restore_test():
     @task
     def sweep_scratch_databases(**context) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.sweep(context)
 
     @task
     def choose_backup(**context) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.choose_backup(context)
 
     @task
     def download_and_check(state: dict) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.download_and_check(state)
 
     @task
     def create_scratch_database(state: dict) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.create_scratch_database(state)
 
     @task
     def restore(state: dict) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.restore(state)
 
     @task
     def validate(state: dict) -> dict:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.validate(state)
 
     @task
     def drop_scratch_database(created: dict | None, validated: dict | None) -> dict | None:
-        from reliability.restore import tasks
+        from reliability.airflow.tasks import restore_test as tasks
 
         return tasks.drop_scratch_database(created, validated)
 
     # Not fed by the setup task itself (Airflow wants ALL_SUCCESS right after a setup): the teardown's
     # result stands in for it, since the teardown runs exactly when the scratch database was created.
     @task(trigger_rule="all_done")
-    def publish(chosen, downloaded, restored, validated, dropped, **context) -> dict:
-        from reliability.restore import tasks
+    def publish_results(chosen, downloaded, restored, validated, dropped, **context) -> dict:
+        from reliability.airflow.tasks import restore_test as tasks
 
-        return tasks.publish(chosen, downloaded, restored, validated, dropped, context)
+        return tasks.publish_results(chosen, downloaded, restored, validated, dropped, context)
 
     # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
     # second Slack message from the failure callback.
     @task(retries=0, on_failure_callback=None)
-    def check_result(published: dict) -> str:
-        from reliability.restore import tasks
+    def check_outcomes(published: dict) -> str:
+        from reliability.airflow.tasks import check_outcomes as check
 
-        return tasks.check_result(published)
+        return check([published])
 
     chosen = choose_backup()
     downloaded = download_and_check(chosen)
@@ -127,8 +152,8 @@ def restore_test():
     restored = restore(created)
     validated = validate(restored)
     dropped = drop_scratch_database(created, validated).as_teardown(setups=created)
-    published = publish(chosen, downloaded, restored, validated, dropped)
-    check_result(published)
+    published = publish_results(chosen, downloaded, restored, validated, dropped)
+    check_outcomes(published)
     sweep_scratch_databases()
 
 

@@ -20,6 +20,7 @@ and `sla_error_budget_burn_rate` by tenant, plan and period on the Pushgateway, 
 breach, and an `sla.report` line in `backup-monitor.log`. A breach does not fail the run; a failed fetch
 does, and stores nothing (never a partial report).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,7 +28,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
+from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
 
 
 @dag(
@@ -43,35 +44,41 @@ from reliability.dag_defaults import DEFAULT_ARGS, run_deadline
     deadline=run_deadline(timedelta(minutes=30)),
     tags=["reliability", "sla", "uptime"],
     params={
-        "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$", title="Month",
-                       description="Recompute this month (YYYY-MM): final if it is over, else month to date. "
-                                   "Empty: the month of the run's data interval."),
-        "tenants": Param([], type="array", items={"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
-                         maxItems=200, title="Tenants",
-                         description="Only report these tenant slugs in Slack (the stored report and the "
-                                     "gauges always cover every tenant). Empty: all tenants."),
-        "notify_success": Param(True, type="boolean", title="Slack success line",
-                                description="Also post to Slack when every tenant is within target."),
+        "month": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            title="Month",
+            description="Recompute this month (YYYY-MM): final if it is over, else month to date. "
+            "Empty: the month of the run's data interval.",
+        ),
+        "tenants": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
+            maxItems=200,
+            title="Tenants",
+            description="Only report these tenant slugs in Slack (the stored report and the "
+            "gauges always cover every tenant). Empty: all tenants.",
+        ),
+        "notify_success": Param(
+            True,
+            type="boolean",
+            title="Slack success line",
+            description="Also post to Slack when every tenant is within target.",
+        ),
     },
 )
 def sla_uptime():
     @task
     def compute_sla_report(params=None, **context) -> list[dict]:
-        from reliability import connections
-        from reliability.dag_defaults import interval_key
-        from reliability.sla.job import run, run_end
+        from reliability.airflow.tasks.sla_uptime import compute_sla_report as compute
 
-        base_url, api_key = connections.http_base_url_and_secret("uptimerobot")
-        return run(base_url=base_url, api_key=api_key,
-                   results_dsn=connections.postgres_dsn("reliability_results_db"),
-                   platform_dsn=connections.postgres_dsn("reliability_source_db"),
-                   interval_end=run_end(params.get("month"), context.get("data_interval_end")
-                                        or context["dag_run"].run_after),
-                   interval_key=interval_key(context), tenants=params.get("tenants") or None)
+        return compute(params, context)
 
     @task
     def publish_results(outcomes: list[dict]) -> dict:
-        from reliability.publish import publish_outcomes
+        from reliability.airflow.publish import publish_outcomes
 
         return publish_outcomes(outcomes)
 

@@ -4,6 +4,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test || exit 1
 mkdir -p test-artifacts
+# Lint and format first: seconds, and a failure here names the file and line.
+.venv/bin/ruff check . || exit 1
+.venv/bin/ruff format --check . || exit 1
 .venv/bin/python -m pytest -p no:cacheprovider --timeout=900 -n "${PYTEST_WORKERS:-2}" --dist loadscope \
   --junitxml=test-artifacts/junit.xml "$@"
 status=$?

@@ -3,6 +3,7 @@
 ``up`` is safe to run twice (it reuses what is already running) and ``down`` is safe on a half-started
 stack. All state lives in ``$STACK_DIR`` (default ``.stack/`` at the project root).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from stack import airflow, services
 from stack.postgres import PgCluster
 from stack.processes import free_port, port_open, running_pid, stop_process
-from stack import airflow, services
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("s3", "pushgateway", "slack", "uptimerobot")
@@ -33,7 +34,9 @@ def _state(state: Path) -> dict:
     if path.exists():
         return json.loads(path.read_text())
     values = {name: free_port() for name in (*SERVICES, "airflow_api")}
-    values["slack_token_path"] = f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+    values["slack_token_path"] = (
+        f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+    )
     values["uptimerobot_api_key"] = "u" + secrets.token_hex(4) + "-" + secrets.token_hex(12)
     state.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
@@ -48,13 +51,22 @@ def cluster(state: Path) -> PgCluster:
 def environment(state: Path) -> dict[str, str]:
     values = _state(state)
     pg = cluster(state)
-    return airflow.environment(airflow.Endpoints(
-        airflow_home=state / "airflow", source_db_uri=pg.airflow_uri(PLATFORM_DB),
-        scratch_db_uri=pg.airflow_uri("postgres"), results_db_uri=pg.airflow_uri(RESULTS_DB),
-        s3_url=f"http://127.0.0.1:{values['s3']}", bucket=BUCKET, pushgateway_port=values["pushgateway"],
-        slack_webhook_url=f"http://127.0.0.1:{values['slack']}/services/{values['slack_token_path']}",
-        uptimerobot_url=f"http://127.0.0.1:{values['uptimerobot']}", uptimerobot_api_key=values["uptimerobot_api_key"],
-        api_port=values["airflow_api"], log_path=state / "logs" / "backup-monitor.log"))
+    return airflow.environment(
+        airflow.Endpoints(
+            airflow_home=state / "airflow",
+            source_db_uri=pg.airflow_uri(PLATFORM_DB),
+            scratch_db_uri=pg.airflow_uri("postgres"),
+            results_db_uri=pg.airflow_uri(RESULTS_DB),
+            s3_url=f"http://127.0.0.1:{values['s3']}",
+            bucket=BUCKET,
+            pushgateway_port=values["pushgateway"],
+            slack_webhook_url=f"http://127.0.0.1:{values['slack']}/services/{values['slack_token_path']}",
+            uptimerobot_url=f"http://127.0.0.1:{values['uptimerobot']}",
+            uptimerobot_api_key=values["uptimerobot_api_key"],
+            api_port=values["airflow_api"],
+            log_path=state / "logs" / "backup-monitor.log",
+        )
+    )
 
 
 def up(state: Path, scale: float) -> dict[str, str]:
@@ -66,10 +78,12 @@ def up(state: Path, scale: float) -> dict[str, str]:
     platform_dsn = pg.create_database(PLATFORM_DB, exist_ok=True)
     counts = seed_platform(platform_dsn, scale)
     results_dsn = pg.create_database(RESULTS_DB, exist_ok=True)
-    from reliability.store import migrate
+    from reliability.core.store import migrate
 
     migrate(results_dsn)
-    print(f"postgres     127.0.0.1:{pg.port}  platform: {sum(counts.values()):,} rows; results store migrated")
+    print(
+        f"postgres     127.0.0.1:{pg.port}  platform: {sum(counts.values()):,} rows; results store migrated"
+    )
 
     starters = {
         "s3": lambda: services.start_moto(state, values["s3"]),
@@ -107,12 +121,17 @@ def _start_uptimerobot(state: Path, values: dict, platform_dsn: str, tenants_wit
 def _seed_object_store(values: dict) -> None:
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{values['s3']}", region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{values['s3']}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     if BUCKET not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
         s3.create_bucket(Bucket=BUCKET)
-        from reliability.buildsize.demo import seed_demo_builds
-        from reliability.checksum.demo import seed_demo_uploads
+        from stack.demo_builds import seed_demo_builds
+        from stack.demo_uploads import seed_demo_uploads
 
         seed_demo_uploads(s3, BUCKET)
         seed_demo_builds(s3, BUCKET)
@@ -153,8 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__.partition("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up_cmd = sub.add_parser("up", help="start (or reuse) the stack and print its environment file")
-    up_cmd.add_argument("--scale", type=float, default=float(os.environ.get("PLATFORM_SCALE", "1")),
-                        help="platform data size: 1 = about 300,000 rows")
+    up_cmd.add_argument(
+        "--scale",
+        type=float,
+        default=float(os.environ.get("PLATFORM_SCALE", "1")),
+        help="platform data size: 1 = about 300,000 rows",
+    )
     sub.add_parser("down", help="stop everything the stack started")
     sub.add_parser("status", help="show what runs")
     sub.add_parser("env", help="print the environment as shell exports")

@@ -3,6 +3,7 @@
 ``airflow dags test`` runs one real DAG run (scheduler logic, task runner, XCom, Params validation)
 in-process against the metadata DB; it exits non-zero when the run fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,14 +42,29 @@ def environment(e: Endpoints) -> dict[str, str]:
         "reliability_source_db": e.source_db_uri,
         "reliability_scratch_db": e.scratch_db_uri,
         "reliability_results_db": e.results_db_uri,
-        "reliability_s3": json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": {
-            "endpoint_url": e.s3_url, "region_name": "us-east-1", "bucket": e.bucket}}),
-        "reliability_pushgateway": json.dumps({"conn_type": "http", "host": "127.0.0.1",
-                                               "port": e.pushgateway_port, "schema": "http"}),
-        "reliability_slack": json.dumps({"conn_type": "slackwebhook", "host": f"{slack_base}/services",
-                                         "password": slack_token}),
-        "uptimerobot": json.dumps({"conn_type": "http", "host": up_host, "port": int(up_port.rstrip("/")),
-                                   "schema": "http", "password": e.uptimerobot_api_key}),
+        "reliability_s3": json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": e.s3_url, "region_name": "us-east-1", "bucket": e.bucket},
+            }
+        ),
+        "reliability_pushgateway": json.dumps(
+            {"conn_type": "http", "host": "127.0.0.1", "port": e.pushgateway_port, "schema": "http"}
+        ),
+        "reliability_slack": json.dumps(
+            {"conn_type": "slackwebhook", "host": f"{slack_base}/services", "password": slack_token}
+        ),
+        "uptimerobot": json.dumps(
+            {
+                "conn_type": "http",
+                "host": up_host,
+                "port": int(up_port.rstrip("/")),
+                "schema": "http",
+                "password": e.uptimerobot_api_key,
+            }
+        ),
     }
     home = e.airflow_home
     env = {
@@ -66,7 +81,8 @@ def environment(e: Endpoints) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),
         "RELIABILITY_LOG_PATH": str(e.log_path),
-        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
     }
     env.update({f"AIRFLOW_CONN_{k.upper()}": v for k, v in conns.items()})
     return env
@@ -86,8 +102,13 @@ class DagRunResult:
 def run_airflow(env: dict[str, str], *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **env}
     Path(full_env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "airflow", *args], env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def migrate_metadata(env: dict[str, str]) -> None:
@@ -96,13 +117,18 @@ def migrate_metadata(env: dict[str, str]) -> None:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
-def dags_test(env: dict[str, str], dag_id: str, conf: dict | None = None,
-              logical_date: str | None = None, timeout: float = 1800) -> DagRunResult:
+def dags_test(
+    env: dict[str, str],
+    dag_id: str,
+    conf: dict | None = None,
+    logical_date: str | None = None,
+    timeout: float = 1800,
+) -> DagRunResult:
     args = ["dags", "test", dag_id]
     if logical_date:
         args.append(logical_date)
     if conf is not None:
         args += ["-c", json.dumps(conf)]
-    # Deadlines crash dag.test() in Airflow 3.3.2 (see reliability.dag_defaults.run_deadline).
+    # Deadlines crash dag.test() in Airflow 3.3.2 (see reliability.airflow.defaults.run_deadline).
     result = run_airflow({**env, "RELIABILITY_DEADLINES": "off"}, *args, timeout=timeout)
     return DagRunResult(dag_id, result.returncode, result.stdout + result.stderr)

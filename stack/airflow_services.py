@@ -16,6 +16,7 @@ No component serves task logs over HTTP here (``--skip-serve-logs``): every proc
 writes the same log folder, which the api-server reads directly, and fixed log-server ports would collide
 between two stacks on one machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ WORKER_HOSTNAME_VARIABLE = "RELIABILITY_WORKER_HOSTNAME"
 REDIS_BINARY = "/usr/bin/redis-server"
 
 
-def airflow_settings(metadata_url: str, *, executor: str = "LocalExecutor", parallelism: int = 4,
-                     jwt_secret: str | None = None) -> dict[str, str]:
+def airflow_settings(
+    metadata_url: str, *, executor: str = "LocalExecutor", parallelism: int = 4, jwt_secret: str | None = None
+) -> dict[str, str]:
     """Settings every component of one Airflow deployment must share, sized for a small machine.
 
     ``metadata_url`` is a SQLAlchemy URL (``postgresql+psycopg://...``): several processes write the
@@ -93,8 +95,14 @@ def _spawn(name: str, argv: list[str], state_dir: Path, env: dict[str, str]) -> 
     """Start a server in the background with the same log and pid files as ``start_process``; do not wait."""
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
     (state_dir / f"{name}.pid").write_text(str(proc.pid))
     return proc
 
@@ -117,16 +125,20 @@ class Component:
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with status {self.proc.returncode} while starting:\n"
-                                   f"{_log_tail(self.state_dir, self.name)}")
+                raise RuntimeError(
+                    f"{self.name} exited with status {self.proc.returncode} while starting:\n"
+                    f"{_log_tail(self.state_dir, self.name)}"
+                )
             try:
                 if self.ready():
                     return
             except (OSError, ValueError, KeyError):
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} was not ready within {timeout:.0f}s; see "
-                                   f"{self.state_dir / (self.name + '.log')}:\n{_log_tail(self.state_dir, self.name)}")
+                raise TimeoutError(
+                    f"{self.name} was not ready within {timeout:.0f}s; see "
+                    f"{self.state_dir / (self.name + '.log')}:\n{_log_tail(self.state_dir, self.name)}"
+                )
             time.sleep(0.3)
 
 
@@ -165,19 +177,30 @@ def _started_at() -> datetime:
 def launch_api_server(env: dict[str, str], state_dir: Path) -> Component:
     """The api-server (UI, REST API, Execution API) on ``[api] port``."""
     port = int(env["AIRFLOW__API__PORT"])
-    proc = _spawn("api-server", airflow_argv("api-server", "--host", "127.0.0.1", "--port", str(port),
-                                             "--workers", "1"), state_dir, _full_env(env))
+    proc = _spawn(
+        "api-server",
+        airflow_argv("api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        state_dir,
+        _full_env(env),
+    )
     base = api_url(env)
-    return Component("api-server", proc, state_dir,
-                     lambda: port_open(port) and health(base)["metadatabase"]["status"] == "healthy")
+    return Component(
+        "api-server",
+        proc,
+        state_dir,
+        lambda: port_open(port) and health(base)["metadatabase"]["status"] == "healthy",
+    )
 
 
 def launch_scheduler(env: dict[str, str], state_dir: Path) -> Component:
     """The scheduler (with its executor); ready when its health-check server answers 200."""
     port = free_port()
-    full = {**_full_env(env), "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(port)}
+    full = {
+        **_full_env(env),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(port),
+    }
     proc = _spawn("scheduler", airflow_argv("scheduler", "--skip-serve-logs"), state_dir, full)
 
     def ready() -> bool:
@@ -195,7 +218,9 @@ def launch_scheduler(env: dict[str, str], state_dir: Path) -> Component:
 def launch_dag_processor(env: dict[str, str], state_dir: Path) -> Component:
     since = _started_at()
     proc = _spawn("dag-processor", airflow_argv("dag-processor"), state_dir, _full_env(env))
-    return Component("dag-processor", proc, state_dir, lambda: _heartbeat_since(api_url(env), "dag-processor", since))
+    return Component(
+        "dag-processor", proc, state_dir, lambda: _heartbeat_since(api_url(env), "dag-processor", since)
+    )
 
 
 def launch_triggerer(env: dict[str, str], state_dir: Path) -> Component:
@@ -205,18 +230,39 @@ def launch_triggerer(env: dict[str, str], state_dir: Path) -> Component:
     return Component("triggerer", proc, state_dir, lambda: _heartbeat_since(api_url(env), "triggerer", since))
 
 
-def launch_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
-                         concurrency: int = 2) -> Component:
+def launch_celery_worker(
+    env: dict[str, str],
+    state_dir: Path,
+    name: str,
+    queues: tuple[str, ...] = ("default",),
+    concurrency: int = 2,
+) -> Component:
     """``airflow celery worker --celery-hostname NAME``; ready when it answers a ping as ``celery@NAME``.
 
     Its task instances report NAME as their host name (see :func:`worker_hostname`).
     """
-    full = {**_full_env(env), WORKER_HOSTNAME_VARIABLE: name,
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname"}
+    full = {
+        **_full_env(env),
+        WORKER_HOSTNAME_VARIABLE: name,
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "stack.airflow_services.worker_hostname",
+    }
     process = f"celery-worker-{name}"
-    proc = _spawn(process, airflow_argv("celery", "worker", "--celery-hostname", name, "--concurrency",
-                                        str(concurrency), "--queues", ",".join(queues), "--skip-serve-logs"),
-                  state_dir, full)
+    proc = _spawn(
+        process,
+        airflow_argv(
+            "celery",
+            "worker",
+            "--celery-hostname",
+            name,
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            ",".join(queues),
+            "--skip-serve-logs",
+        ),
+        state_dir,
+        full,
+    )
     broker = env["AIRFLOW__CELERY__BROKER_URL"]
     return Component(process, proc, state_dir, lambda: celery_ping(broker, f"celery@{name}"))
 
@@ -258,22 +304,39 @@ def start_triggerer(env: dict[str, str], state_dir: Path, timeout: float = 120.0
     return component.proc
 
 
-def start_celery_worker(env: dict[str, str], state_dir: Path, name: str, queues: tuple[str, ...] = ("default",),
-                        concurrency: int = 2, timeout: float = 120.0) -> subprocess.Popen:
+def start_celery_worker(
+    env: dict[str, str],
+    state_dir: Path,
+    name: str,
+    queues: tuple[str, ...] = ("default",),
+    concurrency: int = 2,
+    timeout: float = 120.0,
+) -> subprocess.Popen:
     """``airflow celery worker --concurrency N --celery-hostname NAME``, ready when it answers a ping."""
     component = launch_celery_worker(env, state_dir, name, queues, concurrency)
     _start([component], state_dir, timeout)
     return component.proc
 
 
-def start_airflow(env: dict[str, str], state_dir: Path, *, celery_workers: tuple[str, ...] = (),
-                  worker_concurrency: int = 2, timeout: float = 180.0) -> str:
+def start_airflow(
+    env: dict[str, str],
+    state_dir: Path,
+    *,
+    celery_workers: tuple[str, ...] = (),
+    worker_concurrency: int = 2,
+    timeout: float = 180.0,
+) -> str:
     """Every component (and the named Celery workers), launched together so their slow imports overlap,
     then each waited for; returns the api-server's base URL. If one fails to start, all are stopped."""
-    components = [launch_api_server(env, state_dir), launch_scheduler(env, state_dir),
-                  launch_dag_processor(env, state_dir), launch_triggerer(env, state_dir)]
-    components += [launch_celery_worker(env, state_dir, name, concurrency=worker_concurrency)
-                   for name in celery_workers]
+    components = [
+        launch_api_server(env, state_dir),
+        launch_scheduler(env, state_dir),
+        launch_dag_processor(env, state_dir),
+        launch_triggerer(env, state_dir),
+    ]
+    components += [
+        launch_celery_worker(env, state_dir, name, concurrency=worker_concurrency) for name in celery_workers
+    ]
     _start(components, state_dir, timeout)
     return api_url(env)
 
@@ -286,6 +349,7 @@ def stop_airflow(state_dir: Path, api: AirflowApi | None = None) -> list[str]:
     the tasks still running are then listed and, once the other components are down, stopped too.
     Components are stopped in parallel: each may take seconds to finish its work or be killed.
     """
+
     def stop_all(names: list[str]) -> list[str]:
         with ThreadPoolExecutor(max_workers=max(1, len(names))) as pool:
             stopped = list(pool.map(lambda name: stop_process(name, state_dir), names))
@@ -308,14 +372,31 @@ def stop_airflow(state_dir: Path, api: AirflowApi | None = None) -> list[str]:
 
 # --- Celery -----------------------------------------------------------------------------------------------
 
+
 def start_redis(state_dir: Path, port: int | None = None) -> str:
     """Debian's redis-server as the Celery broker, in memory only; returns ``redis://127.0.0.1:PORT/0``."""
     binary = REDIS_BINARY if Path(REDIS_BINARY).exists() else shutil.which("redis-server")
     if not binary:
         raise RuntimeError("redis-server not found: install it with `apt-get install redis-server`")
     port = port or free_port()
-    start_process("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                            "--appendonly", "no", "--daemonize", "no"], state_dir, port)
+    start_process(
+        "redis",
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ],
+        state_dir,
+        port,
+    )
     return f"redis://127.0.0.1:{port}/0"
 
 
@@ -346,6 +427,7 @@ def celery_ping(broker_url: str, nodename: str, timeout: float = 1.0) -> bool:
 
 # --- the REST API, as the UI uses it ----------------------------------------------------------------------
 
+
 class ApiError(RuntimeError):
     def __init__(self, status: int, method: str, path: str, detail: Any):
         self.status, self.detail = status, detail
@@ -362,8 +444,9 @@ class AirflowApi:
     token: str | None = field(default=None, repr=False)
 
     def login(self) -> AirflowApi:
-        answer = self._request("POST", "/auth/token", {"username": self.username, "password": self.password},
-                               auth=False)
+        answer = self._request(
+            "POST", "/auth/token", {"username": self.username, "password": self.password}, auth=False
+        )
         self.token = answer["access_token"]
         return self
 
@@ -415,9 +498,16 @@ class AirflowApi:
 
     def trigger(self, dag_id: str, conf: dict | None = None) -> dict:
         """Trigger a run with the body the UI's trigger form sends (no logical date, the form's conf)."""
-        return self.post(f"/dags/{dag_id}/dagRuns", {
-            "conf": conf or {}, "data_interval_end": None, "data_interval_start": None, "logical_date": None,
-            "partition_key": None})
+        return self.post(
+            f"/dags/{dag_id}/dagRuns",
+            {
+                "conf": conf or {},
+                "data_interval_end": None,
+                "data_interval_start": None,
+                "logical_date": None,
+                "partition_key": None,
+            },
+        )
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout

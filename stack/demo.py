@@ -2,6 +2,7 @@
 
 Exits non-zero if any run failed. Expects ``python -m stack up`` to have run.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ def main() -> int:
         log_file = state / "logs" / f"demo-{dag_id}.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text(result.output)
-        print(f"  {'succeeded' if result.succeeded else 'FAILED'} in {time.monotonic() - started:.0f}s "
-              f"(Airflow output: {log_file})", flush=True)
+        print(
+            f"  {'succeeded' if result.succeeded else 'FAILED'} in {time.monotonic() - started:.0f}s "
+            f"(Airflow output: {log_file})",
+            flush=True,
+        )
     print_summary(state)
     failed = [r.dag_id for r in results if not r.succeeded]
     if failed:
@@ -55,21 +59,32 @@ def print_summary(state) -> None:
     gateway = json.loads(conns["AIRFLOW_CONN_RELIABILITY_PUSHGATEWAY"])
     slack = json.loads(conns["AIRFLOW_CONN_RELIABILITY_SLACK"])
     try:
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{gateway['port']}/metrics", timeout=5).read().decode()
-        groups = {line.split("job=\"")[1].split('"')[0] for line in metrics.splitlines()
-                  if line.startswith("reliability_job_success{")}
-        print(f"\nPushgateway http://127.0.0.1:{gateway['port']}/metrics — job groups: {', '.join(sorted(groups))}")
+        metrics = (
+            urllib.request.urlopen(f"http://127.0.0.1:{gateway['port']}/metrics", timeout=5).read().decode()
+        )
+        groups = {
+            line.split('job="')[1].split('"')[0]
+            for line in metrics.splitlines()
+            if line.startswith("reliability_job_success{")
+        }
+        print(
+            f"\nPushgateway http://127.0.0.1:{gateway['port']}/metrics — job groups: {', '.join(sorted(groups))}"
+        )
     except OSError as exc:
         print(f"\nPushgateway unreachable: {exc}")
     base = slack["host"].rsplit("/services", 1)[0]
     try:
         messages = json.loads(urllib.request.urlopen(f"{base}/_messages", timeout=5).read())
-        print(f"Slack (local receiver) accepted {len(messages)} message(s); latest: "
-              f"{messages[-1]['text'][:120] if messages else '-'}")
+        print(
+            f"Slack (local receiver) accepted {len(messages)} message(s); latest: "
+            f"{messages[-1]['text'][:120] if messages else '-'}"
+        )
     except OSError as exc:
         print(f"Slack receiver unreachable: {exc}")
     print(f"Monitor log: {env['RELIABILITY_LOG_PATH']}")
-    print(f"Results store: {pg.dsn(RESULTS_DB).split('@')[1]} (schema reliability); platform DB: {PLATFORM_DB}")
+    print(
+        f"Results store: {pg.dsn(RESULTS_DB).split('@')[1]} (schema reliability); platform DB: {PLATFORM_DB}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Accepted messages are kept in memory, appended to an optional JSON-lines file an
 
 Run ``python -m stack.fake_slack --port N [--record FILE]``; it prints its webhook URL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,17 @@ WEBHOOK_PATH_PREFIX = "/services/"
 
 
 class FakeSlack:
-    def __init__(self, port: int = 0, record: Path | None = None, token_path: str | None = None,
-                 rate_limit_per_second: float | None = None):
-        self.token_path = token_path or f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+    def __init__(
+        self,
+        port: int = 0,
+        record: Path | None = None,
+        token_path: str | None = None,
+        rate_limit_per_second: float | None = None,
+    ):
+        self.token_path = (
+            token_path
+            or f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+        )
         self.record = record
         self.messages: list[dict] = []
         self.requests = 0
@@ -49,7 +58,7 @@ class FakeSlack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "FakeSlack":
+    def start(self) -> FakeSlack:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -75,8 +84,13 @@ class FakeSlack:
                 return 429, "rate_limited", {"Retry-After": str(self.retry_after)}
             if self.fail_next:
                 status = self.fail_next.pop(0)
-                return status, {500: "rollup_error", 403: "action_prohibited", 410: "channel_is_archived"}.get(
-                    status, "error"), {}
+                return (
+                    status,
+                    {500: "rollup_error", 403: "action_prohibited", 410: "channel_is_archived"}.get(
+                        status, "error"
+                    ),
+                    {},
+                )
             now = time.monotonic()
             if self.rate_limit_per_second and now - self._last_accept < 1 / self.rate_limit_per_second:
                 return 429, "rate_limited", {"Retry-After": "1"}
@@ -90,9 +104,11 @@ class FakeSlack:
             if not payload.get("text") and not payload.get("blocks") and not payload.get("attachments"):
                 return 400, "no_text", {}
             blocks = payload.get("blocks")
-            if blocks is not None and (not isinstance(blocks, list)
-                                       or not all(isinstance(b, dict) and "type" in b for b in blocks)
-                                       or len(blocks) > 50):
+            if blocks is not None and (
+                not isinstance(blocks, list)
+                or not all(isinstance(b, dict) and "type" in b for b in blocks)
+                or len(blocks) > 50
+            ):
                 return 400, "invalid_blocks", {}
             self._last_accept = now
             self.messages.append(payload)

@@ -30,6 +30,7 @@ parameters without the API key), readable in-process or at ``GET /_requests``.
 
 Run ``python -m stack.fake_uptimerobot --port N --tenants FILE [--api-key-file F] [--seed S] [--now T]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -51,13 +52,19 @@ from urllib.parse import parse_qs, urlsplit
 DAY = 86_400
 MAX_LIMIT = 50
 PLAN_TARGETS = {"free": 0.95, "pro": 0.99, "enterprise": 0.999}  # as in include/config/sla.yaml
-DOWN_REASONS = [("333333", "Connection Timeout"), ("500", "Internal Server Error"), ("502", "Bad Gateway"),
-                ("503", "Service Unavailable"), ("444444", "No Response")]
+DOWN_REASONS = [
+    ("333333", "Connection Timeout"),
+    ("500", "Internal Server Error"),
+    ("502", "Bad Gateway"),
+    ("503", "Service Unavailable"),
+    ("444444", "No Response"),
+]
 REASON_OF_TYPE = {2: ("200", "OK"), 98: ("98", "Started"), 99: ("99", "Paused")}
 FIRST_MONITOR_ID = 780_000_001
 
 
 # --- the data set -------------------------------------------------------------------------------------
+
 
 @dataclass
 class FakeLog:
@@ -85,7 +92,7 @@ class FakeMonitor:
         self._times = [entry.datetime for entry in self.logs]
 
     def logs_until(self, now: int) -> list[FakeLog]:
-        return self.logs[:bisect.bisect_right(self._times, now)]
+        return self.logs[: bisect.bisect_right(self._times, now)]
 
     def status(self, now: int) -> int:
         logs = self.logs_until(now)
@@ -105,9 +112,16 @@ class FakeMWindow:
     status: int = 1
 
     def as_api(self) -> dict[str, Any]:
-        return {"id": self.id, "user": 1, "type": self.type, "friendly_name": self.friendly_name,
-                "start_time": self.start_time, "duration": self.duration, "value": self.value,
-                "status": self.status}
+        return {
+            "id": self.id,
+            "user": 1,
+            "type": self.type,
+            "friendly_name": self.friendly_name,
+            "start_time": self.start_time,
+            "duration": self.duration,
+            "value": self.value,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -146,7 +160,7 @@ class _Plan:
 
 
 def _month_start(epoch: int) -> int:
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    moment = datetime.fromtimestamp(epoch, UTC)
     return calendar.timegm((moment.year, moment.month, 1, 0, 0, 0))
 
 
@@ -164,22 +178,31 @@ def generate_dataset(tenants: list[dict[str, Any]], seed: int = 7, now: int | No
     next_id = FIRST_MONITOR_ID
     for tenant in tenants:
         for domain in tenant.get("sites") or []:
-            monitor = FakeMonitor(next_id, f"{tenant['slug']}/{domain}", f"https://{domain}",
-                                  history_start - rng.randint(0, 60) * DAY - rng.randint(0, DAY))
+            monitor = FakeMonitor(
+                next_id,
+                f"{tenant['slug']}/{domain}",
+                f"https://{domain}",
+                history_start - rng.randint(0, 60) * DAY - rng.randint(0, DAY),
+            )
             next_id += 1
             plans.append(_Plan(monitor))
             by_tenant.setdefault(tenant["slug"], []).append(plans[-1])
     slugs = {t["slug"] for t in tenants}
     internal = next(s for s in ("internal", "internal-ops", "internal-ops-2") if s not in slugs)
     unmapped = []
-    for name, url in ((f"{internal}/status.example.net", "https://status.example.net"),
-                      ("Legacy marketing site", "https://old-marketing.example.org")):
+    for name, url in (
+        (f"{internal}/status.example.net", "https://status.example.net"),
+        ("Legacy marketing site", "https://old-marketing.example.org"),
+    ):
         plans.append(_Plan(FakeMonitor(next_id, name, url, history_start - 20 * DAY)))
         unmapped.append(next_id)
         next_id += 1
 
-    facts: dict[str, Any] = {"unmapped_monitor_ids": unmapped, "month_start": month_start,
-                             "previous_month_start": previous_start}
+    facts: dict[str, Any] = {
+        "unmapped_monitor_ids": unmapped,
+        "month_start": month_start,
+        "previous_month_start": previous_start,
+    }
     windows = _windows(previous_start, month_start)
     tenant_plans = [by_tenant[t["slug"]] for t in tenants if by_tenant.get(t["slug"])]
     if tenant_plans:
@@ -203,16 +226,29 @@ def _windows(previous_start: int, month_start: int) -> list[FakeMWindow]:
 
 
 def _plant_scenarios(tenants, by_tenant, tenant_plans, facts, now, month_start, previous_start, elapsed):
-    by_plan = {p: [t for t in tenants if by_tenant.get(t["slug"]) and t.get("plan") == p] for p in PLAN_TARGETS}
-    breaching = (by_plan["enterprise"] or by_plan["pro"] or by_plan["free"] or
-                 [t for t in tenants if by_tenant.get(t["slug"])])[0]
+    by_plan = {
+        p: [t for t in tenants if by_tenant.get(t["slug"]) and t.get("plan") == p] for p in PLAN_TARGETS
+    }
+    breaching = (
+        by_plan["enterprise"]
+        or by_plan["pro"]
+        or by_plan["free"]
+        or [t for t in tenants if by_tenant.get(t["slug"])]
+    )[0]
     target = PLAN_TARGETS.get(breaching.get("plan"), 0.99)
     victim = by_tenant[breaching["slug"]][0]
     previous_len = month_start - previous_start
     # last month: twice the allowance; this month: twice the whole month's allowance, if time allows
     down_before = max(2 * 3600, int(2 * (1 - target) * previous_len))
-    victim.add(_Episode(previous_start + 9 * DAY + 10 * 3600, previous_start + 9 * DAY + 10 * 3600 + down_before,
-                        "down", reason_change=True), now)
+    victim.add(
+        _Episode(
+            previous_start + 9 * DAY + 10 * 3600,
+            previous_start + 9 * DAY + 10 * 3600 + down_before,
+            "down",
+            reason_change=True,
+        ),
+        now,
+    )
     month_len = _month_start(month_start + 32 * DAY) - month_start
     down_now = int(min(2 * (1 - target) * month_len, 0.4 * elapsed))
     if down_now > 60:
@@ -295,6 +331,7 @@ def _write_logs(plan: _Plan, log_id: int, rng: random.Random) -> int:
 
 # --- the figures UptimeRobot computes itself ----------------------------------------------------------
 
+
 def provider_uptime(monitor: FakeMonitor, start: int, end: int, now: int) -> float:
     """UptimeRobot's own percentage for ``[start, end)``: paused and not-yet-created time left out,
     maintenance windows not (that is where it differs from the SLA job's figure)."""
@@ -315,6 +352,7 @@ def provider_uptime(monitor: FakeMonitor, start: int, end: int, now: int) -> flo
 
 # --- the server ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RecordedRequest:
     endpoint: str
@@ -331,8 +369,16 @@ class ApiFailure(Exception):
 class FakeUptimeRobot:
     """The fake API in a background thread: ``start()``, ``url``, ``stop()``; knobs and records for tests."""
 
-    def __init__(self, dataset: DataSet, api_key: str, port: int = 0, *, rate_limit_per_minute: int = 5000,
-                 window_seconds: float = 60.0, clock_now: bool = False):
+    def __init__(
+        self,
+        dataset: DataSet,
+        api_key: str,
+        port: int = 0,
+        *,
+        rate_limit_per_minute: int = 5000,
+        window_seconds: float = 60.0,
+        clock_now: bool = False,
+    ):
         self.dataset = dataset
         self.rate_limit_per_minute = rate_limit_per_minute
         self.window_seconds = window_seconds
@@ -340,7 +386,9 @@ class FakeUptimeRobot:
         self._defaults = (rate_limit_per_minute, window_seconds, self.retry_after)
         self.requests: list[RecordedRequest] = []
         self._api_key = api_key
-        self._clock_now = clock_now  # True: answer as of the wall clock (a long-running stack), else dataset.now
+        self._clock_now = (
+            clock_now  # True: answer as of the wall clock (a long-running stack), else dataset.now
+        )
         self._script: list[tuple[str, float]] = []
         self._window = (0.0, 0)  # (window start, requests in it)
         self._lock = threading.Lock()
@@ -358,7 +406,7 @@ class FakeUptimeRobot:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v2"
 
-    def start(self) -> "FakeUptimeRobot":
+    def start(self) -> FakeUptimeRobot:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -367,7 +415,7 @@ class FakeUptimeRobot:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeUptimeRobot":
+    def __enter__(self) -> FakeUptimeRobot:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -407,7 +455,9 @@ class FakeUptimeRobot:
         return len(self.requests)
 
     def count(self, endpoint: str, status: int | None = None) -> int:
-        return sum(1 for r in self.requests if r.endpoint == endpoint and (status is None or r.status == status))
+        return sum(
+            1 for r in self.requests if r.endpoint == endpoint and (status is None or r.status == status)
+        )
 
     # answering
     def now(self) -> int:
@@ -416,7 +466,9 @@ class FakeUptimeRobot:
     def answer(self, path: str, query: str, body: bytes) -> tuple[int, bytes, dict[str, str], float]:
         """(status, body, headers, delay) for one API request."""
         endpoint = path.rsplit("/", 1)[-1]
-        params = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        params = {
+            k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+        }
         if endpoint == "getMonitors" and "api_key" not in params:
             query_params = parse_qs(query, keep_blank_values=True)
             if "api_key" in query_params:
@@ -428,12 +480,18 @@ class FakeUptimeRobot:
         if headers.pop("_limited", None) or action == "throttle":
             if action == "throttle":
                 headers["Retry-After"] = str(self.retry_after)
-            status, payload = 429, b'{"stat":"fail","error":{"type":"rate_limit","message":"Too Many Requests"}}'
+            status, payload = (
+                429,
+                b'{"stat":"fail","error":{"type":"rate_limit","message":"Too Many Requests"}}',
+            )
         elif action == "status":
             status, payload = int(value), b"<html><body><h1>Internal Server Error</h1></body></html>"
             headers["Content-Type"] = "text/html"
         elif action == "malformed":
-            status, payload = 200, b'{"stat":"ok","pagination":{"offset":0,"limit":50,"total":3},"monitors":[{"id":7'
+            status, payload = (
+                200,
+                b'{"stat":"ok","pagination":{"offset":0,"limit":50,"total":3},"monitors":[{"id":7',
+            )
         else:
             status, payload = 200, json.dumps(self._api(endpoint, params), separators=(",", ":")).encode()
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
@@ -450,9 +508,11 @@ class FakeUptimeRobot:
         used += 1
         self._window = (start, used)
         reset = start + self.window_seconds
-        headers = {"X-RateLimit-Limit": str(self.rate_limit_per_minute),
-                   "X-RateLimit-Remaining": str(max(0, self.rate_limit_per_minute - used)),
-                   "X-RateLimit-Reset": str(math.ceil(reset))}
+        headers = {
+            "X-RateLimit-Limit": str(self.rate_limit_per_minute),
+            "X-RateLimit-Remaining": str(max(0, self.rate_limit_per_minute - used)),
+            "X-RateLimit-Reset": str(math.ceil(reset)),
+        }
         if used > self.rate_limit_per_minute:
             headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
             headers["_limited"] = "1"
@@ -462,11 +522,18 @@ class FakeUptimeRobot:
         try:
             key = params.get("api_key", "")
             if not secrets.compare_digest(key.encode(), self._api_key.encode()):
-                raise ApiFailure({"type": "invalid_parameter", "parameter_name": "api_key",
-                                  "passed_value": _mask(key)})
+                raise ApiFailure(
+                    {"type": "invalid_parameter", "parameter_name": "api_key", "passed_value": _mask(key)}
+                )
             if params.get("format", "json") != "json":
-                raise ApiFailure({"type": "invalid_parameter", "parameter_name": "format",
-                                  "passed_value": params["format"], "message": "this server answers JSON only"})
+                raise ApiFailure(
+                    {
+                        "type": "invalid_parameter",
+                        "parameter_name": "format",
+                        "passed_value": params["format"],
+                        "message": "this server answers JSON only",
+                    }
+                )
             if endpoint == "getMonitors":
                 return self._get_monitors(params)
             if endpoint == "getMWindows":
@@ -487,29 +554,50 @@ class FakeUptimeRobot:
         if "logs_start_date" in params or "logs_end_date" in params:
             log_start, log_end = _int(params, "logs_start_date"), _int(params, "logs_end_date")
             if log_start > log_end:
-                raise ApiFailure({"type": "invalid_parameter", "parameter_name": "logs_start_date",
-                                  "passed_value": params["logs_start_date"],
-                                  "message": "logs_start_date must not be after logs_end_date"})
+                raise ApiFailure(
+                    {
+                        "type": "invalid_parameter",
+                        "parameter_name": "logs_start_date",
+                        "passed_value": params["logs_start_date"],
+                        "message": "logs_start_date must not be after logs_end_date",
+                    }
+                )
         log_types = set(_ids(params, "log_types")) if params.get("log_types") else None
         logs_limit = _int(params, "logs_limit") if params.get("logs_limit") else None
         ranges = _ranges(params) if params.get("custom_uptime_ranges") else None
         page = []
-        for monitor in monitors[offset:offset + limit]:
+        for monitor in monitors[offset : offset + limit]:
             item: dict[str, Any] = {
-                "id": monitor.id, "friendly_name": monitor.friendly_name, "url": monitor.url, "type": 1,
-                "sub_type": "", "keyword_type": None, "keyword_case_type": None, "keyword_value": "",
-                "http_username": "", "http_password": "", "port": "", "interval": monitor.interval, "timeout": 30,
-                "status": monitor.status(now), "create_datetime": monitor.create_datetime}
+                "id": monitor.id,
+                "friendly_name": monitor.friendly_name,
+                "url": monitor.url,
+                "type": 1,
+                "sub_type": "",
+                "keyword_type": None,
+                "keyword_case_type": None,
+                "keyword_value": "",
+                "http_username": "",
+                "http_password": "",
+                "port": "",
+                "interval": monitor.interval,
+                "timeout": 30,
+                "status": monitor.status(now),
+                "create_datetime": monitor.create_datetime,
+            }
             if with_logs:
                 item["logs"] = _logs(monitor, now, log_start, log_end, log_types, logs_limit)
             if ranges is not None:
                 item["custom_uptime_ranges"] = "-".join(
-                    f"{provider_uptime(monitor, a, b, now):.3f}" for a, b in ranges)
+                    f"{provider_uptime(monitor, a, b, now):.3f}" for a, b in ranges
+                )
             if params.get("mwindows") == "1":
                 item["mwindows"] = [w.as_api() for w in self.dataset.mwindows if w.id in monitor.mwindow_ids]
             page.append(item)
-        return {"stat": "ok", "pagination": {"offset": offset, "limit": limit, "total": len(monitors)},
-                "monitors": page}
+        return {
+            "stat": "ok",
+            "pagination": {"offset": offset, "limit": limit, "total": len(monitors)},
+            "monitors": page,
+        }
 
     def _get_mwindows(self, params: dict[str, str]) -> dict[str, Any]:
         offset, limit = _paging(params, default_limit=10)
@@ -517,8 +605,11 @@ class FakeUptimeRobot:
         if params.get("mwindows"):
             wanted = set(_ids(params, "mwindows"))
             windows = [w for w in windows if w.id in wanted]
-        return {"stat": "ok", "pagination": {"offset": offset, "limit": limit, "total": len(windows)},
-                "mwindows": [w.as_api() for w in windows[offset:offset + limit]]}
+        return {
+            "stat": "ok",
+            "pagination": {"offset": offset, "limit": limit, "total": len(windows)},
+            "mwindows": [w.as_api() for w in windows[offset : offset + limit]],
+        }
 
     def _handler(self):
         fake = self
@@ -541,12 +632,17 @@ class FakeUptimeRobot:
             def do_GET(self):
                 if self.path == "/_requests":
                     with fake._lock:
-                        records = [{"endpoint": r.endpoint, "params": r.params, "status": r.status}
-                                   for r in fake.requests]
+                        records = [
+                            {"endpoint": r.endpoint, "params": r.params, "status": r.status}
+                            for r in fake.requests
+                        ]
                     self._send(200, json.dumps(records).encode(), {"Content-Type": "application/json"})
                 else:
-                    self._send(405, b'{"stat":"fail","error":{"type":"method_not_allowed","message":"use POST"}}',
-                               {"Content-Type": "application/json"})
+                    self._send(
+                        405,
+                        b'{"stat":"fail","error":{"type":"method_not_allowed","message":"use POST"}}',
+                        {"Content-Type": "application/json"},
+                    )
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -556,7 +652,11 @@ class FakeUptimeRobot:
                     self._send(200, b'{"stat":"ok"}', {"Content-Type": "application/json"})
                     return
                 if not parts.path.startswith("/v2/"):
-                    self._send(404, b'{"stat":"fail","error":{"type":"not_found"}}', {"Content-Type": "application/json"})
+                    self._send(
+                        404,
+                        b'{"stat":"fail","error":{"type":"not_found"}}',
+                        {"Content-Type": "application/json"},
+                    )
                     return
                 status, payload, headers, delay = fake.answer(parts.path, parts.query, body)
                 if delay:
@@ -589,25 +689,40 @@ def _int(params: dict[str, str], name: str) -> int:
     try:
         return int(params[name])
     except (KeyError, ValueError):
-        raise ApiFailure({"type": "invalid_parameter" if name in params else "missing_parameter",
-                          "parameter_name": name, "passed_value": params.get(name, "")}) from None
+        raise ApiFailure(
+            {
+                "type": "invalid_parameter" if name in params else "missing_parameter",
+                "parameter_name": name,
+                "passed_value": params.get(name, ""),
+            }
+        ) from None
 
 
 def _ids(params: dict[str, str], name: str) -> list[int]:
     try:
         return [int(v) for v in params[name].split("-") if v != ""]
     except ValueError:
-        raise ApiFailure({"type": "invalid_parameter", "parameter_name": name, "passed_value": params[name]}) from None
+        raise ApiFailure(
+            {"type": "invalid_parameter", "parameter_name": name, "passed_value": params[name]}
+        ) from None
 
 
 def _paging(params: dict[str, str], default_limit: int) -> tuple[int, int]:
     offset = _int(params, "offset") if params.get("offset") else 0
     limit = _int(params, "limit") if params.get("limit") else default_limit
     if offset < 0:
-        raise ApiFailure({"type": "invalid_parameter", "parameter_name": "offset", "passed_value": params["offset"]})
+        raise ApiFailure(
+            {"type": "invalid_parameter", "parameter_name": "offset", "passed_value": params["offset"]}
+        )
     if not 1 <= limit <= MAX_LIMIT:
-        raise ApiFailure({"type": "invalid_parameter", "parameter_name": "limit", "passed_value": params["limit"],
-                          "message": f"limit must be between 1 and {MAX_LIMIT}"})
+        raise ApiFailure(
+            {
+                "type": "invalid_parameter",
+                "parameter_name": "limit",
+                "passed_value": params["limit"],
+                "message": f"limit must be between 1 and {MAX_LIMIT}",
+            }
+        )
     return offset, limit
 
 
@@ -617,14 +732,21 @@ def _ranges(params: dict[str, str]) -> list[tuple[int, int]]:
     for part in raw.split("-"):
         bounds = part.split("_")
         if len(bounds) != 2 or not all(b.isdigit() for b in bounds) or int(bounds[0]) >= int(bounds[1]):
-            raise ApiFailure({"type": "invalid_parameter", "parameter_name": "custom_uptime_ranges",
-                              "passed_value": raw})
+            raise ApiFailure(
+                {"type": "invalid_parameter", "parameter_name": "custom_uptime_ranges", "passed_value": raw}
+            )
         ranges.append((int(bounds[0]), int(bounds[1])))
     return ranges
 
 
-def _logs(monitor: FakeMonitor, now: int, start: int | None, end: int | None, types: set[int] | None,
-          limit: int | None) -> list[dict[str, Any]]:
+def _logs(
+    monitor: FakeMonitor,
+    now: int,
+    start: int | None,
+    end: int | None,
+    types: set[int] | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
     logs = monitor.logs_until(now)
     answer = []
     for i in range(len(logs) - 1, -1, -1):  # newest first, as UptimeRobot lists them
@@ -634,9 +756,15 @@ def _logs(monitor: FakeMonitor, now: int, start: int | None, end: int | None, ty
         if types is not None and entry.type not in types:
             continue
         until = logs[i + 1].datetime if i + 1 < len(logs) else now
-        answer.append({"id": entry.id, "type": entry.type, "datetime": entry.datetime,
-                       "duration": until - entry.datetime,
-                       "reason": {"code": entry.reason[0], "detail": entry.reason[1]}})
+        answer.append(
+            {
+                "id": entry.id,
+                "type": entry.type,
+                "datetime": entry.datetime,
+                "duration": until - entry.datetime,
+                "reason": {"code": entry.reason[0], "detail": entry.reason[1]},
+            }
+        )
         if limit is not None and len(answer) >= limit:
             break
     return answer
@@ -653,7 +781,7 @@ def _parse_now(value: str | None) -> int | None:
 def _api_key(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    key = f"u{secrets.randbelow(10 ** 7):07d}-{secrets.token_hex(12)}"
+    key = f"u{secrets.randbelow(10**7):07d}-{secrets.token_hex(12)}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(key)
@@ -663,18 +791,28 @@ def _api_key(path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--tenants", type=Path, required=True,
-                        help='JSON list of {"slug", "plan", "sites": [domain, ...]}')
-    parser.add_argument("--api-key-file", type=Path, default=Path(".stack/uptimerobot.key"),
-                        help="the API key to accept; created with a random key if missing")
+    parser.add_argument(
+        "--tenants", type=Path, required=True, help='JSON list of {"slug", "plan", "sites": [domain, ...]}'
+    )
+    parser.add_argument(
+        "--api-key-file",
+        type=Path,
+        default=Path(".stack/uptimerobot.key"),
+        help="the API key to accept; created with a random key if missing",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", help="generate the data set as of this Unix time or ISO date (default: now)")
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per minute")
     args = parser.parse_args()
     tenants = json.loads(args.tenants.read_text(encoding="utf-8"))
     dataset = generate_dataset(tenants, seed=args.seed, now=_parse_now(args.now))
-    fake = FakeUptimeRobot(dataset, _api_key(args.api_key_file), args.port,
-                           rate_limit_per_minute=args.rate_limit, clock_now=args.now is None)
+    fake = FakeUptimeRobot(
+        dataset,
+        _api_key(args.api_key_file),
+        args.port,
+        rate_limit_per_minute=args.rate_limit,
+        clock_now=args.now is None,
+    )
     print(fake.url, flush=True)
     fake._server.serve_forever()
 

@@ -4,6 +4,7 @@ Data are generated inside PostgreSQL (``generate_series`` with a fixed seed), so
 thousand rows take seconds, and a benchmark can ask for gigabytes with ``scale``. ``scale=1``
 gives about 300,000 rows (about 60 MB on disk).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -86,8 +87,12 @@ def seed_platform(dsn: str, scale: float = 1.0) -> dict[str, int]:
             for statement in seed_statements(scale):
                 conn.execute(statement)
         conn.commit()
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
         return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 

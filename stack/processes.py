@@ -3,6 +3,7 @@
 Each server is a subprocess in its own process group with a pid file, so that a stack started by one
 command can be stopped by another, and a half-started stack can still be stopped.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,13 +26,17 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None, name: str = "") -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None, name: str = ""
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_open(port):
             return
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{name or 'server'} exited with status {proc.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"{name or 'server'} exited with status {proc.returncode} before listening on {port}"
+            )
         time.sleep(0.05)
     raise TimeoutError(f"{name or 'server'} did not listen on 127.0.0.1:{port} within {timeout:.0f}s")
 
@@ -46,13 +51,15 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def start_process(name: str, argv: list[str], state_dir: Path, port: int, env: dict | None = None,
-                  timeout: float = 30.0) -> subprocess.Popen:
+def start_process(
+    name: str, argv: list[str], state_dir: Path, port: int, env: dict | None = None, timeout: float = 30.0
+) -> subprocess.Popen:
     """Start ``argv`` in the background, log to ``<state>/<name>.log``, wait for ``port``."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log = open(state_dir / f"{name}.log", "ab")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+    )
     log.close()
     (state_dir / f"{name}.pid").write_text(str(proc.pid))
     try:

@@ -3,6 +3,7 @@
 Each returns the URL it serves; each runs as its own process so that the stack survives the command
 that started it (the test fixtures start the same programs the same way).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,29 +20,64 @@ def pushgateway_binary() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RuntimeError("Prometheus Pushgateway not found: install it with `apt-get install prometheus-pushgateway`")
+    raise RuntimeError(
+        "Prometheus Pushgateway not found: install it with `apt-get install prometheus-pushgateway`"
+    )
 
 
 def start_moto(state_dir: Path, port: int) -> str:
-    start_process("s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], state_dir, port)
+    start_process(
+        "s3", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], state_dir, port
+    )
     return f"http://127.0.0.1:{port}"
 
 
 def start_pushgateway(state_dir: Path, port: int) -> str:
     # No persistence: Debian's default file is shared by every gateway on the machine.
-    start_process("pushgateway", [pushgateway_binary(), f"--web.listen-address=127.0.0.1:{port}",
-                                  "--persistence.file="], state_dir, port)
+    start_process(
+        "pushgateway",
+        [pushgateway_binary(), f"--web.listen-address=127.0.0.1:{port}", "--persistence.file="],
+        state_dir,
+        port,
+    )
     return f"http://127.0.0.1:{port}"
 
 
 def start_fake_slack(state_dir: Path, port: int, token_path: str) -> str:
-    start_process("slack", [sys.executable, "-m", "stack.fake_slack", "--port", str(port), "--token-path", token_path,
-                            "--record", str(state_dir / "slack-messages.jsonl")], state_dir, port)
+    start_process(
+        "slack",
+        [
+            sys.executable,
+            "-m",
+            "stack.fake_slack",
+            "--port",
+            str(port),
+            "--token-path",
+            token_path,
+            "--record",
+            str(state_dir / "slack-messages.jsonl"),
+        ],
+        state_dir,
+        port,
+    )
     return f"http://127.0.0.1:{port}"
 
 
 def start_fake_uptimerobot(state_dir: Path, port: int, tenants_file: Path, api_key_file: Path) -> str:
-    start_process("uptimerobot", [sys.executable, "-m", "stack.fake_uptimerobot", "--port", str(port),
-                                  "--tenants", str(tenants_file), "--api-key-file", str(api_key_file)],
-                  state_dir, port)
+    start_process(
+        "uptimerobot",
+        [
+            sys.executable,
+            "-m",
+            "stack.fake_uptimerobot",
+            "--port",
+            str(port),
+            "--tenants",
+            str(tenants_file),
+            "--api-key-file",
+            str(api_key_file),
+        ],
+        state_dir,
+        port,
+    )
     return f"http://127.0.0.1:{port}"

@@ -1,4 +1,5 @@
 """Headless Debian Chromium driven by selenium, as a user of the Airflow UI: shared by the UI tests."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,10 @@ WAIT = 30
 def chromium_driver():
     """A Chromium with a fresh profile and a downloads folder (``driver.downloads``)."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("Debian's chromium and chromium-driver are not installed "
-                    "(apt-get install chromium chromium-driver; scripts/bootstrap.sh test does it)")
+        pytest.fail(
+            "Debian's chromium and chromium-driver are not installed "
+            "(apt-get install chromium chromium-driver; scripts/bootstrap.sh test does it)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -27,13 +30,23 @@ def chromium_driver():
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1440,1000",
-                 f"--user-data-dir={profile / 'profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1440,1000",
+        f"--user-data-dir={profile / 'profile'}",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP refusals are console errors
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.downloads = downloads
@@ -69,7 +82,9 @@ def param_input(driver, param: str):
     return driver.find_element(By.ID, stepper.get_attribute("aria-controls"))
 
 
-def trigger_from_form(driver, base_url: str, dag_id: str, param: str, value, run_id: str, artifacts: Path) -> None:
+def trigger_from_form(
+    driver, base_url: str, dag_id: str, param: str, value, run_id: str, artifacts: Path
+) -> None:
     """Open the DAG's trigger form, change one Param, name the run, trigger; screenshots in ``artifacts``."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
@@ -79,24 +94,34 @@ def trigger_from_form(driver, base_url: str, dag_id: str, param: str, value, run
 
     driver.get(f"{base_url}/dags/{dag_id}")
     WebDriverWait(driver, WAIT).until(
-        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-button]"))).click()
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=trigger-dag-button]"))
+    ).click()
     submit = WebDriverWait(driver, WAIT).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
+        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]"))
+    )
     field = param_input(driver, param)
     field.send_keys(Keys.CONTROL, "a")
     field.send_keys(str(value), Keys.TAB)
     driver.find_element(By.XPATH, "//button[contains(., 'Advanced Options')]").click()
-    WebDriverWait(driver, WAIT).until(EC.visibility_of_element_located((By.NAME, "dagRunId"))).send_keys(run_id)
+    WebDriverWait(driver, WAIT).until(EC.visibility_of_element_located((By.NAME, "dagRunId"))).send_keys(
+        run_id
+    )
     try:
         WebDriverWait(driver, 5).until(lambda _: submit.is_enabled())
     except TimeoutException:
-        invalid = [e.get_attribute("name") for e in driver.find_elements(By.CSS_SELECTOR, "input[required]")
-                   if not e.get_attribute("value")]
+        invalid = [
+            e.get_attribute("name")
+            for e in driver.find_elements(By.CSS_SELECTOR, "input[required]")
+            if not e.get_attribute("value")
+        ]
         driver.save_screenshot(str(artifacts / f"trigger-{dag_id}-refused.png"))
-        pytest.fail(f"the trigger form of {dag_id} cannot be submitted with its defaults: required fields "
-                    f"{invalid} are empty (the form sends an empty text field as null, so a Param that may "
-                    "be empty needs type=['null', 'string'])")
+        pytest.fail(
+            f"the trigger form of {dag_id} cannot be submitted with its defaults: required fields "
+            f"{invalid} are empty (the form sends an empty text field as null, so a Param that may "
+            "be empty needs type=['null', 'string'])"
+        )
     driver.save_screenshot(str(artifacts / f"trigger-{dag_id}-form.png"))
     submit.click()
     WebDriverWait(driver, WAIT).until(
-        EC.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")))
+        EC.invisibility_of_element_located((By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]"))
+    )

@@ -3,9 +3,9 @@
 PostgreSQL (initdb/pg_ctl), moto's S3 server, the Prometheus Pushgateway and the fake Slack webhook are
 started once per test session (once per xdist worker) on free ports and stopped at the end.
 """
+
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import uuid
@@ -45,7 +45,7 @@ def _unique(prefix: str) -> str:
 @pytest.fixture
 def results_dsn(pg_cluster):
     """A fresh, migrated results store."""
-    from reliability.store import migrate
+    from reliability.core.store import migrate
 
     name = _unique("results")
     dsn = pg_cluster.create_database(name)
@@ -66,8 +66,13 @@ def s3_server(stack_dir):
 def s3_client(s3_server):
     import boto3
 
-    return boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture

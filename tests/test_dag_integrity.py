@@ -1,4 +1,5 @@
 """Every DAG file parses cleanly, cheaply, and carries what operators rely on."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 EXPECTED_DAGS = {"backup_verify", "checksum_validation", "restore_test", "sla_uptime", "build_size_watchdog"}
-HEAVY_MODULES = ("great_expectations", "pandas", "boto3", "botocore", "psycopg", "brotli",
-                 "airflow.providers.postgres.hooks.postgres", "airflow.providers.amazon.aws.hooks.s3")
+HEAVY_MODULES = (
+    "great_expectations",
+    "pandas",
+    "boto3",
+    "botocore",
+    "psycopg",
+    "brotli",
+    "airflow.providers.postgres.hooks.postgres",
+    "airflow.providers.amazon.aws.hooks.s3",
+)
 
 # Runs in a fresh interpreter so that the parse time and the imported modules are the DAG files' own.
 PARSE_SCRIPT = r"""
@@ -41,9 +50,14 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def parsed():
-    result = subprocess.run([sys.executable, "-c", PARSE_SCRIPT, *map(str, DAG_FILES)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=300,
-                            env={**__import__("os").environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT}"})
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE_SCRIPT, *map(str, DAG_FILES)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT}"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

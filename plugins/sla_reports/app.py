@@ -5,34 +5,47 @@ Routes (all for authenticated Airflow users only: the UI's ``_token`` cookie or 
 and ``GET /periods/{period}.json`` the downloads. Plugin apps are not authenticated by Airflow, so the
 app depends on Airflow's own ``get_user`` for every route, and has no unauthenticated docs or schema.
 """
+
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
 
-from sla_reports.reports import (PERIOD_PATTERN, PeriodNotFound, PeriodView, ResultsStoreUnavailable,
-                                 load_period, results_dsn)
+from sla_reports.reports import (
+    PERIOD_PATTERN,
+    PeriodNotFound,
+    PeriodView,
+    ResultsStoreUnavailable,
+    load_period,
+    results_dsn,
+)
 
 # framed by the Airflow UI (same origin) and nowhere else; no script; styles only from the page's own <style>
-_PAGE_CSP = ("default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
-             "form-action 'self'; frame-ancestors 'self'")
+_PAGE_CSP = (
+    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'self'"
+)
 _DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'self'"
-_COMMON_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff",
-                   "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+_COMMON_HEADERS = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_app(dsn_source: Callable[[], str] = results_dsn):
     """Build the app; ``dsn_source`` gives the results store's DSN on each request (default: from the
     ``reliability_results_db`` connection)."""
+    from airflow.api_fastapi.core_api.security import get_user
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse, Response
 
-    from airflow.api_fastapi.core_api.security import get_user
-
     from sla_reports import render
 
-    app = FastAPI(title="SLA reports", dependencies=[Depends(get_user)],
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="SLA reports", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     def load(period: str | None) -> PeriodView:
         return load_period(dsn_source(), period)
@@ -51,8 +64,9 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
 
     @app.get("/periods/{period}.csv")
     def sla_csv(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
-        return _download(lambda: render.report_csv(load(period)), "text/csv; charset=utf-8",
-                         f"sla-{period}.csv")
+        return _download(
+            lambda: render.report_csv(load(period)), "text/csv; charset=utf-8", f"sla-{period}.csv"
+        )
 
     @app.get("/periods/{period}.json")
     def sla_json(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:

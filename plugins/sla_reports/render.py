@@ -3,13 +3,14 @@
 Every value from the store goes through :func:`html.escape` (tenant slugs, plans and notes are data,
 not markup), and CSV text cells that a spreadsheet would run as a formula are quoted with a leading ``'``.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 from dataclasses import asdict, fields
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
@@ -43,12 +44,16 @@ def report_csv(view: PeriodView) -> str:
 
 
 def report_json(view: PeriodView) -> str:
-    return json.dumps({
-        "period": asdict(view.current),
-        "plans": [asdict(p) for p in view.plans],
-        "tenants": [{**asdict(t), "status": tenant_status(t)} for t in view.tenants],
-        "history": [asdict(h) for h in view.history],
-    }, default=_json_default, indent=1)
+    return json.dumps(
+        {
+            "period": asdict(view.current),
+            "plans": [asdict(p) for p in view.plans],
+            "tenants": [{**asdict(t), "status": tenant_status(t)} for t in view.tenants],
+            "history": [asdict(h) for h in view.history],
+        },
+        default=_json_default,
+        indent=1,
+    )
 
 
 def _columns(rows) -> list[str]:
@@ -74,12 +79,21 @@ def _json_default(value: Any) -> str:
 
 def page(view: PeriodView, nonce: str) -> str:
     if view.current is None:
-        body = ('<p class="empty">No SLA report is stored yet. The <code>sla_uptime</code> DAG writes one '
-                "per month (month to date every day, the final report after the month ends).</p>")
+        body = (
+            '<p class="empty">No SLA report is stored yet. The <code>sla_uptime</code> DAG writes one '
+            "per month (month to date every day, the final report after the month ends).</p>"
+        )
         return _document("SLA reports", body, nonce)
     current = view.current
-    body = "".join([_period_nav(view), _headline(view), _plan_table(view.plans), _tenant_table(view.tenants),
-                    _charts(view)])
+    body = "".join(
+        [
+            _period_nav(view),
+            _headline(view),
+            _plan_table(view.plans),
+            _tenant_table(view.tenants),
+            _charts(view),
+        ]
+    )
     return _document(f"SLA reports {current.period}", body, nonce)
 
 
@@ -88,10 +102,12 @@ def error_page(message: str, nonce: str) -> str:
 
 
 def _document(title: str, body: str, nonce: str) -> str:
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<style nonce="{escape(nonce)}">{_CSS}</style></head>'
-            f'<body><h1>SLA reports</h1>{body}</body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<style nonce="{escape(nonce)}">{_CSS}</style></head>'
+        f"<body><h1>SLA reports</h1>{body}</body></html>"
+    )
 
 
 def _period_nav(view: PeriodView) -> str:
@@ -99,8 +115,10 @@ def _period_nav(view: PeriodView) -> str:
     for p in view.periods:
         current = ' aria-current="page"' if p.period == view.current.period else ""
         breaches = f' <span class="count breach">{p.breaches} breached</span>' if p.breaches else ""
-        items.append(f'<li><a href="./?period={escape(p.period)}"{current}>{escape(p.period)}</a> '
-                     f'<span class="kind">{escape(p.kind)}</span>{breaches}</li>')
+        items.append(
+            f'<li><a href="./?period={escape(p.period)}"{current}>{escape(p.period)}</a> '
+            f'<span class="kind">{escape(p.kind)}</span>{breaches}</li>'
+        )
     return f'<nav aria-label="Periods"><h2>Periods</h2><ul class="periods">{"".join(items)}</ul></nav>'
 
 
@@ -112,25 +130,31 @@ def _headline(view: PeriodView) -> str:
     else:
         breached = f"no breach among {p.tenants} tenants"
     period = escape(p.period)
-    return (f'<section class="headline"><h2>{period} <span class="kind">({escape(state)})</span></h2>'
-            f"<p>{breached}.</p>"
-            f'<p class="downloads">Download: <a id="download-csv" href="periods/{period}.csv" '
-            f'download="sla-{period}.csv">CSV</a> · <a id="download-json" href="periods/{period}.json" '
-            f'download="sla-{period}.json">JSON</a></p></section>')
+    return (
+        f'<section class="headline"><h2>{period} <span class="kind">({escape(state)})</span></h2>'
+        f"<p>{breached}.</p>"
+        f'<p class="downloads">Download: <a id="download-csv" href="periods/{period}.csv" '
+        f'download="sla-{period}.csv">CSV</a> · <a id="download-json" href="periods/{period}.json" '
+        f'download="sla-{period}.json">JSON</a></p></section>'
+    )
 
 
 def _plan_table(plans) -> str:
     rows = []
     for plan in plans:
         cls = ' class="breach"' if plan.breaches else ' class="at-risk"' if plan.projected_breaches else ""
-        rows.append(f'<tr{cls} data-plan="{escape(plan.plan)}"><th scope="row">{escape(plan.plan)}</th>'
-                    f"<td>{_pct(plan.target)}</td><td>{plan.tenants}</td><td>{plan.tenants_with_data}</td>"
-                    f"<td>{plan.breaches}</td><td>{plan.projected_breaches}</td>"
-                    f"<td>{_pct(plan.lowest_uptime_ratio)}</td><td>{_pct(plan.mean_uptime_ratio)}</td></tr>")
-    return ('<section><h2>Per plan</h2><table id="plans"><thead><tr><th scope="col">Plan</th>'
-            '<th scope="col">Target</th><th scope="col">Tenants</th><th scope="col">With data</th>'
-            '<th scope="col">Breached</th><th scope="col">At risk</th><th scope="col">Lowest uptime</th>'
-            f'<th scope="col">Mean uptime</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
+        rows.append(
+            f'<tr{cls} data-plan="{escape(plan.plan)}"><th scope="row">{escape(plan.plan)}</th>'
+            f"<td>{_pct(plan.target)}</td><td>{plan.tenants}</td><td>{plan.tenants_with_data}</td>"
+            f"<td>{plan.breaches}</td><td>{plan.projected_breaches}</td>"
+            f"<td>{_pct(plan.lowest_uptime_ratio)}</td><td>{_pct(plan.mean_uptime_ratio)}</td></tr>"
+        )
+    return (
+        '<section><h2>Per plan</h2><table id="plans"><thead><tr><th scope="col">Plan</th>'
+        '<th scope="col">Target</th><th scope="col">Tenants</th><th scope="col">With data</th>'
+        '<th scope="col">Breached</th><th scope="col">At risk</th><th scope="col">Lowest uptime</th>'
+        f'<th scope="col">Mean uptime</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>'
+    )
 
 
 def _tenant_table(tenants) -> str:
@@ -145,14 +169,33 @@ def _tenant_table(tenants) -> str:
             f"<td>{_pct(t.budget_remaining_ratio, 1)}</td><td>{_burn(t.burn_rate_1d)}</td>"
             f"<td>{_burn(t.burn_rate_7d)}</td><td>{_burn(t.burn_rate_period)}</td>"
             f'<td><span class="status">{STATUS_LABELS[status]}</span></td>'
-            f'<td class="note">{escape(t.cross_check_note or "")}</td></tr>')
-    head = "".join(f'<th scope="col">{h}</th>' for h in (
-        "Tenant", "Plan", "Monitors", "Uptime", "Target", "Downtime", "Incidents", "Longest incident",
-        "Budget left", "Burn 1d", "Burn 7d", "Burn period", "Status", "Note"))
-    return (f'<section><h2>Per tenant</h2><table id="tenants"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>'
-            '<p class="legend">Burn: share of the error budget used in the window divided by the share of '
-            "the period the window spans; above 1 the budget runs out before the period ends.</p></section>")
+            f'<td class="note">{escape(t.cross_check_note or "")}</td></tr>'
+        )
+    head = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in (
+            "Tenant",
+            "Plan",
+            "Monitors",
+            "Uptime",
+            "Target",
+            "Downtime",
+            "Incidents",
+            "Longest incident",
+            "Budget left",
+            "Burn 1d",
+            "Burn 7d",
+            "Burn period",
+            "Status",
+            "Note",
+        )
+    )
+    return (
+        f'<section><h2>Per tenant</h2><table id="tenants"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<p class="legend">Burn: share of the error budget used in the window divided by the share of '
+        "the period the window spans; above 1 the budget runs out before the period ends.</p></section>"
+    )
 
 
 def _charts(view: PeriodView) -> str:
@@ -160,16 +203,21 @@ def _charts(view: PeriodView) -> str:
     by_tenant: dict[str, list[Point]] = {}
     for snap in view.history:
         by_tenant.setdefault(snap.tenant, []).append(
-            Point(snap.as_of_date, snap.uptime_ratio, snap.budget_remaining_ratio))
-    charts = [tenant_chart(t.tenant, t.plan, tenant_status(t), t.target, month, by_tenant.get(t.tenant, []))
-              for t in view.tenants]
-    return ('<section><h2>Uptime and error budget over the month</h2>'
-            '<p class="legend">One point per daily report; hover a point for its figure.</p>'
-            f'<div class="charts">{"".join(charts)}</div></section>')
+            Point(snap.as_of_date, snap.uptime_ratio, snap.budget_remaining_ratio)
+        )
+    charts = [
+        tenant_chart(t.tenant, t.plan, tenant_status(t), t.target, month, by_tenant.get(t.tenant, []))
+        for t in view.tenants
+    ]
+    return (
+        "<section><h2>Uptime and error budget over the month</h2>"
+        '<p class="legend">One point per daily report; hover a point for its figure.</p>'
+        f'<div class="charts">{"".join(charts)}</div></section>'
+    )
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _pct(ratio: float | None, decimals: int = 3) -> str:

@@ -3,6 +3,7 @@
 The queries are :mod:`reliability.sla.store`'s; this module only picks the period and opens the
 connection (``reliability_results_db``) read-only.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -68,27 +69,33 @@ def read_period(conn, period: str | None) -> PeriodView:
             current = next((p for p in periods if p.period == period), None)
             if current is None:
                 raise PeriodNotFound(f"no SLA report is stored for period {period}")
-        return PeriodView(periods=periods, current=current, plans=plan_summary(conn, current.period),
-                          tenants=tenant_rows(conn, current.period),
-                          history=tenant_history(conn, current.period))
+        return PeriodView(
+            periods=periods,
+            current=current,
+            plans=plan_summary(conn, current.period),
+            tenants=tenant_rows(conn, current.period),
+            history=tenant_history(conn, current.period),
+        )
 
 
 def results_dsn(conn_id: str = RESULTS_CONN_ID) -> str:
     from airflow.exceptions import AirflowNotFoundException
 
-    from reliability.connections import postgres_dsn
+    from reliability.airflow.connections import postgres_dsn
 
     try:
         return postgres_dsn(conn_id)
     except AirflowNotFoundException:
-        raise ResultsStoreUnavailable(f"the Airflow connection {conn_id} is not defined; add it (postgres, "
-                                      "schema = the results database) to show SLA reports") from None
+        raise ResultsStoreUnavailable(
+            f"the Airflow connection {conn_id} is not defined; add it (postgres, "
+            "schema = the results database) to show SLA reports"
+        ) from None
 
 
 def load_period(dsn: str, period: str | None) -> PeriodView:
     import psycopg
 
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     try:
         conn = connect(dsn, connect_timeout=_CONNECT_TIMEOUT_SECONDS)
@@ -96,12 +103,16 @@ def load_period(dsn: str, period: str | None) -> PeriodView:
         # psycopg's message names the host and user: the operator's log gets it, the page only which
         # connection to check (psycopg never puts the password in it)
         log.warning("SLA page: results store connection failed: %s", exc)
-        raise ResultsStoreUnavailable(f"cannot connect to the results store (connection {RESULTS_CONN_ID}); "
-                                      "check that the database is up and the connection is right") from None
+        raise ResultsStoreUnavailable(
+            f"cannot connect to the results store (connection {RESULTS_CONN_ID}); "
+            "check that the database is up and the connection is right"
+        ) from None
     try:
         return read_period(conn, period)
     except psycopg.errors.UndefinedTable:
-        raise ResultsStoreUnavailable("the results store has no SLA tables yet; run the results store "
-                                      "migrations (reliability.store.migrate)") from None
+        raise ResultsStoreUnavailable(
+            "the results store has no SLA tables yet; run the results store "
+            "migrations (reliability.core.store.migrate)"
+        ) from None
     finally:
         conn.close()

@@ -4,6 +4,7 @@ Every Airflow process scans the plugins folder (the scheduler, the dag-processor
 too), so this module imports nothing beyond Airflow's plugin base: the FastAPI app, Airflow's API
 security and the database driver are imported on the first request to the page, in the api-server only.
 """
+
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
@@ -30,5 +31,12 @@ class SlaReportsPlugin(AirflowPlugin):
     name = "sla_reports"
     fastapi_apps = [{"app": LazyApp(), "url_prefix": URL_PREFIX, "name": "SLA reports"}]
     # url_route: the UI frames href at /plugin/sla-reports in its own layout (hence frame-ancestors 'self')
-    external_views = [{"name": "SLA reports", "href": f"{URL_PREFIX}/", "destination": "nav",
-                       "url_route": "sla-reports", "category": "browse"}]
+    external_views = [
+        {
+            "name": "SLA reports",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "url_route": "sla-reports",
+            "category": "browse",
+        }
+    ]

@@ -1,36 +1,54 @@
 import json
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from reliability.adapters.pushgateway import PushgatewayConfig
-from reliability.adapters.slack import SlackNotifier
-from reliability.outcome import Metric, Outcome
-from reliability.publish import PublishIncomplete, PublishTargets, publish
-from reliability.store import connect, latest_runs
+from reliability.airflow.slack import SlackNotifier
+from reliability.core.outcome import Metric, Outcome
+from reliability.core.publish import PublishIncomplete, PublishTargets, publish
+from reliability.core.store import connect, latest_runs
 from stack.processes import free_port
 
-T0 = datetime(2026, 11, 29, 2, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 29, 2, tzinfo=UTC)
 
 
 def corrupt_backup(database="platform"):
-    return Outcome("backup_verify", {"database": database}, "failed", T0, T0 + timedelta(seconds=30),
-                   f"Backup of {database} is corrupt", summary={"verdict": "corrupt"},
-                   facts=(("Verdict", "corrupt"),), metrics=(Metric("backup_verified", 0),), alert=True,
-                   action="backup.verify")
+    return Outcome(
+        "backup_verify",
+        {"database": database},
+        "failed",
+        T0,
+        T0 + timedelta(seconds=30),
+        f"Backup of {database} is corrupt",
+        summary={"verdict": "corrupt"},
+        facts=(("Verdict", "corrupt"),),
+        metrics=(Metric("backup_verified", 0),),
+        alert=True,
+        action="backup.verify",
+    )
 
 
 @pytest.fixture
 def slack_conn(slack_receiver, monkeypatch):
     base, token = slack_receiver.url.split("/services/")
-    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
-        {"conn_type": "slackwebhook", "host": f"{base}/services", "password": token}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_SLACK",
+        json.dumps({"conn_type": "slackwebhook", "host": f"{base}/services", "password": token}),
+    )
 
 
-def test_outcome_is_stored_logged_pushed_and_sent(results_dsn, pushgateway, slack_receiver, slack_conn, tmp_path):
-    targets = PublishTargets(results_dsn, PushgatewayConfig(pushgateway.url), SlackNotifier(),
-                             tmp_path / "m.log", interval_key="2026-11-28/2026-11-29")
+def test_outcome_is_stored_logged_pushed_and_sent(
+    results_dsn, pushgateway, slack_receiver, slack_conn, tmp_path
+):
+    targets = PublishTargets(
+        results_dsn,
+        PushgatewayConfig(pushgateway.url),
+        SlackNotifier(),
+        tmp_path / "m.log",
+        interval_key="2026-11-28/2026-11-29",
+    )
     report = publish([corrupt_backup("pub_ok")], targets)
     assert (report.stored, report.logged, report.pushed, report.slack_sent) == (1, 1, 1, True)
     text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
@@ -41,11 +59,23 @@ def test_outcome_is_stored_logged_pushed_and_sent(results_dsn, pushgateway, slac
 
 
 def test_gateway_and_slack_down_still_store_and_log_then_report(results_dsn, monkeypatch, tmp_path):
-    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
-        {"conn_type": "slackwebhook", "host": f"http://127.0.0.1:{free_port()}/services", "password": "T1/B1/sec"}))
-    targets = PublishTargets(results_dsn,
-                             PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01),
-                             SlackNotifier(), tmp_path / "m.log", interval_key="k1")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_SLACK",
+        json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "host": f"http://127.0.0.1:{free_port()}/services",
+                "password": "T1/B1/sec",
+            }
+        ),
+    )
+    targets = PublishTargets(
+        results_dsn,
+        PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01),
+        SlackNotifier(),
+        tmp_path / "m.log",
+        interval_key="k1",
+    )
     with pytest.raises(PublishIncomplete) as info:
         publish([corrupt_backup("pub_down")], targets)
     assert "Pushgateway" in str(info.value) and "Slack" in str(info.value)

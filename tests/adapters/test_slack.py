@@ -1,26 +1,36 @@
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reliability.adapters.slack import SlackFailed, SlackNotifier, outcome_blocks
-from reliability.outcome import Outcome
+from reliability.airflow.slack import SlackFailed, SlackNotifier
+from reliability.core.outcome import Outcome
+from reliability.core.slack import outcome_blocks
 
 
 @pytest.fixture
 def slack_conn(slack_receiver, monkeypatch):
     base, token = slack_receiver.url.split("/services/")
-    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
-        {"conn_type": "slackwebhook", "host": f"{base}/services", "password": token}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_SLACK",
+        json.dumps({"conn_type": "slackwebhook", "host": f"{base}/services", "password": token}),
+    )
     return token
 
 
 def outcome(status="failed", alert=True):
-    now = datetime(2026, 11, 29, 2, tzinfo=timezone.utc)
-    return Outcome("backup_verify", {"database": "platform"}, status, now, now + timedelta(seconds=42),
-                   "Backup of platform is corrupt", facts=(("Size", "1.2 GB"), ("Reason", "truncated")),
-                   alert=alert)
+    now = datetime(2026, 11, 29, 2, tzinfo=UTC)
+    return Outcome(
+        "backup_verify",
+        {"database": "platform"},
+        status,
+        now,
+        now + timedelta(seconds=42),
+        "Backup of platform is corrupt",
+        facts=(("Size", "1.2 GB"), ("Reason", "truncated")),
+        alert=alert,
+    )
 
 
 def test_message_is_accepted_as_block_kit(slack_receiver, slack_conn):
@@ -54,8 +64,12 @@ def test_bad_request_is_a_clear_error_without_the_webhook_url(slack_receiver, sl
 
 def test_unknown_webhook_is_a_clear_error(slack_receiver, monkeypatch):
     base = slack_receiver.url.split("/services/")[0]
-    monkeypatch.setenv("AIRFLOW_CONN_RELIABILITY_SLACK", json.dumps(
-        {"conn_type": "slackwebhook", "host": f"{base}/services", "password": "T1/B1/wrongtoken123"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_SLACK",
+        json.dumps(
+            {"conn_type": "slackwebhook", "host": f"{base}/services", "password": "T1/B1/wrongtoken123"}
+        ),
+    )
     with pytest.raises(SlackFailed, match="no_service") as info:
         SlackNotifier().send("x")
     assert "wrongtoken123" not in str(info.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from reliability.backup.pgclient import ClientConnection, client_binary
+from reliability.backups.pgclient import ClientConnection, client_binary
 
 
 def pg_dump_file(dsn: str, path: Path, *extra: str) -> Path:

@@ -2,16 +2,16 @@
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from reliability.backup.config import DatabaseConfig
 from reliability.backup.job import BackupRequest, BackupTargets, run, to_outcome
-from reliability.backup.manifest import Manifest, manifest_key
-from reliability.backup.store import DumpRecord, latest_dump, record_dump
-from reliability.tabledigest import SESSION_SETTINGS, digest_copy_stream
+from reliability.backups.dumps import DumpRecord, latest_dump, record_dump
+from reliability.backups.manifest import Manifest, manifest_key
+from reliability.backups.tabledigest import SESSION_SETTINGS, digest_copy_stream
 from stack.postgres import PgCluster
 from stack.processes import free_port
 from tests.backup.conftest import dump_rows, s3_keys, unique
@@ -161,7 +161,7 @@ def test_verify_only_of_a_missing_object_fails(config, targets):
 
 
 def test_sudden_size_drop_against_recent_dumps_is_suspicious(config, targets):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with psycopg.connect(targets.results_dsn) as conn:
         for day in range(1, 4):
             record_dump(
@@ -322,7 +322,7 @@ def test_dump_file_written_by_the_job_can_be_restored_by_pg_restore(config, targ
     """The object is a normal custom-format archive: pg_restore --list reads it from a file too."""
     import subprocess
 
-    from reliability.backup.pgclient import client_binary
+    from reliability.backups.pgclient import client_binary
 
     result = run(request(), config, targets)
     path = Path(tmp_path / "got.dump")
@@ -340,6 +340,9 @@ def test_manifest_that_cannot_be_written_makes_the_backup_failed(config, targets
 
     result = run(request(), config, replace(targets, s3=NoManifests(s3_client, fail_part=0)))
     assert result.verdict.verdict == "failed" and result.manifest_key is None
-    assert "its manifest s3://" in result.verdict.reasons[-1] and "could not be written" in result.verdict.reasons[-1]
+    assert (
+        "its manifest s3://" in result.verdict.reasons[-1]
+        and "could not be written" in result.verdict.reasons[-1]
+    )
     with psycopg.connect(targets.results_dsn) as conn:
         assert latest_dump(conn, "platform", verdicts=("verified", "suspicious")) is None

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ def test_shipped_config_loads():
 
 def test_dump_keys_follow_the_layout():
     config = load_config()
-    when = datetime(2026, 1, 2, 2, 0, 5, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 2, 2, 0, 5, tzinfo=UTC)
     assert (
         config.dump_key("platform", when, "custom")
         == "backups/platform/2026/01/02/platform-20260102T020005Z.dump"

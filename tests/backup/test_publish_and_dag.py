@@ -11,8 +11,8 @@ import pytest
 
 from reliability.adapters.pushgateway import PushgatewayConfig
 from reliability.backup.job import BackupRequest, run, to_outcome
-from reliability.publish import PublishIncomplete, PublishTargets, publish
-from reliability.store import connect, latest_runs
+from reliability.core.publish import PublishIncomplete, PublishTargets, publish
+from reliability.core.store import connect, latest_runs
 from stack.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
     assert info["errors"] == {}
     assert sorted(info["tasks"]) == [
         "announce_verified_backups",
-        "check_verdicts",
+        "check_outcomes",
         "dump_and_verify",
         "plan_backups",
         "publish_results",
@@ -114,14 +114,14 @@ print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "
 
 
 def test_assets_module_names_one_asset_per_configured_database():
-    from reliability.backup.assets import BACKUP_ASSETS, backup_asset
+    from reliability.airflow.assets import BACKUP_ASSETS, backup_asset
 
     assert [a.name for a in BACKUP_ASSETS] == ["backup_verify/platform"]
     assert backup_asset("platform").uri == "x-reliability://backups/platform"
 
 
 def test_only_usable_new_dumps_are_announced():
-    from reliability.backup.assets import BACKUP_ALIAS, announce_verified_backups
+    from reliability.airflow.assets import BACKUP_ALIAS, announce_verified_backups
 
     class Events(dict):
         def __missing__(self, key):

@@ -2,7 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reliability.backup.sqlstream import ArchiveParser, _identifiers, _split_copy
-from reliability.tabledigest import TableDigest
+from reliability.backups.tabledigest import TableDigest
 
 SCRIPT = b"""--
 -- PostgreSQL database dump

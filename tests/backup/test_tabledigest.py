@@ -1,4 +1,5 @@
 """The table digest's definition, pinned: manifests written by earlier versions must still compare equal."""
+
 from __future__ import annotations
 
 from hashlib import blake2b
@@ -6,7 +7,7 @@ from hashlib import blake2b
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reliability.tabledigest import TableDigest, digest_copy_stream
+from reliability.backups.tabledigest import TableDigest, digest_copy_stream
 
 
 def reference(lines: list[bytes]) -> str:

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -6,11 +6,11 @@ from hypothesis import strategies as st
 
 from reliability.backup.catalog import SourceCatalog, SourceTable
 from reliability.backup.config import VerifyThresholds
-from reliability.backup.manifest import Manifest, TableEntry
 from reliability.backup.sqlstream import ArchiveReport, TableData
 from reliability.backup.verdict import HistoryPoint, judge
+from reliability.backups.manifest import Manifest, TableEntry
 
-T = datetime(2026, 11, 28, 2, tzinfo=timezone.utc)
+T = datetime(2026, 11, 28, 2, tzinfo=UTC)
 THRESHOLDS = VerifyThresholds(size_drop_ratio=0.5, rows_drop_ratio=0.5, large_table_min_rows=1000)
 
 

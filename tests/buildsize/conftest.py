@@ -1,4 +1,5 @@
 """Helpers for the build-size tests: builds written to folders, budget files from text."""
+
 from __future__ import annotations
 
 import textwrap
@@ -37,7 +38,7 @@ def repo_config():
 
 @pytest.fixture
 def results_conn(results_dsn):
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     with connect(results_dsn, autocommit=True) as conn:
         yield conn

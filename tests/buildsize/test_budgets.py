@@ -59,11 +59,14 @@ def test_the_first_matching_rule_gives_the_limits(budgets):
     assert web.limits_for("static/js/main.[hash].js")[0].brotli == 50_000  # not the later **/*.js rule
 
 
-@pytest.mark.parametrize("typo_line, typo, suggestion", [
-    (11, "        brotl: 50 kB", "brotli"),
-    (7, "    baseline_brnch: develop", "baseline_branch"),
-    (3, "  min_change: 2 kB", "min_change_bytes"),
-])
+@pytest.mark.parametrize(
+    "typo_line, typo, suggestion",
+    [
+        (11, "        brotl: 50 kB", "brotli"),
+        (7, "    baseline_brnch: develop", "baseline_branch"),
+        (3, "  min_change: 2 kB", "min_change_bytes"),
+    ],
+)
 def test_an_unknown_key_is_an_error_naming_the_file_line_and_likely_key(typo_line, typo, suggestion, budgets):
     lines = VALID.splitlines()
     lines.insert(typo_line - 1, typo)
@@ -79,14 +82,17 @@ def test_an_unknown_top_level_key_is_an_error(budgets):
         budgets("app:\n  web: {}\n")
 
 
-@pytest.mark.parametrize("glob, reason", [
-    ("static/[js/main.js", "'[' is never closed"),
-    ("static/{a,b/main.js", "'{' is never closed"),
-    ("static/a**/main.js", "must be a whole path segment"),
-    ("/static/main.js", "starts with '/'"),
-    ("static/}.js", "without a matching '{'"),
-    ("[]", "empty character class"),
-])
+@pytest.mark.parametrize(
+    "glob, reason",
+    [
+        ("static/[js/main.js", "'[' is never closed"),
+        ("static/{a,b/main.js", "'{' is never closed"),
+        ("static/a**/main.js", "must be a whole path segment"),
+        ("/static/main.js", "starts with '/'"),
+        ("static/}.js", "without a matching '{'"),
+        ("[]", "empty character class"),
+    ],
+)
 def test_a_bad_glob_is_an_error_naming_the_line(glob, reason, budgets):
     text = VALID.replace('"**/*.js"', f'"{glob}"')
     with pytest.raises(BudgetConfigError) as caught:
@@ -106,26 +112,34 @@ def test_a_duplicate_key_names_both_lines(budgets):
         budgets(text)
 
 
-@pytest.mark.parametrize("replacement, message", [
-    ("brotli: 50 kiloB", r"line 10: .*unknown unit 'kiloB'"),
-    ("brotli: -5", r"line 10: .*negative"),
-    ("brotli: [1]", r"line 10: expected a single value"),
-])
+@pytest.mark.parametrize(
+    "replacement, message",
+    [
+        ("brotli: 50 kiloB", r"line 10: .*unknown unit 'kiloB'"),
+        ("brotli: -5", r"line 10: .*negative"),
+        ("brotli: [1]", r"line 10: expected a single value"),
+    ],
+)
 def test_a_bad_size_is_an_error_naming_the_line(replacement, message, budgets):
     with pytest.raises(BudgetConfigError, match=message):
         budgets(VALID.replace("brotli: 50 kB", replacement))
 
 
 def test_a_bad_name_pattern_is_an_error_naming_the_line(budgets):
-    text = VALID.replace("  min_change_bytes: 2 kB",
-                         "  min_change_bytes: 2 kB\n  name_patterns:\n    - '[0-9a-f]{8}'")
+    text = VALID.replace(
+        "  min_change_bytes: 2 kB", "  min_change_bytes: 2 kB\n  name_patterns:\n    - '[0-9a-f]{8}'"
+    )
     with pytest.raises(BudgetConfigError, match=r"line 6: name pattern .* has no named group"):
         budgets(text)
 
 
-@pytest.mark.parametrize("replacement, message", [
-    ("baseline_builds: 3", "baseline_builds: 0"), ("baseline_builds: 3", "baseline_builds: three"),
-])
+@pytest.mark.parametrize(
+    "replacement, message",
+    [
+        ("baseline_builds: 3", "baseline_builds: 0"),
+        ("baseline_builds: 3", "baseline_builds: three"),
+    ],
+)
 def test_out_of_range_settings_are_errors_naming_the_line(replacement, message, budgets):
     with pytest.raises(BudgetConfigError, match=r"line 3: baseline_builds in defaults must be"):
         budgets(VALID.replace(replacement, message))
@@ -151,29 +165,41 @@ def test_a_missing_budget_file_says_which_file(tmp_path):
         load_config(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize("glob, path, matches", [
-    ("static/js/main.[hash].js", "static/js/main.[hash].js", True),
-    ("static/js/main.[hash].js", "static/js/main.h.js", False),
-    ("main.[hash].js", "static/js/main.[hash].js", True),
-    ("*.css", "static/css/main.[hash].css", True),
-    ("static/*.css", "static/css/main.css", False),
-    ("static/**/*.css", "static/main.css", True),
-    ("static/**/*.css", "static/a/b/main.css", True),
-    ("static/**", "static/a/b/c.js", True),
-    ("*.{js,mjs}", "a/b.mjs", True),
-    ("*.{js,mjs}", "a/b.cjs", False),
-    ("file?.js", "file1.js", True),
-    ("[!a]x.js", "bx.js", True),
-    ("[!a]x.js", "ax.js", False),
-    ("ファイル*.js", "deep/ファイル-1.js", True),
-])
+@pytest.mark.parametrize(
+    "glob, path, matches",
+    [
+        ("static/js/main.[hash].js", "static/js/main.[hash].js", True),
+        ("static/js/main.[hash].js", "static/js/main.h.js", False),
+        ("main.[hash].js", "static/js/main.[hash].js", True),
+        ("*.css", "static/css/main.[hash].css", True),
+        ("static/*.css", "static/css/main.css", False),
+        ("static/**/*.css", "static/main.css", True),
+        ("static/**/*.css", "static/a/b/main.css", True),
+        ("static/**", "static/a/b/c.js", True),
+        ("*.{js,mjs}", "a/b.mjs", True),
+        ("*.{js,mjs}", "a/b.cjs", False),
+        ("file?.js", "file1.js", True),
+        ("[!a]x.js", "bx.js", True),
+        ("[!a]x.js", "ax.js", False),
+        ("ファイル*.js", "deep/ファイル-1.js", True),
+    ],
+)
 def test_glob_matching(glob, path, matches):
     assert compile_glob(glob).matches(path) is matches
 
 
-@pytest.mark.parametrize("text, size", [
-    (1500, 1500), ("1500", 1500), ("150 kB", 150_000), ("150kb", 150_000), ("1.5 MiB", 1_572_864),
-    ("2 KiB", 2048), ("1 MB", 1_000_000), ("12 B", 12),
-])
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        (1500, 1500),
+        ("1500", 1500),
+        ("150 kB", 150_000),
+        ("150kb", 150_000),
+        ("1.5 MiB", 1_572_864),
+        ("2 KiB", 2048),
+        ("1 MB", 1_000_000),
+        ("12 B", 12),
+    ],
+)
 def test_sizes_are_read_with_si_and_iec_units(text, size):
     assert parse_size(text) == size

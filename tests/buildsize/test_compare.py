@@ -3,8 +3,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reliability.buildsize.budgets import Limits
-from reliability.buildsize.compare import (TOTAL, Baseline, Bundle, compare, judge, markdown_table,
-                                           median_baseline, mrkdwn_table)
+from reliability.buildsize.compare import (
+    TOTAL,
+    Baseline,
+    Bundle,
+    compare,
+    judge,
+    markdown_table,
+    median_baseline,
+    mrkdwn_table,
+)
 from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes
 
 CONFIG = """\
@@ -73,15 +81,21 @@ def test_growth_below_the_minimum_change_is_not_flagged(web):
 
 
 def test_growth_within_the_limit_and_shrinking_are_ok(web):
-    result = compare(web, [Bundle("a.js", 1, br(21_000)), Bundle("b.js", 1, br(5_000))],
-                     baseline({"a.js": br(20_000), "b.js": br(9_000)}))
+    result = compare(
+        web,
+        [Bundle("a.js", 1, br(21_000)), Bundle("b.js", 1, br(5_000))],
+        baseline({"a.js": br(20_000), "b.js": br(9_000)}),
+    )
     assert [r.verdict for r in result.rows] == ["ok", "ok"]
     assert result.verdict == "ok"
 
 
 def test_bundles_on_one_side_only_are_new_or_removed(web):
-    result = compare(web, [Bundle("a.js", 1, br(1_000)), Bundle("new.js", 2, br(3_000))],
-                     baseline({"a.js": br(1_000), "gone.js": br(4_000)}))
+    result = compare(
+        web,
+        [Bundle("a.js", 1, br(1_000)), Bundle("new.js", 2, br(3_000))],
+        baseline({"a.js": br(1_000), "gone.js": br(4_000)}),
+    )
     assert row(result, "new.js").verdict == "new"
     gone = row(result, "gone.js")
     assert gone.verdict == "removed" and gone.sizes is None and gone.delta("brotli") is None
@@ -111,8 +125,12 @@ def test_the_total_has_its_own_budget_and_growth_rule(web):
 
 
 def test_the_baseline_is_the_median_of_the_recent_builds_and_ignores_one_outlier():
-    builds = [("1005", {"a.js": br(100), "b.js": br(10)}), ("1004", {"a.js": br(9_000)}),
-              ("1003", {"a.js": br(104), "gone.js": br(50)}), ("1002", {"a.js": br(98), "b.js": br(12)})]
+    builds = [
+        ("1005", {"a.js": br(100), "b.js": br(10)}),
+        ("1004", {"a.js": br(9_000)}),
+        ("1003", {"a.js": br(104), "gone.js": br(50)}),
+        ("1002", {"a.js": br(98), "b.js": br(12)}),
+    ]
     result = median_baseline("main", builds)
     assert result.build_ids == ("1005", "1004", "1003", "1002")
     assert set(result.bundles) == {"a.js", "b.js"}  # the newest build's bundles
@@ -123,9 +141,11 @@ def test_the_baseline_is_the_median_of_the_recent_builds_and_ignores_one_outlier
 
 def test_the_markdown_table_lists_what_changed_like_a_size_bot(web):
     main = "static/js/main.[hash].js"
-    result = compare(web, [Bundle(main, 1, br(52_000)), Bundle("new|odd.js", 1, br(3_000)),
-                           Bundle("same.js", 1, br(7_000))],
-                     baseline({main: br(40_000), "same.js": br(7_000), "gone.js": br(2_000)}))
+    result = compare(
+        web,
+        [Bundle(main, 1, br(52_000)), Bundle("new|odd.js", 1, br(3_000)), Bundle("same.js", 1, br(7_000))],
+        baseline({main: br(40_000), "same.js": br(7_000), "gone.js": br(2_000)}),
+    )
     table = markdown_table(result)
     lines = table.splitlines()
     assert lines[0] == "| Bundle | Size (brotli) | Change | Budget | Status |"
@@ -151,17 +171,23 @@ def test_the_slack_table_is_an_aligned_code_block(web):
 
 
 limits_strategy = st.builds(
-    Limits, raw=st.none() | st.integers(0, 10**6), gzip=st.none() | st.integers(0, 10**6),
-    brotli=st.none() | st.integers(0, 10**6), max_growth_percent=st.floats(0, 500),
-    min_change_bytes=st.integers(0, 10**5))
+    Limits,
+    raw=st.none() | st.integers(0, 10**6),
+    gzip=st.none() | st.integers(0, 10**6),
+    brotli=st.none() | st.integers(0, 10**6),
+    max_growth_percent=st.floats(0, 500),
+    min_change_bytes=st.integers(0, 10**5),
+)
 sizes_strategy = st.builds(Sizes, st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6))
 
 
 @given(sizes_strategy, st.none() | sizes_strategy, limits_strategy, st.sampled_from(COMPRESSIONS))
 def test_judge_properties(sizes, before, limits, compression):
     verdict, reasons = judge(sizes, before, limits, compression)
-    exceeds = any(b is not None and sizes.get(c) > b for c, b in
-                  (("raw", limits.raw), ("gzip", limits.gzip), ("brotli", limits.brotli)))
+    exceeds = any(
+        b is not None and sizes.get(c) > b
+        for c, b in (("raw", limits.raw), ("gzip", limits.gzip), ("brotli", limits.brotli))
+    )
     assert (verdict == "over_budget") == exceeds
     if verdict == "warning":
         delta = sizes.get(compression) - before.get(compression)
@@ -173,8 +199,10 @@ def test_judge_properties(sizes, before, limits, compression):
     assert bool(reasons) == (verdict != "ok")
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=8), sizes_strategy, max_size=8),
-       st.dictionaries(st.text(min_size=1, max_size=8), sizes_strategy, max_size=8))
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=8), sizes_strategy, max_size=8),
+    st.dictionaries(st.text(min_size=1, max_size=8), sizes_strategy, max_size=8),
+)
 def test_compare_covers_every_bundle_once_and_totals_add_up(current, previous):
     from reliability.buildsize.budgets import parse_config
 
@@ -192,6 +220,7 @@ def test_a_long_table_says_how_many_changed_bundles_it_leaves_out(web):
     result = compare(web, bundles, baseline({f"chunk{i:02d}.js": br(2_000) for i in range(30)}))
     table = markdown_table(result, max_rows=20)
     assert table.count("🟡 grew") == 21  # 20 bundles and the total
-    assert table.endswith("\n\n10 more changed bundle(s) not shown "
-                          "(all are in reliability.build_size_bundles).")
+    assert table.endswith(
+        "\n\n10 more changed bundle(s) not shown (all are in reliability.build_size_bundles)."
+    )
     assert "chunk29.js" in table and "chunk00.js" not in table  # the largest changes come first

@@ -1,12 +1,13 @@
 """The job end to end on real components: demo builds in (moto) S3, the results store in PostgreSQL."""
+
 import json
 
 import pytest
 
 from reliability.buildsize import job
-from reliability.buildsize.demo import DEMO_APP, demo_build, seed_demo_builds
 from reliability.buildsize.store import build_history
-from reliability.outcome import Outcome
+from reliability.core.outcome import Outcome
+from stack.demo_builds import DEMO_APP, demo_build, seed_demo_builds
 
 MAIN = "static/js/main.[hash].js"
 
@@ -18,14 +19,24 @@ def demo_bucket(s3_client, s3_bucket):
 
 
 def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-01-08"):
-    dicts = job.run([r.to_dict() for r in requests], results_dsn=results_dsn, interval_key=interval_key,
-                    s3_client=s3_client, bucket=bucket, config=config, workers=2)
+    dicts = job.run(
+        [r.to_dict() for r in requests],
+        results_dsn=results_dsn,
+        interval_key=interval_key,
+        s3_client=s3_client,
+        bucket=bucket,
+        config=config,
+        workers=2,
+    )
     return [Outcome.from_dict(json.loads(json.dumps(d))) for d in dicts]  # as through XCom
 
 
 def series(outcome, name, **labels):
-    return {m.labels.get("compression"): m.value for m in outcome.metrics
-            if m.name == name and all(m.labels.get(k) == v for k, v in labels.items())}
+    return {
+        m.labels.get("compression"): m.value
+        for m in outcome.metrics
+        if m.name == name and all(m.labels.get(k) == v for k, v in labels.items())
+    }
 
 
 def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, results_dsn, repo_config):
@@ -41,14 +52,21 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
 
     assert newest.status == "warning" and newest.alert
     assert newest.subject == {"app": "web"} and newest.job == "build_size_watchdog"
-    assert newest.headline == (f"web build 1004: 1 bundle over budget ({MAIN}: "
-                               "gzip 79.6 kB > budget 65.0 kB, brotli 64.1 kB > budget 55.0 kB)")
-    assert newest.summary["baseline"] == {"branch": "main", "build_ids": ["1003", "1002", "1001"],
-                                          "bytes": newest.summary["baseline"]["bytes"]}
+    assert newest.headline == (
+        f"web build 1004: 1 bundle over budget ({MAIN}: "
+        "gzip 79.6 kB > budget 65.0 kB, brotli 64.1 kB > budget 55.0 kB)"
+    )
+    assert newest.summary["baseline"] == {
+        "branch": "main",
+        "build_ids": ["1003", "1002", "1001"],
+        "bytes": newest.summary["baseline"]["bytes"],
+    }
     assert newest.summary["counts"] == {"over_budget": 1, "warning": 0, "new": 1, "removed": 1, "ok": 5}
     # The whole app grew too (main.js and a new chunk): past the 10% growth limit, within its budget.
     assert {f["bundle"]: f["verdict"] for f in newest.summary["flagged"]} == {
-        MAIN: "over_budget", "__total__": "warning"}
+        MAIN: "over_budget",
+        "__total__": "warning",
+    }
 
     table = newest.summary["delta_table_markdown"]
     assert f"| `{MAIN}` |" in table and "🔴 over budget" in table
@@ -57,8 +75,9 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
     assert newest.detail.startswith("```")
 
     # Pushgateway series (contract: build_size_* with app, bundle, compression; __total__ for the app).
-    (main_bytes,) = [len(c) for p, c in demo_build("1004").items()
-                     if p.startswith("static/js/main.") and p.endswith(".js")]
+    (main_bytes,) = [
+        len(c) for p, c in demo_build("1004").items() if p.startswith("static/js/main.") and p.endswith(".js")
+    ]
     assert series(newest, "build_size_bytes", bundle=MAIN)["raw"] == main_bytes
     assert series(newest, "build_size_budget_bytes", bundle=MAIN) == {"brotli": 55_000, "gzip": 65_000}
     assert series(newest, "build_size_over_budget", bundle=MAIN) == {None: 1.0}
@@ -73,7 +92,7 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
 
 
 def test_history_is_stored_and_a_rerun_replaces_it(s3_client, demo_bucket, results_dsn, repo_config):
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     request = job.BuildRequest(DEMO_APP, "1004")
     (first,) = check([request], s3_client, demo_bucket, results_dsn, repo_config, interval_key="a")
@@ -90,7 +109,8 @@ def test_history_is_stored_and_a_rerun_replaces_it(s3_client, demo_bucket, resul
 
 
 def test_a_build_measured_out_of_order_is_compared_with_the_builds_before_it(
-        s3_client, demo_bucket, results_dsn, repo_config):
+    s3_client, demo_bucket, results_dsn, repo_config
+):
     for build_id in ("1004", "1001", "1002"):
         request = job.BuildRequest(DEMO_APP, build_id)
         (outcome,) = check([request], s3_client, demo_bucket, results_dsn, repo_config)
@@ -128,12 +148,14 @@ def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, repo_config):
     assert outcome.summary["error"].startswith(f"build empty-build of web in {folder} has no files")
 
 
-def test_a_local_folder_is_checked_on_demand_with_the_branch_given(tmp_path, write_build, results_dsn,
-                                                                   repo_config):
+def test_a_local_folder_is_checked_on_demand_with_the_branch_given(
+    tmp_path, write_build, results_dsn, repo_config
+):
     files = {p: c for p, c in demo_build("1002").items() if p != "build-info.json"}
     folder = write_build(tmp_path / "pr-77", files)
-    request = job.BuildRequest.from_dict(job.plan({"app": "web", "build": str(folder), "branch": "feature/x"},
-                                                  config=repo_config)[0])
+    request = job.BuildRequest.from_dict(
+        job.plan({"app": "web", "build": str(folder), "branch": "feature/x"}, config=repo_config)[0]
+    )
     (outcome,) = check([request], None, None, results_dsn, repo_config)
     assert outcome.status == "success"
     assert outcome.summary["build_id"] == "pr-77" and outcome.summary["branch"] == "feature/x"
@@ -141,27 +163,36 @@ def test_a_local_folder_is_checked_on_demand_with_the_branch_given(tmp_path, wri
 
 
 def test_builds_announced_by_ci_come_first(repo_config):
-    announced = [{"app": "web", "build_id": "1004"}, {"app": "web", "build_id": "1004"},
-                 {"app": "web", "build_id": "1005", "branch": "pr-1"}]
+    announced = [
+        {"app": "web", "build_id": "1004"},
+        {"app": "web", "build_id": "1004"},
+        {"app": "web", "build_id": "1005", "branch": "pr-1"},
+    ]
     plan = job.plan({"app": "web", "build": "1"}, announced=announced, config=repo_config)
-    assert plan == [{"app": "web", "build": "1004", "baseline_branch": None, "branch": None},
-                    {"app": "web", "build": "1005", "baseline_branch": None, "branch": "pr-1"}]
+    assert plan == [
+        {"app": "web", "build": "1004", "baseline_branch": None, "branch": None},
+        {"app": "web", "build": "1005", "baseline_branch": None, "branch": "pr-1"},
+    ]
 
 
-@pytest.mark.parametrize("params, announced, message", [
-    ({"app": "mobile"}, [], "app 'mobile' is not configured"),
-    ({"app": None, "build": "1004"}, [], "was given without its app"),
-    ({"app": "web", "build": "../x"}, [], "is not valid"),
-    ({}, [{"app": "web"}], "must name the build"),
-    ({}, [{"app": "nope", "build_id": "1"}], "app 'nope' is not configured"),
-])
+@pytest.mark.parametrize(
+    "params, announced, message",
+    [
+        ({"app": "mobile"}, [], "app 'mobile' is not configured"),
+        ({"app": None, "build": "1004"}, [], "was given without its app"),
+        ({"app": "web", "build": "../x"}, [], "is not valid"),
+        ({}, [{"app": "web"}], "must name the build"),
+        ({}, [{"app": "nope", "build_id": "1"}], "app 'nope' is not configured"),
+    ],
+)
 def test_bad_run_input_is_refused_with_the_reason(params, announced, message, repo_config):
     with pytest.raises(ValueError, match=message):
         job.plan(params, announced=announced, config=repo_config)
 
 
 def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
-        s3_client, demo_bucket, results_dsn, repo_config, pushgateway):
+    s3_client, demo_bucket, results_dsn, repo_config, pushgateway
+):
     import urllib.request
 
     from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
@@ -170,18 +201,27 @@ def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
     gateway = PushgatewayConfig(pushgateway.url, attempts=1)
     push_metrics(gateway, outcome.job, outcome.subject, outcome.metrics)
     scraped = urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=10).read().decode()
-    assert ('build_size_over_budget{app="web",bundle="static/js/main.[hash].js",instance="",'
-            'job="build_size_watchdog"} 1') in scraped
+    assert (
+        'build_size_over_budget{app="web",bundle="static/js/main.[hash].js",instance="",'
+        'job="build_size_watchdog"} 1'
+    ) in scraped
 
 
-@pytest.mark.parametrize("sizes, headline", [
-    ({MAIN: 60_000}, f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB)"),
-    ({MAIN: 60_000, "a.js": 150_000},
-     f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB); the total too"),
-    ({"a.js": 120_000, "b.js": 90_000},
-     "web build 7: the total is over budget (brotli 210.0 kB > budget 200.0 kB)"),
-    ({"a.js": 1_500}, "web build 7 is within budgets: 1.50 kB brotli, no baseline yet"),
-])
+@pytest.mark.parametrize(
+    "sizes, headline",
+    [
+        ({MAIN: 60_000}, f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB)"),
+        (
+            {MAIN: 60_000, "a.js": 150_000},
+            f"web build 7: 1 bundle over budget ({MAIN}: brotli 60.0 kB > budget 55.0 kB); the total too",
+        ),
+        (
+            {"a.js": 120_000, "b.js": 90_000},
+            "web build 7: the total is over budget (brotli 210.0 kB > budget 200.0 kB)",
+        ),
+        ({"a.js": 1_500}, "web build 7 is within budgets: 1.50 kB brotli, no baseline yet"),
+    ],
+)
 def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):
     from reliability.buildsize.compare import Baseline, Bundle, compare
     from reliability.buildsize.sizes import Sizes

@@ -8,12 +8,12 @@ from pathlib import Path
 import brotli
 import pytest
 
-from reliability.buildsize.demo import javascript
 from reliability.buildsize.errors import BuildNotFound, UnreadableFiles
 from reliability.buildsize.measure import FileChanged, compress_sizes, measure_files
 from reliability.buildsize.sizes import Sizes
 from reliability.buildsize.sources import LocalBuild
 from reliability.buildsize.store import SizeCache
+from stack.demo_builds import javascript
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,8 +24,9 @@ def measure(folder, cache=None, **kwargs):
 
 
 def expected(content: bytes) -> Sizes:
-    return Sizes(len(content), len(gzip.compress(content, 9, mtime=0)),
-                 len(brotli.compress(content, quality=11)))
+    return Sizes(
+        len(content), len(gzip.compress(content, 9, mtime=0)), len(brotli.compress(content, quality=11))
+    )
 
 
 def test_sizes_are_raw_gzip_level_9_and_brotli_quality_11(tmp_path, write_build):
@@ -65,8 +66,10 @@ def test_identical_files_in_one_build_are_compressed_once(tmp_path, write_build)
 
 
 def test_a_build_of_thousands_of_files_is_measured_and_then_served_from_the_cache(tmp_path, write_build):
-    files = {f"static/js/chunk-{i:04d}.{i:08x}.js": f"export const v{i}={i};".encode() * (10 + i % 50)
-             for i in range(3000)}
+    files = {
+        f"static/js/chunk-{i:04d}.{i:08x}.js": f"export const v{i}={i};".encode() * (10 + i % 50)
+        for i in range(3000)
+    }
     folder = write_build(tmp_path / "many", files)
     cache = SizeCache()
     first = measure(folder, cache, workers=2)

@@ -7,25 +7,38 @@ from reliability.buildsize.normalise import DEFAULT_NAME_PATTERNS, compile_patte
 PATTERNS = compile_patterns(DEFAULT_NAME_PATTERNS)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("main.3f2a1c9b.js", "main.[hash].js"),
-    ("static/js/2.7f3a9c1d.chunk.js", "static/js/2.[hash].chunk.js"),
-    ("static/css/main.3f2a1c9bdeadbeef.css", "static/css/main.[hash].css"),
-    ("static/js/main.3f2a1c9b.js.map", "static/js/main.[hash].js.map"),
-    ("assets/index-BdX3kq9P.js", "assets/index-[hash].js"),
-    ("assets/vendor-a1b2_C-d.js", "assets/vendor-[hash].js"),
-    ("chunk-WBQ7GZHE.js", "chunk-[hash].js"),
-    ("app-3f2a1c9b.css", "app-[hash].css"),
-    ("static/0123456789abcdef0123/main.js", "static/[hash]/main.js"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("main.3f2a1c9b.js", "main.[hash].js"),
+        ("static/js/2.7f3a9c1d.chunk.js", "static/js/2.[hash].chunk.js"),
+        ("static/css/main.3f2a1c9bdeadbeef.css", "static/css/main.[hash].css"),
+        ("static/js/main.3f2a1c9b.js.map", "static/js/main.[hash].js.map"),
+        ("assets/index-BdX3kq9P.js", "assets/index-[hash].js"),
+        ("assets/vendor-a1b2_C-d.js", "assets/vendor-[hash].js"),
+        ("chunk-WBQ7GZHE.js", "chunk-[hash].js"),
+        ("app-3f2a1c9b.css", "app-[hash].css"),
+        ("static/0123456789abcdef0123/main.js", "static/[hash]/main.js"),
+    ],
+)
 def test_hashed_names_get_a_hash_placeholder(name, expected):
     assert normalise(name, PATTERNS) == expected
 
 
-@pytest.mark.parametrize("name", [
-    "index.html", "favicon.ico", "icon-settings.svg", "icon-download.svg", "jquery-3.6.0.min.js",
-    "robots.txt", "static/media/Inter-Regular.woff2", "polyfills-es2015.js", "ünïcode/ファイル.js",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "index.html",
+        "favicon.ico",
+        "icon-settings.svg",
+        "icon-download.svg",
+        "jquery-3.6.0.min.js",
+        "robots.txt",
+        "static/media/Inter-Regular.woff2",
+        "polyfills-es2015.js",
+        "ünïcode/ファイル.js",
+    ],
+)
 def test_names_without_a_hash_are_kept(name):
     assert normalise(name, PATTERNS) == name
 

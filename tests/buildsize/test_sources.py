@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,8 +14,11 @@ def upload(client, bucket, prefix, files):
 
 
 def test_an_s3_build_lists_and_streams_its_objects(s3_client, s3_bucket):
-    files = {"index.html": b"<html></html>", "static/js/main.3f2a1c9b.js": b"x" * 3_000_000,
-             "static/ファイル ü.js": "console.log('ü')".encode()}
+    files = {
+        "index.html": b"<html></html>",
+        "static/js/main.3f2a1c9b.js": b"x" * 3_000_000,
+        "static/ファイル ü.js": "console.log('ü')".encode(),
+    }
     upload(s3_client, s3_bucket, "builds/web/42/", files)
     s3_client.put_object(Bucket=s3_bucket, Key="builds/web/42/static/", Body=b"")  # a folder marker
     upload(s3_client, s3_bucket, "builds/web/421/", {"other.js": b"not this build"})
@@ -63,14 +66,18 @@ def test_build_ids_must_be_one_safe_path_segment(build_id):
 def test_build_info_gives_branch_commit_and_time():
     content = b'{"branch": "main", "commit": "abc", "created_at": "2026-01-05T09:00:00Z", "x": 1}'
     info = BuildInfo.parse(content, "build-info.json")
-    assert info == BuildInfo("main", "abc", datetime(2026, 1, 5, 9, tzinfo=timezone.utc))
+    assert info == BuildInfo("main", "abc", datetime(2026, 1, 5, 9, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"{not json", "is not valid JSON"), (b"[1]", "must hold a JSON object"),
-    (b'{"created_at": "yesterday"}', "is not an ISO 8601 time"),
-    (b'{"branch": 5}', "'branch' must be a string"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"{not json", "is not valid JSON"),
+        (b"[1]", "must hold a JSON object"),
+        (b'{"created_at": "yesterday"}', "is not an ISO 8601 time"),
+        (b'{"branch": 5}', "'branch' must be a string"),
+    ],
+)
 def test_invalid_build_info_is_reported(content, message):
     with pytest.raises(BuildInfoInvalid, match=message):
         BuildInfo.parse(content, "build-info.json of build 1")

@@ -4,6 +4,7 @@ The proxy forwards every request to moto unchanged, counts them, and on request 
 an error status (503 SlowDown, 500 InternalError) or cuts its body off half-way, so the tests exercise
 the real retry path of botocore and of the library over real HTTP.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,12 +15,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from reliability.backup.manifest import Manifest, manifest_key
-
+from reliability.backups.manifest import Manifest, manifest_key
 from stack.processes import free_port
 
-ERROR_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
-              '<RequestId>fault-proxy</RequestId></Error>')
+ERROR_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
+    "<RequestId>fault-proxy</RequestId></Error>"
+)
 
 
 @dataclass
@@ -46,7 +48,9 @@ class FaultProxy:
         self._upstream_host, self._upstream_port = parts.hostname, parts.port
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -60,8 +64,15 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail(self, key: str, *, times: int | None = None, status: int = 503, code: str = "SlowDown",
-             message: str = "Please reduce your request rate.") -> None:
+    def fail(
+        self,
+        key: str,
+        *,
+        times: int | None = None,
+        status: int = 503,
+        code: str = "SlowDown",
+        message: str = "Please reduce your request rate.",
+    ) -> None:
         self.faults.append(Fault(key, "status", times, status=status, code=code, message=message))
 
     def cut(self, key: str, *, after_bytes: int, times: int | None = 1) -> None:
@@ -123,7 +134,13 @@ def _handler_for(proxy: FaultProxy):
             status, response_headers, payload = proxy.forward(self.command, self.path, headers, body)
             self.send_response(status)
             for name, value in response_headers:
-                if name.lower() not in ("connection", "transfer-encoding", "content-length", "server", "date"):
+                if name.lower() not in (
+                    "connection",
+                    "transfer-encoding",
+                    "content-length",
+                    "server",
+                    "date",
+                ):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -151,10 +168,21 @@ def sha256_b64(data: bytes) -> str:
 
 
 def make_manifest(key: str, data: bytes, **overrides) -> Manifest:
-    fields = {"database": "platform", "dump_key": key, "format": "custom", "compression": 6,
-              "server_version": "15.8", "pg_dump_version": "15.8", "started_at": "2026-01-02T02:00:00+00:00",
-              "finished_at": "2026-01-02T02:01:00+00:00", "size_bytes": len(data), "sha256": sha256_hex(data),
-              "tables": {}, "toc": {"TABLE": 0}, "verdict": "verified"}
+    fields = {
+        "database": "platform",
+        "dump_key": key,
+        "format": "custom",
+        "compression": 6,
+        "server_version": "15.8",
+        "pg_dump_version": "15.8",
+        "started_at": "2026-01-02T02:00:00+00:00",
+        "finished_at": "2026-01-02T02:01:00+00:00",
+        "size_bytes": len(data),
+        "sha256": sha256_hex(data),
+        "tables": {},
+        "toc": {"TABLE": 0},
+        "verdict": "verified",
+    }
     fields.update(overrides)
     return Manifest(**fields)
 
@@ -162,4 +190,6 @@ def make_manifest(key: str, data: bytes, **overrides) -> Manifest:
 def put_dump(s3, bucket: str, key: str, data: bytes, **manifest_overrides) -> None:
     """A dump object and its manifest, as the backup job leaves them."""
     s3.put_object(Bucket=bucket, Key=key, Body=data)
-    s3.put_object(Bucket=bucket, Key=manifest_key(key), Body=make_manifest(key, data, **manifest_overrides).to_json())
+    s3.put_object(
+        Bucket=bucket, Key=manifest_key(key), Body=make_manifest(key, data, **manifest_overrides).to_json()
+    )

@@ -1,4 +1,5 @@
 """The checksum_validation DAG file: parses cheaply, and is wired as the job requires."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from reliability.airflow.tasks import check_outcomes as check_findings
+from reliability.airflow.tasks.checksum_validation import run_config
 from reliability.checksum.config import GIB
-from reliability.checksum.job import check_findings, run_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PARSE = r"""
@@ -38,20 +41,29 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def parsed():
-    result = subprocess.run([sys.executable, "-c", PARSE], check=False, capture_output=True, text=True, cwd=ROOT, timeout=120,
-                            env={**os.environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT}"})
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'include'}:{ROOT}"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_dag_parses_without_heavy_imports(parsed):
     assert parsed["errors"] == {}
-    heavy = [m for m in parsed["new_modules"] if m.split(".")[0] in ("boto3", "botocore", "psycopg", "pandas")]
+    heavy = [
+        m for m in parsed["new_modules"] if m.split(".")[0] in ("boto3", "botocore", "psycopg", "pandas")
+    ]
     assert heavy == []
 
 
 def test_dag_runs_daily_and_after_any_new_backup(parsed):
-    from reliability.backup.assets import BACKUP_ASSETS
+    from reliability.airflow.assets import BACKUP_ASSETS
 
     assert parsed["schedule"] == "AssetOrTimeSchedule" and parsed["cron"] == "30 4 * * *"
     assert parsed["condition"] == "AssetAny"
@@ -63,10 +75,10 @@ def test_tasks_plan_then_validate_mapped_shards_then_summarise_publish_and_gate(
     assert tasks["plan_checks"]["downstream"] == ["validate_shard"]
     assert tasks["validate_shard"]["mapped"] and tasks["validate_shard"]["downstream"] == ["summarise"]
     assert tasks["summarise"]["trigger_rule"] == "all_done"
-    assert tasks["summarise"]["downstream"] == ["check_findings", "publish_results"]
-    assert tasks["publish_results"]["downstream"] == ["check_findings"]
-    assert tasks["check_findings"]["retries"] == 0
-    assert all(t["retries"] >= 1 for name, t in tasks.items() if name != "check_findings")
+    assert tasks["summarise"]["downstream"] == ["check_outcomes", "publish_results"]
+    assert tasks["publish_results"]["downstream"] == ["check_outcomes"]
+    assert tasks["check_outcomes"]["retries"] == 0
+    assert all(t["retries"] >= 1 for name, t in tasks.items() if name != "check_outcomes")
     assert {t["owner"] for t in tasks.values()} == {"reliability"}
     assert parsed["max_active_runs"] == 1 and parsed["catchup"] is False and parsed["doc"] > 500
 

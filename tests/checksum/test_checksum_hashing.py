@@ -1,4 +1,5 @@
 """Reading and judging objects on the real S3 API (moto server), faults injected by a proxy in between."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,8 @@ import tracemalloc
 from dataclasses import replace
 
 import pytest
-from reliability.backup.manifest import manifest_key
+
+from reliability.backups.manifest import manifest_key
 from reliability.checksum.hashing import (
     ERROR,
     MISMATCH,
@@ -19,7 +21,6 @@ from reliability.checksum.hashing import (
     check_object,
     check_objects,
 )
-
 from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
 
 DUMP = "backups/platform/2026/01/02/platform-20260102T020000Z.dump"
@@ -27,28 +28,42 @@ DUMP = "backups/platform/2026/01/02/platform-20260102T020000Z.dump"
 
 def _check(client, bucket, config, key, manifest: bool = False, sleeps=None):
     item = ObjectToCheck(key=key, size=0, manifest_key=manifest_key(key) if manifest else None)
-    return check_object(client, bucket, item, config, sleep=(sleeps.append if sleeps is not None else lambda _: None))
+    return check_object(
+        client, bucket, item, config, sleep=(sleeps.append if sleeps is not None else lambda _: None)
+    )
 
 
 def test_each_expected_checksum_source_verifies_an_intact_object(s3_client, s3_bucket, config):
     data = os.urandom(50_000)
     put_dump(s3_client, s3_bucket, DUMP, data)
     s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/a.bin", Body=data, ChecksumAlgorithm="SHA256")
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/b.bin", Body=data, Metadata={"sha256": sha256_hex(data)})
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/c.bin", Body=data, Metadata={"sha256": sha256_b64(data)})
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="uploads/t/b.bin", Body=data, Metadata={"sha256": sha256_hex(data)}
+    )
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="uploads/t/c.bin", Body=data, Metadata={"sha256": sha256_b64(data)}
+    )
     s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/d.bin", Body=data)
 
     dump = _check(s3_client, s3_bucket, config, DUMP, manifest=True)
-    assert (dump.outcome, dump.source, dump.actual_size, dump.expected_size) == (OK, "manifest", 50_000, 50_000)
+    assert (dump.outcome, dump.source, dump.actual_size, dump.expected_size) == (
+        OK,
+        "manifest",
+        50_000,
+        50_000,
+    )
     assert dump.actual_sha256 == sha256_hex(data)
-    assert [(r.outcome, r.source) for r in (_check(s3_client, s3_bucket, config, f"uploads/t/{n}.bin") for n in "abcd")] \
-        == [(OK, "s3_checksum"), (OK, "metadata"), (OK, "metadata"), (UNVERIFIABLE, None)]
+    assert [
+        (r.outcome, r.source)
+        for r in (_check(s3_client, s3_bucket, config, f"uploads/t/{n}.bin") for n in "abcd")
+    ] == [(OK, "s3_checksum"), (OK, "metadata"), (OK, "metadata"), (UNVERIFIABLE, None)]
 
 
 def test_manifest_outranks_s3_checksum_and_metadata(s3_client, s3_bucket, config):
     data = os.urandom(1000)
-    s3_client.put_object(Bucket=s3_bucket, Key=DUMP, Body=data, ChecksumAlgorithm="SHA256",
-                         Metadata={"sha256": "0" * 64})
+    s3_client.put_object(
+        Bucket=s3_bucket, Key=DUMP, Body=data, ChecksumAlgorithm="SHA256", Metadata={"sha256": "0" * 64}
+    )
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(DUMP), Body=make_manifest(DUMP, data).to_json())
     assert _check(s3_client, s3_bucket, config, DUMP, manifest=True).source == "manifest"
     # Without the manifest, S3's checksum comes before the (wrong) metadata entry.
@@ -63,16 +78,30 @@ def test_corrupted_object_of_the_same_size_is_a_mismatch_for_every_source(s3_cli
     put_dump(s3_client, s3_bucket, DUMP, data)
     s3_client.put_object(Bucket=s3_bucket, Key=DUMP, Body=rotten)  # the manifest still describes `data`
     # moto keeps a client-supplied checksum as given: bytes that rotted after S3 recorded their checksum.
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/s3.bin", Body=rotten, ChecksumAlgorithm="SHA256",
-                         ChecksumSHA256=sha256_b64(data))
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/meta.bin", Body=rotten, Metadata={"sha256": sha256_hex(data)})
+    s3_client.put_object(
+        Bucket=s3_bucket,
+        Key="uploads/t/s3.bin",
+        Body=rotten,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=sha256_b64(data),
+    )
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="uploads/t/meta.bin", Body=rotten, Metadata={"sha256": sha256_hex(data)}
+    )
 
-    results = [_check(s3_client, s3_bucket, config, DUMP, manifest=True),
-               _check(s3_client, s3_bucket, config, "uploads/t/s3.bin"),
-               _check(s3_client, s3_bucket, config, "uploads/t/meta.bin")]
-    assert [(r.outcome, r.source) for r in results] == [(MISMATCH, "manifest"), (MISMATCH, "s3_checksum"),
-                                                        (MISMATCH, "metadata")]
-    assert all(r.actual_sha256 == sha256_hex(rotten) and r.expected_sha256 == sha256_hex(data) for r in results)
+    results = [
+        _check(s3_client, s3_bucket, config, DUMP, manifest=True),
+        _check(s3_client, s3_bucket, config, "uploads/t/s3.bin"),
+        _check(s3_client, s3_bucket, config, "uploads/t/meta.bin"),
+    ]
+    assert [(r.outcome, r.source) for r in results] == [
+        (MISMATCH, "manifest"),
+        (MISMATCH, "s3_checksum"),
+        (MISMATCH, "metadata"),
+    ]
+    assert all(
+        r.actual_sha256 == sha256_hex(rotten) and r.expected_sha256 == sha256_hex(data) for r in results
+    )
 
 
 def test_truncated_dump_is_a_size_mismatch(s3_client, s3_bucket, config):
@@ -83,7 +112,9 @@ def test_truncated_dump_is_a_size_mismatch(s3_client, s3_bucket, config):
     assert (result.outcome, result.actual_size, result.expected_size) == (SIZE_MISMATCH, 29_000, 30_000)
 
 
-def test_object_deleted_after_listing_is_missing_if_a_manifest_names_it_else_vanished(s3_client, s3_bucket, config):
+def test_object_deleted_after_listing_is_missing_if_a_manifest_names_it_else_vanished(
+    s3_client, s3_bucket, config
+):
     data = b"x" * 100
     put_dump(s3_client, s3_bucket, DUMP, data)
     s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/gone.txt", Body=data)
@@ -96,8 +127,16 @@ def test_object_deleted_after_listing_is_missing_if_a_manifest_names_it_else_van
     assert upload.outcome == VANISHED and not upload.is_verdict
 
 
-@pytest.mark.parametrize("key", ["uploads/t/with space.txt", "uploads/t/ünïcödé ✓.bin", "uploads/t/100%.txt",
-                                 "uploads/t/%2F%20literal.txt", "uploads/t/plus+and?query#hash.txt"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "uploads/t/with space.txt",
+        "uploads/t/ünïcödé ✓.bin",
+        "uploads/t/100%.txt",
+        "uploads/t/%2F%20literal.txt",
+        "uploads/t/plus+and?query#hash.txt",
+    ],
+)
 def test_awkward_keys_are_read_and_verified(s3_client, s3_bucket, proxied_client, fault_proxy, config, key):
     data = key.encode() * 50
     s3_client.put_object(Bucket=s3_bucket, Key=key, Body=data, Metadata={"sha256": sha256_hex(data)})
@@ -107,26 +146,45 @@ def test_awkward_keys_are_read_and_verified(s3_client, s3_bucket, proxied_client
 
 
 def test_zero_byte_object_is_verified(s3_client, s3_bucket, config):
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/empty", Body=b"", Metadata={"sha256": sha256_hex(b"")})
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="uploads/t/empty", Body=b"", Metadata={"sha256": sha256_hex(b"")}
+    )
     s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/empty-s3", Body=b"", ChecksumAlgorithm="SHA256")
-    assert [(r.outcome, r.actual_size) for r in (_check(s3_client, s3_bucket, config, "uploads/t/empty"),
-                                                 _check(s3_client, s3_bucket, config, "uploads/t/empty-s3"))] \
-        == [(OK, 0), (OK, 0)]
+    assert [
+        (r.outcome, r.actual_size)
+        for r in (
+            _check(s3_client, s3_bucket, config, "uploads/t/empty"),
+            _check(s3_client, s3_bucket, config, "uploads/t/empty-s3"),
+        )
+    ] == [(OK, 0), (OK, 0)]
 
 
 def test_composite_multipart_checksum_is_passed_over_for_the_metadata(s3_client, s3_bucket, config):
     parts_data = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
     whole = b"".join(parts_data)
-    for key, metadata in (("uploads/t/mp-meta.bin", {"sha256": sha256_hex(whole)}), ("uploads/t/mp-bare.bin", {})):
-        upload = s3_client.create_multipart_upload(Bucket=s3_bucket, Key=key, ChecksumAlgorithm="SHA256",
-                                                   Metadata=metadata)
+    for key, metadata in (
+        ("uploads/t/mp-meta.bin", {"sha256": sha256_hex(whole)}),
+        ("uploads/t/mp-bare.bin", {}),
+    ):
+        upload = s3_client.create_multipart_upload(
+            Bucket=s3_bucket, Key=key, ChecksumAlgorithm="SHA256", Metadata=metadata
+        )
         parts = []
         for number, chunk in enumerate(parts_data, start=1):
-            part = s3_client.upload_part(Bucket=s3_bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number,
-                                         Body=chunk, ChecksumAlgorithm="SHA256")
-            parts.append({"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]})
-        s3_client.complete_multipart_upload(Bucket=s3_bucket, Key=key, UploadId=upload["UploadId"],
-                                            MultipartUpload={"Parts": parts})
+            part = s3_client.upload_part(
+                Bucket=s3_bucket,
+                Key=key,
+                UploadId=upload["UploadId"],
+                PartNumber=number,
+                Body=chunk,
+                ChecksumAlgorithm="SHA256",
+            )
+            parts.append(
+                {"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]}
+            )
+        s3_client.complete_multipart_upload(
+            Bucket=s3_bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+        )
     with_meta = _check(s3_client, s3_bucket, config, "uploads/t/mp-meta.bin")
     bare = _check(s3_client, s3_bucket, config, "uploads/t/mp-bare.bin")
     assert (with_meta.outcome, with_meta.source) == (OK, "metadata")
@@ -155,11 +213,14 @@ def test_manifest_about_another_object_or_deleted_is_not_used(s3_client, s3_buck
     assert gone.outcome == UNVERIFIABLE and "deleted after it was listed" in gone.manifest_problem
 
 
-def test_throttled_reads_are_retried_with_backoff_until_they_succeed(s3_client, s3_bucket, proxied_client,
-                                                                     fault_proxy, config):
+def test_throttled_reads_are_retried_with_backoff_until_they_succeed(
+    s3_client, s3_bucket, proxied_client, fault_proxy, config
+):
     data = os.urandom(10_000)
     s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/hot.bin", Body=data, ChecksumAlgorithm="SHA256")
-    fault_proxy.fail("uploads/t/hot.bin", times=3)  # botocore tries twice, then our second attempt tries twice
+    fault_proxy.fail(
+        "uploads/t/hot.bin", times=3
+    )  # botocore tries twice, then our second attempt tries twice
     sleeps: list[float] = []
     result = _check(proxied_client, s3_bucket, config, "uploads/t/hot.bin", sleeps=sleeps)
     assert (result.outcome, result.attempts) == (OK, 2)
@@ -167,19 +228,28 @@ def test_throttled_reads_are_retried_with_backoff_until_they_succeed(s3_client, 
     assert len(sleeps) == 1
 
 
-def test_persistent_5xx_becomes_a_read_error_without_hiding_other_verdicts(s3_client, s3_bucket, proxied_client,
-                                                                           fault_proxy, config):
+def test_persistent_5xx_becomes_a_read_error_without_hiding_other_verdicts(
+    s3_client, s3_bucket, proxied_client, fault_proxy, config
+):
     data = os.urandom(5000)
     for name in ("a", "b", "c", "d"):
-        s3_client.put_object(Bucket=s3_bucket, Key=f"uploads/t/{name}", Body=data, Metadata={"sha256": sha256_hex(data)})
-    fault_proxy.fail("uploads/t/b", status=500, code="InternalError", message="We encountered an internal error.")
+        s3_client.put_object(
+            Bucket=s3_bucket, Key=f"uploads/t/{name}", Body=data, Metadata={"sha256": sha256_hex(data)}
+        )
+    fault_proxy.fail(
+        "uploads/t/b", status=500, code="InternalError", message="We encountered an internal error."
+    )
     fault_proxy.fail("uploads/t/c")  # 503 SlowDown, every time
     sleeps: list[float] = []
     items = [ObjectToCheck(f"uploads/t/{n}", 5000) for n in "abcd"]
     results = {r.key: r for r in check_objects(proxied_client, s3_bucket, items, config, sleep=sleeps.append)}
 
-    assert {k: r.outcome for k, r in results.items()} == {"uploads/t/a": OK, "uploads/t/b": ERROR,
-                                                          "uploads/t/c": ERROR, "uploads/t/d": OK}
+    assert {k: r.outcome for k, r in results.items()} == {
+        "uploads/t/a": OK,
+        "uploads/t/b": ERROR,
+        "uploads/t/c": ERROR,
+        "uploads/t/d": OK,
+    }
     assert results["uploads/t/b"].error.startswith("InternalError (HTTP 500)")
     assert results["uploads/t/c"].error.startswith("SlowDown (HTTP 503)")
     assert results["uploads/t/c"].attempts == config.read_attempts
@@ -188,9 +258,13 @@ def test_persistent_5xx_becomes_a_read_error_without_hiding_other_verdicts(s3_cl
     assert len(sleeps) == 2 * (config.read_attempts - 1)
 
 
-def test_connection_lost_mid_body_is_retried_as_a_new_read(s3_client, s3_bucket, proxied_client, fault_proxy, config):
+def test_connection_lost_mid_body_is_retried_as_a_new_read(
+    s3_client, s3_bucket, proxied_client, fault_proxy, config
+):
     data = os.urandom(200_000)
-    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/big.bin", Body=data, Metadata={"sha256": sha256_hex(data)})
+    s3_client.put_object(
+        Bucket=s3_bucket, Key="uploads/t/big.bin", Body=data, Metadata={"sha256": sha256_hex(data)}
+    )
     fault_proxy.cut("uploads/t/big.bin", after_bytes=50_000, times=1)
     result = _check(proxied_client, s3_bucket, config, "uploads/t/big.bin")
     assert (result.outcome, result.attempts, result.actual_size) == (OK, 2, 200_000)

@@ -1,4 +1,5 @@
 """The whole job on real components: moto S3 (through the fault proxy), PostgreSQL results store."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from reliability.backup.manifest import manifest_key
-from reliability.checksum import job
-from reliability.checksum.demo import seed_demo_uploads
-from reliability.store import connect
 
+from reliability.backups.manifest import manifest_key
+from reliability.checksum import job
+from reliability.core.store import connect
+from stack.demo_uploads import seed_demo_uploads
 from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
 
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
@@ -26,8 +27,16 @@ def run_once(dsn, client, bucket, config, interval_key, now, *, full=False, shar
         between()
     for descriptor in planned:
         if shards is None or descriptor["shard"] in shards:
-            job.validate_shard(dsn, client, bucket, config, interval_key, descriptor["shard"], sleep=lambda _: None,
-                               clock=lambda: now + timedelta(minutes=5))
+            job.validate_shard(
+                dsn,
+                client,
+                bucket,
+                config,
+                interval_key,
+                descriptor["shard"],
+                sleep=lambda _: None,
+                clock=lambda: now + timedelta(minutes=5),
+            )
     [outcome] = job.summarise(dsn, interval_key, now=now + timedelta(minutes=10))
     return planned, outcome
 
@@ -42,8 +51,9 @@ def metric(outcome, name, **labels):
     return value
 
 
-def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, s3_client, s3_bucket,
-                                                                   proxied_client, fault_proxy, config):
+def test_one_run_reports_every_fault_and_keeps_every_other_verdict(
+    results_dsn, s3_client, s3_bucket, proxied_client, fault_proxy, config
+):
     good, rotten = os.urandom(40_000), bytearray(os.urandom(40_000))
     put_dump(s3_client, s3_bucket, "backups/db/good.dump", good)
     put_dump(s3_client, s3_bucket, "backups/db/corrupt.dump", bytes(rotten))
@@ -52,8 +62,11 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
     put_dump(s3_client, s3_bucket, "backups/db/truncated.dump", good)
     s3_client.put_object(Bucket=s3_bucket, Key="backups/db/truncated.dump", Body=good[:-1])
     # A manifest whose dump is not there, and a dump whose manifest is unreadable.
-    s3_client.put_object(Bucket=s3_bucket, Key=manifest_key("backups/db/lost.dump"),
-                         Body=make_manifest("backups/db/lost.dump", good).to_json())
+    s3_client.put_object(
+        Bucket=s3_bucket,
+        Key=manifest_key("backups/db/lost.dump"),
+        Body=make_manifest("backups/db/lost.dump", good).to_json(),
+    )
     s3_client.put_object(Bucket=s3_bucket, Key="backups/db/bad-manifest.dump", Body=good)
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key("backups/db/bad-manifest.dump"), Body=b"not json")
     s3_client.put_object(Bucket=s3_bucket, Key="backups/db/no-manifest.dump", Body=good)
@@ -63,8 +76,11 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
         "uploads/tenant-001/site-1/100% meta.csv": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
         "uploads/tenant-001/site-1/plain.txt": {"Body": good},
         "uploads/tenant-001/site-1/empty.txt": {"Body": b"", "Metadata": {"sha256": sha256_hex(b"")}},
-        "uploads/tenant-002/site-2/rotten.bin": {"Body": MARKER + b"!", "ChecksumAlgorithm": "SHA256",
-                                                 "ChecksumSHA256": sha256_b64(MARKER + b"?")},
+        "uploads/tenant-002/site-2/rotten.bin": {
+            "Body": MARKER + b"!",
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": sha256_b64(MARKER + b"?"),
+        },
         "uploads/tenant-002/site-2/throttled.bin": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
         "uploads/tenant-002/site-2/deleted-mid-run.bin": {"Body": good},
     }
@@ -77,16 +93,33 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
         s3_client.delete_object(Bucket=s3_bucket, Key="uploads/tenant-002/site-2/deleted-mid-run.bin")
 
     settings = replace(config, manifest_grace_hours=0)
-    planned, outcome = run_once(results_dsn, proxied_client, s3_bucket, settings, "run-1", datetime.now(UTC),
-                                between=delete_after_listing)
+    planned, outcome = run_once(
+        results_dsn,
+        proxied_client,
+        s3_bucket,
+        settings,
+        "run-1",
+        datetime.now(UTC),
+        between=delete_after_listing,
+    )
 
     assert len(planned) == 3 and sum(d["objects"] for d in planned) == 13
     counts = outcome.summary["counts"]
-    assert counts == {"ok": 4, "mismatch": 2, "size_mismatch": 1, "missing": 2, "unverifiable": 3, "error": 1,
-                      "vanished": 1}
+    assert counts == {
+        "ok": 4,
+        "mismatch": 2,
+        "size_mismatch": 1,
+        "missing": 2,
+        "unverifiable": 3,
+        "error": 1,
+        "vanished": 1,
+    }
     assert outcome.status == "failed" and outcome.alert
-    assert outcome.summary["first_mismatch"] == ["backups/db/corrupt.dump", "backups/db/truncated.dump",
-                                                 "uploads/tenant-002/site-2/rotten.bin"]
+    assert outcome.summary["first_mismatch"] == [
+        "backups/db/corrupt.dump",
+        "backups/db/truncated.dump",
+        "uploads/tenant-002/site-2/rotten.bin",
+    ]
     assert outcome.summary["first_missing"] == ["backups/db/deleted-mid-run.dump", "backups/db/lost.dump"]
     assert outcome.summary["first_error"] == ["uploads/tenant-002/site-2/throttled.bin"]
     assert outcome.summary["first_manifest_problem"] == ["backups/db/bad-manifest.dump"]
@@ -107,8 +140,11 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(results_dsn, 
     assert rows["uploads/tenant-001/site-1/ok s3 ✓.bin"] == "ok"
     assert rows["uploads/tenant-002/site-2/throttled.bin"] is None  # never read: stays due for the next run
     assert not any(k.endswith(".manifest.json") for k in rows)
-    [(error,)] = query(results_dsn, "SELECT error FROM reliability.checksum_results WHERE key = %s",
-                       "uploads/tenant-002/site-2/throttled.bin")
+    [(error,)] = query(
+        results_dsn,
+        "SELECT error FROM reliability.checksum_results WHERE key = %s",
+        "uploads/tenant-002/site-2/throttled.bin",
+    )
     assert error.startswith("SlowDown (HTTP 503)")
 
 
@@ -118,11 +154,19 @@ def _put(s3, bucket, key, size=1000, **extra):
 
 
 def _reasons(dsn, interval_key):
-    return dict(query(dsn, "SELECT reason, count(*) FROM reliability.checksum_plan_objects WHERE interval_key = %s "
-                           "GROUP BY reason", interval_key))
+    return dict(
+        query(
+            dsn,
+            "SELECT reason, count(*) FROM reliability.checksum_plan_objects WHERE interval_key = %s "
+            "GROUP BY reason",
+            interval_key,
+        )
+    )
 
 
-def test_later_runs_read_new_and_changed_objects_and_the_scrub_share(results_dsn, s3_client, s3_bucket, config):
+def test_later_runs_read_new_and_changed_objects_and_the_scrub_share(
+    results_dsn, s3_client, s3_bucket, config
+):
     for i in range(14):
         _put(s3_client, s3_bucket, f"uploads/t/{i:02d}")
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
@@ -143,11 +187,15 @@ def test_rolling_scrub_rereads_every_object_within_the_cycle(results_dsn, s3_cli
         _put(s3_client, s3_bucket, f"uploads/t/{i:02d}", size=size)
     ratios = []
     for day in range(10):
-        _, outcome = run_once(results_dsn, s3_client, s3_bucket, settings, f"day-{day}", T0 + timedelta(days=day))
+        _, outcome = run_once(
+            results_dsn, s3_client, s3_bucket, settings, f"day-{day}", T0 + timedelta(days=day)
+        )
         ratios.append(metric(outcome, "checksum_scrub_coverage_ratio"))
         assert outcome.status == "success"
     history: dict[str, list[datetime]] = {}
-    for key, checked_at in query(results_dsn, "SELECT key, checked_at FROM reliability.checksum_results ORDER BY 2"):
+    for key, checked_at in query(
+        results_dsn, "SELECT key, checked_at FROM reliability.checksum_results ORDER BY 2"
+    ):
         history.setdefault(key, []).append(checked_at)
     assert len(history) == 24
     for key, times in history.items():
@@ -172,7 +220,9 @@ def test_byte_budget_caps_each_run_and_new_objects_wait_their_turn(results_dsn, 
     assert outcome.summary["coverage"]["covered_objects"] == 6
 
 
-def test_object_larger_than_the_budget_is_read_alone_when_first_in_line(results_dsn, s3_client, s3_bucket, config):
+def test_object_larger_than_the_budget_is_read_alone_when_first_in_line(
+    results_dsn, s3_client, s3_bucket, config
+):
     _put(s3_client, s3_bucket, "uploads/t/huge", size=20_000)
     _put(s3_client, s3_bucket, "uploads/t/small")
     settings = replace(config, byte_budget=5000)
@@ -186,29 +236,48 @@ def test_full_run_reads_everything_regardless_of_budget(results_dsn, s3_client, 
     for i in range(6):
         _put(s3_client, s3_bucket, f"uploads/t/{i}")
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
-    _, outcome = run_once(results_dsn, s3_client, s3_bucket, replace(config, byte_budget=1), "manual",
-                                T0 + timedelta(hours=1), full=True)
+    _, outcome = run_once(
+        results_dsn,
+        s3_client,
+        s3_bucket,
+        replace(config, byte_budget=1),
+        "manual",
+        T0 + timedelta(hours=1),
+        full=True,
+    )
     assert _reasons(results_dsn, "manual") == {"full": 6}
     assert outcome.summary["counts"]["ok"] == 6
 
 
-def test_rerun_of_an_interval_rereads_the_same_objects_and_replaces_its_verdicts(results_dsn, s3_client, s3_bucket,
-                                                                               config):
+def test_rerun_of_an_interval_rereads_the_same_objects_and_replaces_its_verdicts(
+    results_dsn, s3_client, s3_bucket, config
+):
     for i in range(8):
         _put(s3_client, s3_bucket, f"uploads/t/{i}")
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
     _, first = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1))
-    keys = query(results_dsn, "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' ORDER BY 1")
+    keys = query(
+        results_dsn,
+        "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' ORDER BY 1",
+    )
     _, again = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1, hours=2))
-    assert query(results_dsn, "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' "
-                              "ORDER BY 1") == keys
+    assert (
+        query(
+            results_dsn,
+            "SELECT key FROM reliability.checksum_plan_objects WHERE interval_key = 'day-1' ORDER BY 1",
+        )
+        == keys
+    )
     assert _reasons(results_dsn, "day-1") == {"rerun": len(keys)}
-    assert query(results_dsn, "SELECT count(*) FROM reliability.checksum_results WHERE interval_key = 'day-1'") \
-        == [(len(keys),)]
+    assert query(
+        results_dsn, "SELECT count(*) FROM reliability.checksum_results WHERE interval_key = 'day-1'"
+    ) == [(len(keys),)]
     assert again.summary["counts"] == first.summary["counts"]
 
 
-def test_failed_shard_leaves_planned_objects_unchecked_and_the_run_failed(results_dsn, s3_client, s3_bucket, config):
+def test_failed_shard_leaves_planned_objects_unchecked_and_the_run_failed(
+    results_dsn, s3_client, s3_bucket, config
+):
     for i in range(9):
         _put(s3_client, s3_bucket, f"uploads/t/{i}")
     planned, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0, shards={0})
@@ -229,19 +298,22 @@ def test_shard_of_an_unplanned_run_says_what_to_do(results_dsn, s3_client, s3_bu
         job.validate_shard(results_dsn, s3_client, s3_bucket, config, "never-planned", 0)
 
 
-def test_dump_read_before_its_manifest_existed_is_judged_again_by_the_manifest(results_dsn, s3_client, s3_bucket,
-                                                                               config):
+def test_dump_read_before_its_manifest_existed_is_judged_again_by_the_manifest(
+    results_dsn, s3_client, s3_bucket, config
+):
     data = os.urandom(5000)
     key = "backups/db/early.dump"
     s3_client.put_object(Bucket=s3_bucket, Key=key, Body=data)
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", datetime.now(UTC) - timedelta(minutes=30))
-    assert query(results_dsn, "SELECT last_outcome FROM reliability.checksum_objects WHERE key = %s", key) \
-        == [("unverifiable",)]
+    assert query(
+        results_dsn, "SELECT last_outcome FROM reliability.checksum_objects WHERE key = %s", key
+    ) == [("unverifiable",)]
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(key), Body=make_manifest(key, data).to_json())
     run_once(results_dsn, s3_client, s3_bucket, config, "day-1", datetime.now(UTC))
     assert _reasons(results_dsn, "day-1") == {"changed": 1}
-    assert query(results_dsn, "SELECT last_outcome, last_source FROM reliability.checksum_objects WHERE key = %s",
-                 key) == [("ok", "manifest")]
+    assert query(
+        results_dsn, "SELECT last_outcome, last_source FROM reliability.checksum_objects WHERE key = %s", key
+    ) == [("ok", "manifest")]
 
 
 def test_deleted_upload_leaves_the_inventory(results_dsn, s3_client, s3_bucket, config):
@@ -250,8 +322,10 @@ def test_deleted_upload_leaves_the_inventory(results_dsn, s3_client, s3_bucket, 
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", T0)
     s3_client.delete_object(Bucket=s3_bucket, Key="uploads/t/a")
     _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "day-1", T0 + timedelta(days=1))
-    assert query(results_dsn, "SELECT key, present FROM reliability.checksum_objects ORDER BY 1") \
-        == [("uploads/t/a", False), ("uploads/t/b", True)]
+    assert query(results_dsn, "SELECT key, present FROM reliability.checksum_objects ORDER BY 1") == [
+        ("uploads/t/a", False),
+        ("uploads/t/b", True),
+    ]
     assert outcome.summary["coverage"]["objects"] == 1 and outcome.status == "success"
 
 
@@ -259,10 +333,17 @@ def test_demo_uploads_exercise_every_checksum_source(results_dsn, s3_client, s3_
     seeded = seed_demo_uploads(s3_client, s3_bucket, tenants=2, sites_per_tenant=2, max_bytes=20_000)
     assert seeded["objects"] == 24 and all(seeded["by_source"].values())
     _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "demo", datetime.now(UTC))
-    sources = dict(query(results_dsn, "SELECT coalesce(source, 'none'), count(*) FROM reliability.checksum_results "
-                                      "GROUP BY 1"))
+    sources = dict(
+        query(
+            results_dsn,
+            "SELECT coalesce(source, 'none'), count(*) FROM reliability.checksum_results GROUP BY 1",
+        )
+    )
     assert sources == {"s3_checksum": 8, "metadata": 8, "none": 8}
     assert outcome.summary["counts"]["ok"] == 16 and outcome.summary["counts"]["unverifiable"] == 8
     assert outcome.status == "success" and not outcome.alert
     keys = [k for (k,) in query(results_dsn, "SELECT key FROM reliability.checksum_objects")]
-    assert "uploads/tenant-001/site-1/Invoice März 2026.pdf" in keys and "uploads/tenant-002/site-4/100% growth.csv" in keys
+    assert (
+        "uploads/tenant-001/site-1/Invoice März 2026.pdf" in keys
+        and "uploads/tenant-002/site-4/100% growth.csv" in keys
+    )

@@ -1,22 +1,39 @@
 """The run's Outcome: status, headline, Slack facts and metrics, from stored counts (no server)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from reliability.checksum.job import build_outcome, human_bytes, slack_keys
-from reliability.outcome import Outcome
+from reliability.core.outcome import Outcome
 
 NOW = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
-HEADER = {"interval_key": "k", "bucket": "b", "prefixes": ["backups/", "uploads/"], "full_scan": False,
-          "cycle_days": 7.0, "planned_at": NOW - timedelta(minutes=3), "stats": {"objects_without_manifest": 0}}
+HEADER = {
+    "interval_key": "k",
+    "bucket": "b",
+    "prefixes": ["backups/", "uploads/"],
+    "full_scan": False,
+    "cycle_days": 7.0,
+    "planned_at": NOW - timedelta(minutes=3),
+    "stats": {"objects_without_manifest": 0},
+}
 
 
 def results(**counts):
     base = {v: 0 for v in ("ok", "mismatch", "size_mismatch", "missing", "unverifiable", "error", "vanished")}
     base.update(counts)
-    return {"counts": base, "verified_bytes": 5 * 1024 ** 3, "hashed_bytes": 6 * 1024 ** 3, "first_mismatch": [],
-            "first_missing": [], "first_error": [], "manifest_problems": 0, "first_manifest_problem": [],
-            "unchecked_objects": 0, "unchecked_bytes": 0}
+    return {
+        "counts": base,
+        "verified_bytes": 5 * 1024**3,
+        "hashed_bytes": 6 * 1024**3,
+        "first_mismatch": [],
+        "first_missing": [],
+        "first_error": [],
+        "manifest_problems": 0,
+        "first_manifest_problem": [],
+        "unchecked_objects": 0,
+        "unchecked_bytes": 0,
+    }
 
 
 COVER = {"objects": 200, "covered_objects": 150, "bytes": 10, "covered_bytes": 5}
@@ -28,10 +45,15 @@ def test_clean_run_is_a_success_without_alert_and_pushes_every_verdict():
     assert outcome.headline == "Checksums: 100 objects read, 90 verified (5.0 GiB)"
     values = {(m.name, m.labels.get("result")): m.value for m in outcome.metrics}
     assert values[("checksum_objects", "ok")] == 90 and values[("checksum_objects", "missing")] == 0
-    assert {r for (n, r) in values if n == "checksum_objects"} == {"ok", "mismatch", "size_mismatch", "missing",
-                                                                   "unverifiable"}
+    assert {r for (n, r) in values if n == "checksum_objects"} == {
+        "ok",
+        "mismatch",
+        "size_mismatch",
+        "missing",
+        "unverifiable",
+    }
     assert values[("checksum_scrub_coverage_ratio", None)] == 0.75
-    assert values[("checksum_verified_bytes", None)] == 5 * 1024 ** 3
+    assert values[("checksum_verified_bytes", None)] == 5 * 1024**3
     assert outcome.duration_seconds == 180
 
 
@@ -60,11 +82,16 @@ def test_outcome_survives_the_trip_through_xcom():
 
 
 def test_no_objects_means_full_coverage():
-    outcome = build_outcome(HEADER, results(), {"objects": 0, "covered_objects": 0, "bytes": 0, "covered_bytes": 0},
-                            NOW)
+    outcome = build_outcome(
+        HEADER, results(), {"objects": 0, "covered_objects": 0, "bytes": 0, "covered_bytes": 0}, NOW
+    )
     assert [m.value for m in outcome.metrics if m.name == "checksum_scrub_coverage_ratio"] == [1.0]
 
 
 def test_helpers_format_for_people():
-    assert human_bytes(512) == "512 B" and human_bytes(1536) == "1.5 KiB" and human_bytes(3 * 1024 ** 4) == "3.0 TiB"
+    assert (
+        human_bytes(512) == "512 B"
+        and human_bytes(1536) == "1.5 KiB"
+        and human_bytes(3 * 1024**4) == "3.0 TiB"
+    )
     assert slack_keys(["a"], 1) == "`a`"

@@ -1,8 +1,10 @@
 """The planning arithmetic: scrub share, budget selection and shards, on examples and properties."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from reliability.checksum.scan import Selection, assign_shards, scrub_quota
 from reliability.checksum.store import Candidate
 
@@ -48,13 +50,15 @@ def test_empty_objects_still_fit_a_full_budget():
 
 def test_no_budget_takes_everything():
     selection = Selection(budget=None)
-    selection.take(cands(10 ** 12, 5, 7))
+    selection.take(cands(10**12, 5, 7))
     assert len(selection.chosen) == 3 and selection.remaining is None
 
 
 @settings(max_examples=200, deadline=None)
-@given(sizes=st.lists(st.integers(min_value=0, max_value=10_000), max_size=60),
-       budget=st.integers(min_value=1, max_value=50_000))
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=10_000), max_size=60),
+    budget=st.integers(min_value=1, max_value=50_000),
+)
 def test_selection_never_exceeds_the_budget_unless_one_object_alone_does(sizes, budget):
     selection = Selection(budget=budget)
     selection.take(cands(*sizes))
@@ -67,8 +71,11 @@ def test_selection_never_exceeds_the_budget_unless_one_object_alone_does(sizes, 
 
 
 @settings(max_examples=200, deadline=None)
-@given(sizes=st.lists(st.integers(min_value=0, max_value=10 ** 9), max_size=80),
-       shard_count=st.integers(min_value=1, max_value=8), min_shard=st.integers(min_value=1, max_value=10 ** 9))
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=10**9), max_size=80),
+    shard_count=st.integers(min_value=1, max_value=8),
+    min_shard=st.integers(min_value=1, max_value=10**9),
+)
 def test_shards_hold_every_object_once_and_are_balanced(sizes, shard_count, min_shard):
     items = cands(*sizes)
     shards = assign_shards(items, shard_count, min_shard)

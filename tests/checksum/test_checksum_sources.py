@@ -1,4 +1,5 @@
 """Expected-checksum resolution and configuration loading, without any server."""
+
 from __future__ import annotations
 
 import base64
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from reliability.checksum.config import CONFIG_PATH, GIB, ChecksumConfig, ConfigError, load_config
 from reliability.checksum.sources import (
     ManifestProblem,
@@ -17,7 +19,6 @@ from reliability.checksum.sources import (
     expected_from_s3_checksum,
     resolve,
 )
-
 from tests.checksum.support import make_manifest
 
 KEY = "backups/db/2026/01/02/db-20260102T020000Z.dump"
@@ -37,7 +38,11 @@ def test_anything_else_is_not_a_digest(value):
 def test_manifest_gives_digest_and_size():
     data = b"dump bytes"
     expected = expected_from_manifest(make_manifest(KEY, data).to_json(), KEY + ".manifest.json", KEY)
-    assert (expected.sha256, expected.size, expected.source) == (hashlib.sha256(data).hexdigest(), 10, "manifest")
+    assert (expected.sha256, expected.size, expected.source) == (
+        hashlib.sha256(data).hexdigest(),
+        10,
+        "manifest",
+    )
 
 
 def test_manifest_naming_the_object_by_url_is_accepted():
@@ -45,10 +50,15 @@ def test_manifest_naming_the_object_by_url_is_accepted():
     assert expected_from_manifest(manifest.to_json(), KEY + ".manifest.json", KEY).size == 1
 
 
-@pytest.mark.parametrize("text, message", [
-    (b"\x00\xff", "not valid JSON"), (b"[]", "not a JSON object"),
-    (b'{"manifest_version": 99}', "manifest_version 99"), (b'{"manifest_version": 1}', "missing or has a malformed"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (b"\x00\xff", "not valid JSON"),
+        (b"[]", "not a JSON object"),
+        (b'{"manifest_version": 99}', "manifest_version 99"),
+        (b'{"manifest_version": 1}', "missing or has a malformed"),
+    ],
+)
 def test_unusable_manifest_says_why(text, message):
     with pytest.raises(ManifestProblem, match=message):
         expected_from_manifest(text, KEY + ".manifest.json", KEY)
@@ -95,17 +105,20 @@ def test_shipped_config_loads_and_run_overrides_apply():
     assert CONFIG_PATH.exists()
 
 
-@pytest.mark.parametrize("text, message", [
-    ("prefixes: []\n", "no prefixes"),
-    ("prefixes: [uploads/, uploads/tenant-1/]\n", "lies inside"),
-    ("byte_budget_gib: -1\n", "positive number"),
-    ("cycle_days: 0\n", "cycle_days"),
-    ("concurency: 4\n", "unknown settings"),
-    ("concurrency: 500\n", "use more shards"),
-    ("prefixes: {a: 1}\n", "list of key prefixes"),
-    ("[1, 2]\n", "mapping"),
-    ("prefixes: [unclosed\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("prefixes: []\n", "no prefixes"),
+        ("prefixes: [uploads/, uploads/tenant-1/]\n", "lies inside"),
+        ("byte_budget_gib: -1\n", "positive number"),
+        ("cycle_days: 0\n", "cycle_days"),
+        ("concurency: 4\n", "unknown settings"),
+        ("concurrency: 500\n", "use more shards"),
+        ("prefixes: {a: 1}\n", "list of key prefixes"),
+        ("[1, 2]\n", "mapping"),
+        ("prefixes: [unclosed\n", "not valid YAML"),
+    ],
+)
 def test_bad_config_is_rejected_with_the_reason(tmp_path: Path, text, message):
     path = tmp_path / "checksum.yaml"
     path.write_text(text)

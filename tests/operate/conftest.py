@@ -7,6 +7,7 @@ fresh PostgreSQL metadata database: ``local_airflow`` (LocalExecutor) or ``celer
 a local Redis broker and two workers). Both load the project's ``dags/`` and, as a second DAG bundle, the
 small probe DAGs of ``tests/operate/dags/``.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,9 @@ class World:
 
 @pytest.fixture(scope="session")
 def operate_world(pg_cluster, s3_client, s3_server, pushgateway, slack_server, stack_dir):
-    from reliability.buildsize.demo import seed_demo_builds
-    from reliability.checksum.demo import seed_demo_uploads
-    from reliability.store import migrate
+    from reliability.core.store import migrate
+    from stack.demo_builds import seed_demo_builds
+    from stack.demo_uploads import seed_demo_uploads
 
     platform_dsn = pg_cluster.create_database("operate_platform")
     seed_platform(platform_dsn, scale=0.05)
@@ -68,9 +69,17 @@ def operate_world(pg_cluster, s3_client, s3_server, pushgateway, slack_server, s
     seed_demo_uploads(s3_client, BUCKET)
     seed_demo_builds(s3_client, BUCKET)
     uptimerobot = FakeUptimeRobot(generate_dataset(tenants_with_sites(platform_dsn)), UPTIMEROBOT_KEY).start()
-    yield World(pg=pg_cluster, s3=s3_client, s3_url=s3_server, pushgateway_url=pushgateway.url, slack=slack_server,
-                uptimerobot=uptimerobot, platform_dsn=platform_dsn, results_dsn=results_dsn,
-                log_path=stack_dir / "operate-logs" / "backup-monitor.log")
+    yield World(
+        pg=pg_cluster,
+        s3=s3_client,
+        s3_url=s3_server,
+        pushgateway_url=pushgateway.url,
+        slack=slack_server,
+        uptimerobot=uptimerobot,
+        platform_dsn=platform_dsn,
+        results_dsn=results_dsn,
+        log_path=stack_dir / "operate-logs" / "backup-monitor.log",
+    )
     uptimerobot.stop()
 
 
@@ -100,8 +109,13 @@ class Deployment:
         return self.api.wait_for_run(dag_id, run["dag_run_id"], timeout)
 
     def failed_tasks(self, dag_id: str, run_id: str) -> list[str]:
-        return sorted({ti["task_id"] for ti in self.api.task_instances(dag_id, run_id)
-                       if ti["state"] in ("failed", "upstream_failed")})
+        return sorted(
+            {
+                ti["task_id"]
+                for ti in self.api.task_instances(dag_id, run_id)
+                if ti["state"] in ("failed", "upstream_failed")
+            }
+        )
 
     def log_tail(self, component: str, chars: int = 3000) -> str:
         path = self.state_dir / f"{component}.log"
@@ -118,8 +132,10 @@ class Deployment:
         return "\n".join(texts) or f"(no task logs under {folder})"
 
     def explain(self, dag_id: str, run: dict) -> str:
-        return (f"{dag_id} run {run['dag_run_id']} ended {run['state']}; failed tasks: "
-                f"{self.failed_tasks(dag_id, run['dag_run_id'])}\n{self.task_logs(dag_id, run['dag_run_id'])}")
+        return (
+            f"{dag_id} run {run['dag_run_id']} ended {run['state']}; failed tasks: "
+            f"{self.failed_tasks(dag_id, run['dag_run_id'])}\n{self.task_logs(dag_id, run['dag_run_id'])}"
+        )
 
     # -- the effects
     def slack_messages(self, needle: str) -> list[dict]:
@@ -138,32 +154,53 @@ class Deployment:
             return response.read().decode()
 
     def runs_rows(self, job: str, run_id: str) -> list[dict]:
-        from reliability.store import connect
+        from reliability.core.store import connect
 
         with connect(self.world.results_dsn) as conn:
-            cur = conn.execute("""SELECT job, interval_key, status, started_at, finished_at, summary
+            cur = conn.execute(
+                """SELECT job, interval_key, status, started_at, finished_at, summary
                                   FROM reliability.runs WHERE job = %s AND interval_key LIKE %s""",
-                               (job, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"))
+                (job, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
+            )
             names = [d.name for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def _deployment_env(world: World, state_dir: Path, metadata_db: str, **settings: Any) -> dict[str, str]:
     pg = world.pg
-    env = environment(Endpoints(
-        airflow_home=state_dir / "home", source_db_uri=pg.airflow_uri("operate_platform"),
-        scratch_db_uri=pg.airflow_uri("postgres"), results_db_uri=pg.airflow_uri("operate_results"),
-        s3_url=world.s3_url, bucket=world.bucket, pushgateway_port=int(world.pushgateway_url.rsplit(":", 1)[1]),
-        slack_webhook_url=world.slack.url, uptimerobot_url=world.uptimerobot.url.removesuffix("/v2"),
-        uptimerobot_api_key=UPTIMEROBOT_KEY, api_port=free_port(), log_path=world.log_path))
+    env = environment(
+        Endpoints(
+            airflow_home=state_dir / "home",
+            source_db_uri=pg.airflow_uri("operate_platform"),
+            scratch_db_uri=pg.airflow_uri("postgres"),
+            results_db_uri=pg.airflow_uri("operate_results"),
+            s3_url=world.s3_url,
+            bucket=world.bucket,
+            pushgateway_port=int(world.pushgateway_url.rsplit(":", 1)[1]),
+            slack_webhook_url=world.slack.url,
+            uptimerobot_url=world.uptimerobot.url.removesuffix("/v2"),
+            uptimerobot_api_key=UPTIMEROBOT_KEY,
+            api_port=free_port(),
+            log_path=world.log_path,
+        )
+    )
     metadata_url = pg.create_database(metadata_db).replace("postgresql://", "postgresql+psycopg://", 1)
     env.update(airflow_settings(metadata_url, **settings))
     env["RELIABILITY_TASK_RETRIES"] = "0"
-    env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps([
-        {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {}},
-        {"name": "operate-probes", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
-         "kwargs": {"path": str(PROBE_DAGS)}},
-    ])
+    env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
+        [
+            {
+                "name": "dags-folder",
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {},
+            },
+            {
+                "name": "operate-probes",
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(PROBE_DAGS)},
+            },
+        ]
+    )
     return env
 
 
@@ -188,8 +225,10 @@ def _open(env: dict[str, str], state_dir: Path, world: World, name: str, passwor
     seen = api.wait_for_dags(expected, timeout=120)
     if seen != expected:
         errors = api.get("/importErrors")["import_errors"]
-        raise RuntimeError(f"the dag-processor did not serialize {sorted(expected - seen)}; import errors: "
-                           f"{[(e['filename'], e['stack_trace'][-800:]) for e in errors]}")
+        raise RuntimeError(
+            f"the dag-processor did not serialize {sorted(expected - seen)}; import errors: "
+            f"{[(e['filename'], e['stack_trace'][-800:]) for e in errors]}"
+        )
     return Deployment(name, env, state_dir, api, world)
 
 
@@ -198,8 +237,13 @@ def local_airflow(operate_world, stack_dir):
     """api-server, scheduler (LocalExecutor), dag-processor and triggerer on their own metadata database."""
     name = f"local-{secrets.token_hex(3)}"
     state_dir = stack_dir / f"operate-{name}"
-    env = _deployment_env(operate_world, state_dir, f"operate_airflow_{name.replace('-', '_')}",
-                          executor="LocalExecutor", parallelism=8)
+    env = _deployment_env(
+        operate_world,
+        state_dir,
+        f"operate_airflow_{name.replace('-', '_')}",
+        executor="LocalExecutor",
+        parallelism=8,
+    )
     password = write_password(env)
     migrate_metadata(env)
     deployment = None

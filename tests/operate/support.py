@@ -1,4 +1,5 @@
 """What the operate tests share besides fixtures: the project's DAGs, where probes and artifacts live, run links."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ up to ``[workers] min_heartbeat_interval`` seconds after its task process has ex
 exit when its ``select`` times out), so the worker that ran ``plan_checks`` may still be busy when the
 shards are queued and the other worker then runs both, one after the other (seen in CI).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,6 @@ import os
 import pytest
 
 from tests.operate.support import existing_project_dags
-
 
 PREFIX = "operate-large/"
 # checksum.yaml keeps shards at 256 MiB or more: two objects just over half that make exactly two shards.
@@ -30,7 +30,9 @@ def seed_large_objects(s3, bucket: str, count: int = 2) -> list[str]:
     for index in range(count):
         body = os.urandom(1 << 20) * OBJECT_MIB
         key = f"{PREFIX}export-{index}.bin"
-        s3.put_object(Bucket=bucket, Key=key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()})
+        s3.put_object(
+            Bucket=bucket, Key=key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()}
+        )
         keys.append(key)
     return keys
 
@@ -50,11 +52,13 @@ def test_checksum_shards_triggered_over_the_api_are_queued_together_and_run_on_c
     assert sorted(ti["map_index"] for ti in shards) == [0, 1]
     # Queued together: each shard was handed to Celery before the other one had finished.
     first, second = shards
-    assert first["queued_when"] < second["end_date"] and second["queued_when"] < first["end_date"], \
-        [(ti["map_index"], ti["queued_when"], ti["start_date"], ti["end_date"]) for ti in shards]
+    assert first["queued_when"] < second["end_date"] and second["queued_when"] < first["end_date"], [
+        (ti["map_index"], ti["queued_when"], ti["start_date"], ti["end_date"]) for ti in shards
+    ]
     # Every task ran on a Celery worker (the scheduler runs none itself), and both workers took tasks.
-    assert {ti["hostname"] for ti in instances} == set(airflow.workers), \
-        [(ti["task_id"], ti["map_index"], ti["hostname"], ti["start_date"], ti["end_date"]) for ti in instances]
+    assert {ti["hostname"] for ti in instances} == set(airflow.workers), [
+        (ti["task_id"], ti["map_index"], ti["hostname"], ti["start_date"], ti["end_date"]) for ti in instances
+    ]
 
     # Both objects were read in full (one per shard) and matched their recorded SHA-256.
     (row,) = airflow.runs_rows("checksum_validation", run["dag_run_id"])

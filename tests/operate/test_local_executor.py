@@ -9,6 +9,7 @@ The runs of one "night" are triggered by a module fixture: the backup first (the
 jobs read its dump), then everything else at once, as the scheduler would run them; each test then
 judges one run.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stack.airflow_services import ApiError
 from tests.operate.support import ARTIFACTS, PROJECT_DAGS, existing_project_dags, run_link
-
 
 # What a user changes in the trigger form before pressing Trigger (a cheaper dump, the success line on).
 FORM_CHANGES = {
@@ -103,7 +103,9 @@ def require_dag(dag_id: str) -> None:
 
 
 def samples(metrics_text: str, name: str) -> list:
-    return [s for family in text_string_to_metric_families(metrics_text) for s in family.samples if s.name == name]
+    return [
+        s for family in text_string_to_metric_families(metrics_text) for s in family.samples if s.name == name
+    ]
 
 
 def in_group(sample, group: dict[str, str]) -> bool:
@@ -121,8 +123,9 @@ def block_fields(message: dict) -> set[str]:
 
 
 @pytest.mark.parametrize("dag_id", PROJECT_DAGS)
-def test_run_triggered_from_the_trigger_form_succeeds_and_reaches_store_gateway_and_slack(local_airflow, night,
-                                                                                          dag_id):
+def test_run_triggered_from_the_trigger_form_succeeds_and_reaches_store_gateway_and_slack(
+    local_airflow, night, dag_id
+):
     require_dag(dag_id)
     airflow, triggered = local_airflow, night[dag_id]
     run = triggered.run
@@ -138,13 +141,21 @@ def test_run_triggered_from_the_trigger_form_succeeds_and_reaches_store_gateway_
     metrics = triggered.metrics
     for row in rows:
         group = {"job": dag_id, **row["summary"]["subject"]}
-        last_run = [s.value for s in samples(metrics, "reliability_job_last_run_timestamp_seconds")
-                    if in_group(s, group)]
+        last_run = [
+            s.value
+            for s in samples(metrics, "reliability_job_last_run_timestamp_seconds")
+            if in_group(s, group)
+        ]
         assert last_run == [pytest.approx(row["finished_at"].timestamp(), abs=1e-3)], (group, last_run)
         assert [s.value for s in samples(metrics, "reliability_job_success") if in_group(s, group)] == [1.0]
-        assert [s for s in samples(metrics, "reliability_job_last_success_timestamp_seconds") if in_group(s, group)]
-        assert [s for s in samples(metrics, JOB_GAUGE[dag_id]) if in_group(s, group)], \
+        assert [
+            s
+            for s in samples(metrics, "reliability_job_last_success_timestamp_seconds")
+            if in_group(s, group)
+        ]
+        assert [s for s in samples(metrics, JOB_GAUGE[dag_id]) if in_group(s, group)], (
             f"{JOB_GAUGE[dag_id]} missing from group {group}"
+        )
 
     link = run_link(airflow.api.base_url, dag_id, triggered.run_id)
     messages = airflow.wait_for_slack(link, timeout=10)
@@ -204,8 +215,11 @@ def test_failed_run_posts_dag_task_run_and_link_to_slack(local_airflow, night):
     assert failed
 
     # notify_failure (DEFAULT_ARGS' on_failure_callback), run by the task runner under the real scheduler.
-    alerts = [m for m in airflow.wait_for_slack(f"failed in run {run_id}", timeout=30)
-              if m["text"].startswith(":rotating_light: backup_verify.")]
+    alerts = [
+        m
+        for m in airflow.wait_for_slack(f"failed in run {run_id}", timeout=30)
+        if m["text"].startswith(":rotating_light: backup_verify.")
+    ]
     assert alerts, f"no failure callback message for run {run_id}"
     alert = alerts[0]
     task_id = alert["text"].split("backup_verify.", 1)[1].split(" ", 1)[0]
@@ -222,8 +236,10 @@ def test_run_past_its_deadline_posts_to_slack_and_a_run_in_time_does_not(local_a
     message = messages[0]
     assert {f"*DAG*\n{DEADLINE_PROBE}", f"*Run*\n{late}"} <= block_fields(message)
     # The task is named with its state (running, or queued when every slot was taken at the time).
-    assert any(re.fullmatch(r"\*Tasks not finished\*\nwork \((running|queued|scheduled)\)", text)
-               for text in section_texts(message)), section_texts(message)
+    assert any(
+        re.fullmatch(r"\*Tasks not finished\*\nwork \((running|queued|scheduled)\)", text)
+        for text in section_texts(message)
+    ), section_texts(message)
     assert run_link(airflow.api.base_url, DEADLINE_PROBE, late) in str(message["blocks"])
     # The UI's own API shows the deadline as missed.
     deadlines = airflow.api.ui_get(f"/dags/{DEADLINE_PROBE}/dagRuns/{late}/deadlines")["deadlines"]
@@ -254,7 +270,9 @@ def test_run_triggered_in_the_browser_runs_to_success(local_airflow, night):
         trigger_from_form(driver, api.base_url, "backup_verify", "compression", 3, run_id, artifacts)
         run = api.wait_for_run("backup_verify", run_id, timeout=300)
         driver.get(f"{api.base_url}/dags/backup_verify/runs/{run_id}")
-        WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]")))
+        WebDriverWait(driver, WAIT).until(
+            EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]"))
+        )
         driver.save_screenshot(str(artifacts / "backup_verify-run-succeeded.png"))
     assert run["state"] == "success", run
     assert run["conf"]["compression"] == 3

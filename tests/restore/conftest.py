@@ -5,6 +5,7 @@
 way the backup job's contract defines them. Faults are made by changing the bytes uploaded or the
 database the manifest is computed from.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,16 +16,16 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from reliability.backup.manifest import Manifest, TableEntry, manifest_key
-from reliability.backup.pgclient import ClientConnection, client_binary
+from reliability.backups.manifest import Manifest, TableEntry, manifest_key
+from reliability.backups.pgclient import ClientConnection, client_binary
+from reliability.backups.tabledigest import SESSION_SETTINGS, TableDigest
 from reliability.restore.config import parse_config
 from reliability.restore.job import Settings
-from reliability.tabledigest import SESSION_SETTINGS, TableDigest
 from stack.platform import seed_platform
 
 DATABASE = "platform"  # the backup label, as in restore.yaml
@@ -38,12 +39,21 @@ def table_contents(dsn: str) -> dict[str, TableEntry]:
     with psycopg.connect(dsn) as conn:
         for name, value in SESSION_SETTINGS.items():
             conn.execute(f"SET {name} = '{value}'")
-        names = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
         for name in names:
-            columns = tuple(r[0] for r in conn.execute(
-                """SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0
-                   AND NOT attisdropped AND attgenerated = '' ORDER BY attnum""", (f'public."{name}"',)))
+            columns = tuple(
+                r[0]
+                for r in conn.execute(
+                    """SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0
+                   AND NOT attisdropped AND attgenerated = '' ORDER BY attnum""",
+                    (f'public."{name}"',),
+                )
+            )
             digest = TableDigest()
             with conn.cursor().copy(f'COPY public."{name}" TO STDOUT') as copy:
                 digest.add_lines([bytes(row)[:-1] for row in copy])
@@ -56,8 +66,20 @@ def pg_dump(dsn: str, fmt: str = "custom") -> bytes:
     client = ClientConnection.from_dsn(dsn)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "dump"
-        subprocess.run([client_binary("pg_dump"), "-F", "d" if fmt == "directory" else "c", "-f", str(target),
-                        "-d", client.conninfo], check=True, env=client.env(), capture_output=True)
+        subprocess.run(
+            [
+                client_binary("pg_dump"),
+                "-F",
+                "d" if fmt == "directory" else "c",
+                "-f",
+                str(target),
+                "-d",
+                client.conninfo,
+            ],
+            check=True,
+            env=client.env(),
+            capture_output=True,
+        )
         if fmt != "directory":
             return target.read_bytes()
         buffer = io.BytesIO()
@@ -85,22 +107,41 @@ def make_backup(s3_client, s3_bucket, source_db, pg_cluster):
     transformed bytes instead: a bad dump the backup job hashed), ``verdict``, ``age`` (of the snapshot),
     ``fmt`` (custom | directory).
     """
-    def make(*, dump_from: str | None = None, manifest_from: str | None = None,
-             transform: Callable[[bytes], bytes] | None = None, hash_transformed: bool = False,
-             verdict: str = "verified", age: timedelta = timedelta(hours=2), fmt: str = "custom") -> str:
+
+    def make(
+        *,
+        dump_from: str | None = None,
+        manifest_from: str | None = None,
+        transform: Callable[[bytes], bytes] | None = None,
+        hash_transformed: bool = False,
+        verdict: str = "verified",
+        age: timedelta = timedelta(hours=2),
+        fmt: str = "custom",
+    ) -> str:
         dumped = dump_from or source_db
         data = pg_dump(dumped, fmt)
         stored = transform(data) if transform else data
         hashed = stored if hash_transformed else data
-        started = datetime.now(timezone.utc) - age
-        key = (f"backups/{DATABASE}/{started:%Y/%m/%d}/{DATABASE}-{started:%Y%m%dT%H%M%S}"
-               f"{uuid.uuid4().hex[:4]}Z.dump" + (".tar" if fmt == "directory" else ""))
+        started = datetime.now(UTC) - age
+        key = (
+            f"backups/{DATABASE}/{started:%Y/%m/%d}/{DATABASE}-{started:%Y%m%dT%H%M%S}"
+            f"{uuid.uuid4().hex[:4]}Z.dump" + (".tar" if fmt == "directory" else "")
+        )
         manifest = Manifest(
-            database=DATABASE, dump_key=key, format=fmt, compression=6, server_version="15",
-            pg_dump_version="15", started_at=started.isoformat(),
-            finished_at=(started + timedelta(seconds=5)).isoformat(), size_bytes=len(hashed),
-            sha256=hashlib.sha256(hashed).hexdigest(), tables=table_contents(manifest_from or dumped),
-            toc={}, verdict=verdict)
+            database=DATABASE,
+            dump_key=key,
+            format=fmt,
+            compression=6,
+            server_version="15",
+            pg_dump_version="15",
+            started_at=started.isoformat(),
+            finished_at=(started + timedelta(seconds=5)).isoformat(),
+            size_bytes=len(hashed),
+            sha256=hashlib.sha256(hashed).hexdigest(),
+            tables=table_contents(manifest_from or dumped),
+            toc={},
+            verdict=verdict,
+        )
         s3_client.put_object(Bucket=s3_bucket, Key=key, Body=stored)
         s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(key), Body=manifest.to_json().encode())
         return key
@@ -135,6 +176,7 @@ def scratch_copy(pg_cluster, source_db):
 @pytest.fixture
 def expectations_file(tmp_path):
     """Path of the project's expectations file, or a custom one: ``expectations_file(yaml_text)``."""
+
     def write(text: str | None = None) -> str:
         if text is None:
             return str(Path(__file__).resolve().parents[2] / "include" / "config" / "expectations.yaml")
@@ -148,14 +190,23 @@ def expectations_file(tmp_path):
 @pytest.fixture
 def settings(pg_cluster, source_db, s3_client, s3_bucket, results_dsn, tmp_path, expectations_file):
     """Settings on the test servers; scratch databases are made on the same cluster as the source."""
-    config = parse_config({
-        "databases": [{"name": DATABASE}],
-        "scratch": {"prefix": "restore_test_"},
-        "restore": {"jobs": 2, "download_dir": str(tmp_path / "downloads")},
-        "validate": {"expectations_file": expectations_file()},
-    }, source="test restore config")
-    return Settings(config=config, scratch_dsn=pg_cluster.dsn("postgres"), source_dsn=source_db, s3=s3_client,
-                    bucket=s3_bucket, results_dsn=results_dsn)
+    config = parse_config(
+        {
+            "databases": [{"name": DATABASE}],
+            "scratch": {"prefix": "restore_test_"},
+            "restore": {"jobs": 2, "download_dir": str(tmp_path / "downloads")},
+            "validate": {"expectations_file": expectations_file()},
+        },
+        source="test restore config",
+    )
+    return Settings(
+        config=config,
+        scratch_dsn=pg_cluster.dsn("postgres"),
+        source_dsn=source_db,
+        s3=s3_client,
+        bucket=s3_bucket,
+        results_dsn=results_dsn,
+    )
 
 
 def with_config(settings: Settings, **changes) -> Settings:
@@ -164,5 +215,9 @@ def with_config(settings: Settings, **changes) -> Settings:
 
 def databases(pg_cluster, prefix: str = "restore_test_") -> set[str]:
     with pg_cluster.connect() as conn:
-        return {r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                           (prefix.replace("_", r"\_") + "%",))}
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix.replace("_", r"\_") + "%",)
+            )
+        }

@@ -1,14 +1,15 @@
 """Choosing the backup: newest verified, the RPO window, requested keys, the results store's candidates."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from reliability.core.store import connect
 from reliability.restore.choose import choose_backup
 from reliability.restore.errors import NoVerifiedBackup
 from reliability.restore.job import choose_step, run_restore_test
-from reliability.store import connect
 from tests.restore.conftest import DATABASE
 
 PREFIX = f"backups/{DATABASE}/"
@@ -16,8 +17,15 @@ DAY = 86400
 
 
 def choose(settings, **kwargs):
-    return choose_backup(settings.s3, settings.bucket, DATABASE, PREFIX, now=datetime.now(timezone.utc),
-                         rpo_seconds=kwargs.pop("rpo_seconds", 26 * 3600), **kwargs)
+    return choose_backup(
+        settings.s3,
+        settings.bucket,
+        DATABASE,
+        PREFIX,
+        now=datetime.now(UTC),
+        rpo_seconds=kwargs.pop("rpo_seconds", 26 * 3600),
+        **kwargs,
+    )
 
 
 def test_no_verified_backup_within_the_rpo_window_is_a_clear_failure_and_alert(settings, make_backup):
@@ -66,7 +74,7 @@ def test_requested_backup_must_be_verified(settings, make_backup):
 
 def test_requested_old_backup_is_restored_but_the_rpo_breach_is_flagged(settings, make_backup):
     old = make_backup(age=timedelta(days=2))
-    state = choose_step(settings, DATABASE, "k", datetime.now(timezone.utc), backup_key=old)
+    state = choose_step(settings, DATABASE, "k", datetime.now(UTC), backup_key=old)
     assert state.failure is None and state.backup.key == old and state.backup.source == "requested"
     assert state.backup_age_seconds > settings.config.rpo_seconds
 
@@ -75,22 +83,25 @@ def test_results_store_rows_of_backup_verify_are_the_candidates(settings, make_b
     stored = make_backup(age=timedelta(hours=5))
     make_backup(age=timedelta(hours=1))  # newer, but unknown to the store: the store's word counts
     with connect(results_dsn) as conn:
-        conn.execute("""INSERT INTO reliability.backup_dumps (interval_key, database, mode, verdict, bucket, dump_key,
+        conn.execute(
+            """INSERT INTO reliability.backup_dumps (interval_key, database, mode, verdict, bucket, dump_key,
                             manifest_key, uploaded, started_at, finished_at, dumped_at)
                         VALUES ('i', %s, 'backup', 'verified', %s, %s, %s, true, now(), now(),
                                 now() - interval '5 hours')""",
-                     (DATABASE, settings.bucket, stored, stored + ".manifest.json"))
+            (DATABASE, settings.bucket, stored, stored + ".manifest.json"),
+        )
         conn.commit()
-    state = choose_step(settings, DATABASE, "k", datetime.now(timezone.utc))
+    state = choose_step(settings, DATABASE, "k", datetime.now(UTC))
     assert state.backup.key == stored and state.backup.source == "results_store"
 
 
-def test_a_broken_expectations_file_fails_the_run_before_anything_is_downloaded(settings, make_backup,
-                                                                               expectations_file):
+def test_a_broken_expectations_file_fails_the_run_before_anything_is_downloaded(
+    settings, make_backup, expectations_file
+):
     from tests.restore.conftest import with_config
 
     broken = with_config(settings, expectations_file=expectations_file("tables:\n  tenants: [oops]\n"))
     make_backup()
-    state = choose_step(broken, DATABASE, "k", datetime.now(timezone.utc))
+    state = choose_step(broken, DATABASE, "k", datetime.now(UTC))
     assert (state.failure.step, state.failure.check) == ("choose_backup", "expectations_config")
     assert "schema.table" in state.failure.message and state.backup is None

@@ -1,4 +1,5 @@
 """The restore_test DAG's wiring: weekly schedule, step order, teardown scope, the failing gate."""
+
 from __future__ import annotations
 
 from itertools import pairwise
@@ -30,10 +31,10 @@ def test_steps_run_in_order_and_the_drop_is_a_teardown_of_the_create(dag):
 
 
 def test_publish_runs_whatever_happened_and_the_gate_fails_the_run_without_retrying(dag):
-    publish, gate = dag.get_task("publish"), dag.get_task("check_result")
+    publish, gate = dag.get_task("publish_results"), dag.get_task("check_outcomes")
     assert publish.trigger_rule == "all_done"
     assert "drop_scratch_database" in publish.upstream_task_ids
-    assert gate.upstream_task_ids == {"publish"} and gate.retries == 0
+    assert gate.upstream_task_ids == {"publish_results"} and gate.retries == 0
 
 
 def test_params_offer_database_backup_jobs_and_keep(dag):

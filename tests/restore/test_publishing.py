@@ -1,47 +1,97 @@
 """The outcome as published (lead's publisher, real Pushgateway) and as stored (idempotent per interval)."""
+
 from __future__ import annotations
 
 import json
 import urllib.request
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reliability.adapters.pushgateway import PushgatewayConfig
-from reliability.publish import PublishTargets, publish
+from reliability.core.publish import PublishTargets, publish
+from reliability.core.store import connect
 from reliability.restore.choose import ChosenBackup
 from reliability.restore.job import Failure, RunState, conclude
 from reliability.restore.store import latest_tests
-from reliability.store import connect
 from tests.restore.conftest import DATABASE, with_config
 
-T0 = datetime.now(timezone.utc).replace(microsecond=0)
-BACKUP = ChosenBackup(DATABASE, "backups/platform/2026/11/29/platform-x.dump", "b" * 64, 1234, "custom",
-                      T0 - timedelta(hours=5), "verified", "s3", 8, 1000)
-VALIDATION = {"tables": 8, "tables_failed": 0, "rows": 1000, "rows_mismatched": 0, "expectations_evaluated": 40,
-              "expectations_failed": 0, "amcheck": "ok", "amcheck_note": "", "findings": [], "findings_total": 0,
-              "unlisted_tables": [], "skipped_expectations": [], "timings": {}}
-PASSED = RunState(database=DATABASE, interval_key="2026-11-29", started_at=T0, scratch_name="restore_test_platform_x",
-                  backup=BACKUP, backup_age_seconds=5 * 3600.0, scratch_created=True, scratch_dropped=True,
-                  validation=VALIDATION, timings={"download_and_check": 2.0, "create_scratch_database": 0.5,
-                                                  "restore": 40.0, "pg_restore": 39.5, "validate": 12.0},
-                  completed=("choose_backup", "download_and_check", "create_scratch_database", "restore", "validate"))
+T0 = datetime.now(UTC).replace(microsecond=0)
+BACKUP = ChosenBackup(
+    DATABASE,
+    "backups/platform/2026/11/29/platform-x.dump",
+    "b" * 64,
+    1234,
+    "custom",
+    T0 - timedelta(hours=5),
+    "verified",
+    "s3",
+    8,
+    1000,
+)
+VALIDATION = {
+    "tables": 8,
+    "tables_failed": 0,
+    "rows": 1000,
+    "rows_mismatched": 0,
+    "expectations_evaluated": 40,
+    "expectations_failed": 0,
+    "amcheck": "ok",
+    "amcheck_note": "",
+    "findings": [],
+    "findings_total": 0,
+    "unlisted_tables": [],
+    "skipped_expectations": [],
+    "timings": {},
+}
+PASSED = RunState(
+    database=DATABASE,
+    interval_key="2026-11-29",
+    started_at=T0,
+    scratch_name="restore_test_platform_x",
+    backup=BACKUP,
+    backup_age_seconds=5 * 3600.0,
+    scratch_created=True,
+    scratch_dropped=True,
+    validation=VALIDATION,
+    timings={
+        "download_and_check": 2.0,
+        "create_scratch_database": 0.5,
+        "restore": 40.0,
+        "pg_restore": 39.5,
+        "validate": 12.0,
+    },
+    completed=("choose_backup", "download_and_check", "create_scratch_database", "restore", "validate"),
+)
 
 
 def test_metrics_of_the_contract_reach_the_pushgateway_grouped_by_database(settings, pushgateway, tmp_path):
-    outcome = conclude(replace(settings, results_dsn=None), PASSED, database=DATABASE, interval_key="k",
-                       now=T0 + timedelta(minutes=1))
-    targets = PublishTargets(None, PushgatewayConfig(pushgateway.url), None, tmp_path / "monitor.log",
-                             interval_key="k")
+    outcome = conclude(
+        replace(settings, results_dsn=None),
+        PASSED,
+        database=DATABASE,
+        interval_key="k",
+        now=T0 + timedelta(minutes=1),
+    )
+    targets = PublishTargets(
+        None, PushgatewayConfig(pushgateway.url), None, tmp_path / "monitor.log", interval_key="k"
+    )
 
     publish([outcome], targets)
 
     text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
     labels = f'database="{DATABASE}",instance="",job="restore_test"'
-    for name, value in [("restore_success", "1"), ("restore_duration_seconds", "42"),
-                        ("restore_backup_age_seconds", "18000"), ("restore_rows_mismatched", "0"),
-                        ("restore_expectations_failed", "0"), ("restore_tables", "8"), ("restore_rows", "1000"),
-                        ("restore_rto_target_seconds", "3600"), ("restore_rpo_target_seconds", "93600"),
-                        ("reliability_job_success", "1")]:
+    for name, value in [
+        ("restore_success", "1"),
+        ("restore_duration_seconds", "42"),
+        ("restore_backup_age_seconds", "18000"),
+        ("restore_rows_mismatched", "0"),
+        ("restore_expectations_failed", "0"),
+        ("restore_tables", "8"),
+        ("restore_rows", "1000"),
+        ("restore_rto_target_seconds", "3600"),
+        ("restore_rpo_target_seconds", "93600"),
+        ("reliability_job_success", "1"),
+    ]:
         assert f"{name}{{{labels}}} {value}" in text, name
     line = json.loads((tmp_path / "monitor.log").read_text())
     assert line["action"] == "restore.test" and line["status"] == "success" and line["database"] == DATABASE
@@ -57,12 +107,19 @@ def test_rto_breach_is_a_warning_with_an_alert(settings):
 
 def test_a_rerun_of_the_same_interval_replaces_its_row(settings, results_dsn):
     conclude(settings, PASSED, database=DATABASE, interval_key="2026-11-29")
-    failed = replace(PASSED, validation=None, completed=("choose_backup",),
-                     failure=Failure("download_and_check", "sha256", "differs"))
+    failed = replace(
+        PASSED,
+        validation=None,
+        completed=("choose_backup",),
+        failure=Failure("download_and_check", "sha256", "differs"),
+    )
     conclude(settings, failed, database=DATABASE, interval_key="2026-11-29")
     with connect(results_dsn) as conn:
         rows = latest_tests(conn, DATABASE)
     assert len(rows) == 1
-    assert (rows[0]["status"], rows[0]["failed_step"], rows[0]["failed_check"]) == ("failed", "download_and_check",
-                                                                                    "sha256")
+    assert (rows[0]["status"], rows[0]["failed_step"], rows[0]["failed_check"]) == (
+        "failed",
+        "download_and_check",
+        "sha256",
+    )
     assert rows[0]["rto_seconds"] is None and rows[0]["backup_key"] == BACKUP.key

@@ -1,17 +1,18 @@
 """The restore test end to end on real servers: PostgreSQL, pg_dump/pg_restore, pg_amcheck, moto S3, GX."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from reliability.core.store import connect
 from reliability.restore.job import run_restore_test
 from reliability.restore.store import latest_tests, table_results
-from reliability.store import connect
 from tests.restore.conftest import DATABASE, databases
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def metric(outcome, name):
@@ -42,8 +43,10 @@ def test_restored_data_equals_the_dump(settings, make_backup, pg_cluster, result
     with connect(results_dsn) as conn:
         [row] = latest_tests(conn, DATABASE)
         tables = table_results(conn, "week-1", DATABASE)
-        results = conn.execute("SELECT table_name, success, result FROM reliability.restore_test_expectations "
-                               "WHERE interval_key = 'week-1'").fetchall()
+        results = conn.execute(
+            "SELECT table_name, success, result FROM reliability.restore_test_expectations "
+            "WHERE interval_key = 'week-1'"
+        ).fetchall()
     assert row["status"] == "success" and row["backup_key"] == key and row["rows_mismatched"] == 0
     assert len(tables) == 8 and all(t["restored_digest"] == t["expected_digest"] for t in tables)
     assert len(results) == 8 and all(success for _, success, _ in results)
@@ -52,8 +55,9 @@ def test_restored_data_equals_the_dump(settings, make_backup, pg_cluster, result
     assert pg_cluster.password not in json.dumps([r for _, _, r in results])
 
 
-def test_silently_changed_value_is_caught_by_the_digest_naming_the_table(settings, make_backup, scratch_copy,
-                                                                        source_db, pg_cluster):
+def test_silently_changed_value_is_caught_by_the_digest_naming_the_table(
+    settings, make_backup, scratch_copy, source_db, pg_cluster
+):
     # The dump holds one changed value the manifest (taken from the source) does not: same row counts,
     # still valid for every expectation; only the content digest can tell.
     changed = scratch_copy("UPDATE tenants SET name = name || ' (changed)' WHERE id = 3")
@@ -63,7 +67,11 @@ def test_silently_changed_value_is_caught_by_the_digest_naming_the_table(setting
 
     assert outcome.status == "failed" and outcome.alert
     failure = outcome.summary["failure"]
-    assert failure["step"] == "validate" and failure["check"] == "digest" and failure["table"] == "public.tenants"
+    assert (
+        failure["step"] == "validate"
+        and failure["check"] == "digest"
+        and failure["table"] == "public.tenants"
+    )
     assert "public.tenants" in outcome.headline and "row counts match" in outcome.headline
     validation = outcome.summary["validation"]
     assert validation["rows_mismatched"] == 1 and validation["expectations_failed"] == 0
@@ -72,8 +80,9 @@ def test_silently_changed_value_is_caught_by_the_digest_naming_the_table(setting
     assert databases(pg_cluster) == set()
 
 
-def test_missing_rows_are_reported_as_row_count_and_digest_of_the_table(settings, make_backup, scratch_copy,
-                                                                        source_db):
+def test_missing_rows_are_reported_as_row_count_and_digest_of_the_table(
+    settings, make_backup, scratch_copy, source_db
+):
     fewer = scratch_copy("DELETE FROM leads WHERE id IN (SELECT id FROM leads ORDER BY id LIMIT 5)")
     make_backup(dump_from=fewer, manifest_from=source_db)
 
@@ -91,7 +100,7 @@ def test_missing_rows_are_reported_as_row_count_and_digest_of_the_table(settings
 def test_corrupt_download_is_refused_before_restoring(settings, make_backup, pg_cluster, tmp_path):
     def flip_one_byte(data: bytes) -> bytes:
         middle = len(data) // 2
-        return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
+        return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
 
     key = make_backup(transform=flip_one_byte)
 
@@ -130,14 +139,24 @@ def test_restore_dying_half_way_names_the_table_and_still_drops_scratch(settings
     assert databases(pg_cluster) == set()
 
 
-def test_restore_retried_after_a_crash_half_way_starts_from_an_empty_scratch_database(settings, make_backup,
-                                                                                     pg_cluster):
+def test_restore_retried_after_a_crash_half_way_starts_from_an_empty_scratch_database(
+    settings, make_backup, pg_cluster
+):
     import psycopg
 
-    from reliability.restore.job import choose_step, create_step, download_step, drop_step, restore_step, validate_step
+    from reliability.restore.job import (
+        choose_step,
+        create_step,
+        download_step,
+        drop_step,
+        restore_step,
+        validate_step,
+    )
 
     make_backup()
-    created = create_step(settings, download_step(settings, choose_step(settings, DATABASE, "week-retry", _now())))
+    created = create_step(
+        settings, download_step(settings, choose_step(settings, DATABASE, "week-retry", _now()))
+    )
     # What a worker killed in the middle of pg_restore leaves behind: some of the tables, part of the data.
     with psycopg.connect(settings.scratch_target(created.scratch_name), autocommit=True) as conn:
         conn.execute("CREATE TABLE public.tenants (id bigint PRIMARY KEY, slug text)")
@@ -152,31 +171,45 @@ def test_restore_retried_after_a_crash_half_way_starts_from_an_empty_scratch_dat
     assert databases(pg_cluster) == set()
 
 
-def test_failing_expectation_names_table_and_check_and_drops_scratch(settings, make_backup, pg_cluster,
-                                                                     expectations_file):
+def test_failing_expectation_names_table_and_check_and_drops_scratch(
+    settings, make_backup, pg_cluster, expectations_file
+):
     from tests.restore.conftest import with_config
 
-    strict = with_config(settings, expectations_file=expectations_file(
-        "tables:\n  public.tenants:\n    - expect_column_values_to_be_in_set: {column: plan, value_set: [free, pro]}\n"))
+    strict = with_config(
+        settings,
+        expectations_file=expectations_file(
+            "tables:\n  public.tenants:\n    - expect_column_values_to_be_in_set: {column: plan, value_set: [free, pro]}\n"
+        ),
+    )
     make_backup()
 
     outcome = run_restore_test(strict, DATABASE, interval_key="week-gx")
 
     failure = outcome.summary["failure"]
-    assert (failure["step"], failure["check"], failure["table"]) == ("validate", "expectations", "public.tenants")
+    assert (failure["step"], failure["check"], failure["table"]) == (
+        "validate",
+        "expectations",
+        "public.tenants",
+    )
     assert "expect_column_values_to_be_in_set(plan)" in failure["message"]
     assert metric(outcome, "restore_expectations_failed") == 1
     assert outcome.summary["validation"]["rows_mismatched"] == 0
     assert databases(pg_cluster) == set()
 
 
-def test_keep_on_failure_keeps_the_scratch_database_for_debugging(settings, make_backup, pg_cluster,
-                                                                  expectations_file):
+def test_keep_on_failure_keeps_the_scratch_database_for_debugging(
+    settings, make_backup, pg_cluster, expectations_file
+):
     from reliability.restore.scratch import drop_scratch_database
     from tests.restore.conftest import with_config
 
-    strict = with_config(settings, expectations_file=expectations_file(
-        "tables:\n  public.users:\n    - expect_column_values_to_be_in_set: {column: role, value_set: [owner]}\n"))
+    strict = with_config(
+        settings,
+        expectations_file=expectations_file(
+            "tables:\n  public.users:\n    - expect_column_values_to_be_in_set: {column: role, value_set: [owner]}\n"
+        ),
+    )
     make_backup()
 
     outcome = run_restore_test(strict, DATABASE, interval_key="week-keep", keep_on_failure=True)

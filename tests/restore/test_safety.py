@@ -1,8 +1,9 @@
 """The safety rules, each pinned: scratch != source, only prefixed names dropped, quoted identifiers, sweeper."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -25,12 +26,12 @@ from reliability.restore.scratch import (
 from tests.restore.conftest import DATABASE, databases
 
 PREFIX = "restore_test_"
-NOW = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
 
-def test_scratch_connection_pointing_at_the_source_is_refused_before_anything_happens(settings, make_backup,
-                                                                                      source_db, pg_cluster,
-                                                                                      tmp_path):
+def test_scratch_connection_pointing_at_the_source_is_refused_before_anything_happens(
+    settings, make_backup, source_db, pg_cluster, tmp_path
+):
     make_backup()
     unsafe = replace(settings, scratch_dsn=source_db)
 
@@ -44,23 +45,30 @@ def test_scratch_connection_pointing_at_the_source_is_refused_before_anything_ha
     assert databases(pg_cluster) == set()
 
 
-@pytest.mark.parametrize("scratch, source", [
-    ("postgresql://u:p@localhost:5432/platform", "postgresql://v:q@127.0.0.1:5432/platform"),
-    ("host=/var/run/postgresql dbname=platform", "postgresql://u@localhost/platform"),
-    ("postgresql://u@db.internal:6432/platform", "host=db.internal port=6432 dbname=platform user=x"),
-])
+@pytest.mark.parametrize(
+    "scratch, source",
+    [
+        ("postgresql://u:p@localhost:5432/platform", "postgresql://v:q@127.0.0.1:5432/platform"),
+        ("host=/var/run/postgresql dbname=platform", "postgresql://u@localhost/platform"),
+        ("postgresql://u@db.internal:6432/platform", "host=db.internal port=6432 dbname=platform user=x"),
+    ],
+)
 def test_same_host_port_and_name_in_any_spelling_is_the_source(scratch, source):
     with pytest.raises(UnsafeScratch, match="points at the source database"):
         check_scratch_target(scratch, source, "restore_test_platform_202611290400", PREFIX)
 
 
-@pytest.mark.parametrize("scratch", [
-    "postgresql://u@127.0.0.1:5433/platform",       # another port: another server
-    "postgresql://u@127.0.0.1:5432/postgres",       # the same server's maintenance database
-])
+@pytest.mark.parametrize(
+    "scratch",
+    [
+        "postgresql://u@127.0.0.1:5433/platform",  # another port: another server
+        "postgresql://u@127.0.0.1:5432/postgres",  # the same server's maintenance database
+    ],
+)
 def test_another_port_or_database_is_a_valid_scratch_target(scratch):
-    check_scratch_target(scratch, "postgresql://u@127.0.0.1:5432/platform", "restore_test_platform_202611290400",
-                         PREFIX)
+    check_scratch_target(
+        scratch, "postgresql://u@127.0.0.1:5432/platform", "restore_test_platform_202611290400", PREFIX
+    )
 
 
 def test_endpoint_reads_host_port_and_name_without_credentials():
@@ -71,9 +79,18 @@ def test_endpoint_reads_host_port_and_name_without_credentials():
     assert not same_server(Endpoint("localhost", 5432, "a"), Endpoint("localhost", 5433, "a"))
 
 
-@pytest.mark.parametrize("name", ["platform", "restore_test_platform", "restore_test_", "restore_test_x_2026",
-                                  "my_restore_test_platform_202611290400", "RESTORE_TEST_platform_202611290400",
-                                  'restore_test_platform_202611290400"; DROP DATABASE platform; --'])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "platform",
+        "restore_test_platform",
+        "restore_test_",
+        "restore_test_x_2026",
+        "my_restore_test_platform_202611290400",
+        "RESTORE_TEST_platform_202611290400",
+        'restore_test_platform_202611290400"; DROP DATABASE platform; --',
+    ],
+)
 def test_a_name_without_the_scratch_pattern_is_never_dropped(pg_cluster, name):
     victim = "platform_keep_me"
     pg_cluster.create_database(victim, exist_ok=True)
@@ -90,8 +107,9 @@ def test_a_name_without_the_scratch_pattern_is_never_dropped(pg_cluster, name):
 
 def test_teardown_refuses_a_tampered_state_naming_a_real_database(settings, source_db, pg_cluster):
     source_name = source_db.rsplit("/", 1)[1]
-    state = RunState(database=DATABASE, interval_key="k", started_at=NOW, scratch_name=source_name,
-                     scratch_created=True)
+    state = RunState(
+        database=DATABASE, interval_key="k", started_at=NOW, scratch_name=source_name, scratch_created=True
+    )
     with pytest.raises(UnsafeScratch):
         drop_step(settings, state, state)
     with pg_cluster.connect() as conn:
@@ -101,7 +119,9 @@ def test_teardown_refuses_a_tampered_state_naming_a_real_database(settings, sour
 def test_identifiers_are_quoted_so_odd_but_valid_names_round_trip(pg_cluster):
     name = scratch_name(PREFIX, "Plat-Form 2", NOW)
     assert name == "restore_test_plat_form_2_202611290400"
-    dsn = create_scratch_database(pg_cluster.dsn("postgres"), pg_cluster.dsn("platform_nowhere"), name, PREFIX)
+    dsn = create_scratch_database(
+        pg_cluster.dsn("postgres"), pg_cluster.dsn("platform_nowhere"), name, PREFIX
+    )
     try:
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == name
@@ -109,9 +129,9 @@ def test_identifiers_are_quoted_so_odd_but_valid_names_round_trip(pg_cluster):
         assert drop_scratch_database(pg_cluster.dsn("postgres"), name, PREFIX) is True
 
 
-@given(database=st.text(min_size=1, max_size=80), minute=st.integers(0, 10 ** 7))
+@given(database=st.text(min_size=1, max_size=80), minute=st.integers(0, 10**7))
 def test_every_generated_name_is_a_droppable_scratch_name_with_its_own_time(database, minute):
-    when = datetime(2020, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    when = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=minute)
     name = scratch_name(PREFIX, database, when)
     assert len(name.encode()) <= 63 and is_scratch_name(PREFIX, name)
     assert created_at(PREFIX, name) == when
@@ -127,6 +147,7 @@ def test_sweeper_drops_only_old_prefixed_databases(pg_cluster, tmp_path):
     stale_file = tmp_path / f"{old}.dump"
     stale_file.write_bytes(b"x")
     import os
+
     os.utime(stale_file, (0, 0))
     try:
         report = sweep(pg_cluster.dsn("postgres"), PREFIX, timedelta(days=1), NOW, tmp_path)

@@ -1,4 +1,5 @@
 """Validation pieces on hand-made databases: pg_amcheck findings, generated columns, directory dumps."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from reliability.backup.manifest import Manifest
+from reliability.backups.manifest import Manifest
 from reliability.restore.job import run_restore_test
 from reliability.restore.validate import validate
 from tests.restore.conftest import DATABASE, databases, table_contents, with_config
@@ -21,10 +22,21 @@ def fresh_db(pg_cluster):
 
 
 def manifest_of(dsn: str) -> Manifest:
-    return Manifest(database=DATABASE, dump_key="k", format="custom", compression=6, server_version="15",
-                    pg_dump_version="15", started_at="2026-11-29T02:00:00+00:00",
-                    finished_at="2026-11-29T02:00:05+00:00", size_bytes=1, sha256="0" * 64,
-                    tables=table_contents(dsn), toc={}, verdict="verified")
+    return Manifest(
+        database=DATABASE,
+        dump_key="k",
+        format="custom",
+        compression=6,
+        server_version="15",
+        pg_dump_version="15",
+        started_at="2026-11-29T02:00:00+00:00",
+        finished_at="2026-11-29T02:00:05+00:00",
+        size_bytes=1,
+        sha256="0" * 64,
+        tables=table_contents(dsn),
+        toc={},
+        verdict="verified",
+    )
 
 
 def test_index_inconsistent_with_its_table_is_found_by_amcheck(fresh_db):
@@ -48,8 +60,10 @@ def test_index_inconsistent_with_its_table_is_found_by_amcheck(fresh_db):
 
 def test_generated_columns_are_not_expected_in_the_dump_but_are_in_the_table(fresh_db):
     with psycopg.connect(fresh_db) as conn:
-        conn.execute("CREATE TABLE g (id int PRIMARY KEY, a int, doubled int GENERATED ALWAYS AS (a * 2) STORED, "
-                     "note text)")
+        conn.execute(
+            "CREATE TABLE g (id int PRIMARY KEY, a int, doubled int GENERATED ALWAYS AS (a * 2) STORED, "
+            "note text)"
+        )
         conn.execute("INSERT INTO g (id, a, note) SELECT g, g, 'n' || g FROM generate_series(1, 50) g")
     manifest = manifest_of(fresh_db)
     assert manifest.tables["public.g"].columns == ("id", "a", "note")
@@ -57,11 +71,14 @@ def test_generated_columns_are_not_expected_in_the_dump_but_are_in_the_table(fre
     report = validate(fresh_db, manifest, digest_workers=1, amcheck=False)
 
     assert report.ok, report.findings
-    assert report.expectations.evaluated == 4  # rows, ordered columns (with the generated one), pk unique, not null
+    assert (
+        report.expectations.evaluated == 4
+    )  # rows, ordered columns (with the generated one), pk unique, not null
 
 
-def test_directory_format_backup_restores_with_digests_taken_during_the_restore(settings, make_backup,
-                                                                                pg_cluster):
+def test_directory_format_backup_restores_with_digests_taken_during_the_restore(
+    settings, make_backup, pg_cluster
+):
     make_backup(fmt="directory")
     overlapped = with_config(settings, digest_during_restore=True)
 

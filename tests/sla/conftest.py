@@ -1,4 +1,5 @@
 """The fake UptimeRobot (one server for the session, reset for each test) and the SLA config."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,12 +1,13 @@
 """Shared test data of the SLA tests: the fake's API key and tenants, a static source, a secret check."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from reliability.sla.source import FetchRequest, Snapshot
 
 API_KEY = "u7654321-3f9a0c2b8e7d41a6b5c4d3e2"
-NOW = datetime(2026, 11, 16, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
 TENANTS = [
     {"slug": "acme", "plan": "enterprise", "sites": ["acme-shop.example.com", "acme-blog.example.com"]},
     {"slug": "globex", "plan": "pro", "sites": ["globex.example.com", "status.globex.example.com"]},

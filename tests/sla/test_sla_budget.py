@@ -1,4 +1,5 @@
 """Error budget, burn rates and breaches, with figures computed by hand."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,13 @@ def test_burn_rate_one_means_on_track_to_use_exactly_the_budget():
 
 
 def test_burn_rates_per_window():
-    budget = error_budget(period(10 * DAY, 3 * 8640), UptimeFigures(DAY, 8640, 1, 8640),
-                          UptimeFigures(7 * DAY, 2 * 8640, 2, 8640), 0.99, seconds_left=20 * DAY)
+    budget = error_budget(
+        period(10 * DAY, 3 * 8640),
+        UptimeFigures(DAY, 8640, 1, 8640),
+        UptimeFigures(7 * DAY, 2 * 8640, 2, 8640),
+        0.99,
+        seconds_left=20 * DAY,
+    )
     assert budget.burn_rate_1d == pytest.approx(10.0)  # 10% of the day down against 1% allowed
     assert budget.burn_rate_7d == pytest.approx(2 / 7 * 10)
     assert budget.burn_rate_period == pytest.approx(3.0)  # 3% of 10 days
@@ -53,7 +59,9 @@ def test_final_month_breaches_exactly_when_uptime_is_below_target():
 
 def test_provisional_breach_only_once_the_whole_months_budget_is_spent():
     # 5 days in, 4 hours down at 99%: the pace breaks the target (projected) but 7.2 h are allowed in all
-    on_course_to_miss = error_budget(period(5 * DAY, 4 * 3600), NO_WINDOW, NO_WINDOW, 0.99, seconds_left=25 * DAY)
+    on_course_to_miss = error_budget(
+        period(5 * DAY, 4 * 3600), NO_WINDOW, NO_WINDOW, 0.99, seconds_left=25 * DAY
+    )
     assert (on_course_to_miss.breach, on_course_to_miss.projected_breach) == (False, True)
     # 8 hours down: more than the 7.2 h the whole month allows, so the target is missed whatever follows
     missed = error_budget(period(5 * DAY, 8 * 3600), NO_WINDOW, NO_WINDOW, 0.99, seconds_left=25 * DAY)

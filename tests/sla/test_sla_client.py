@@ -1,4 +1,5 @@
 """The UptimeRobot client against the fake API: pagination, rate limits, retries, errors, and a key that never leaks."""
+
 from __future__ import annotations
 
 import logging
@@ -9,15 +10,22 @@ import pytest
 
 from reliability.sla.source import FetchRequest
 from reliability.sla.uptime import MonitorInput, counted_intervals, figures
-from reliability.sla.uptimerobot import (UptimeRobotApiError, UptimeRobotBadResponse, UptimeRobotClient,
-                                         UptimeRobotRateLimited, UptimeRobotUnavailable)
+from reliability.sla.uptimerobot import (
+    UptimeRobotApiError,
+    UptimeRobotBadResponse,
+    UptimeRobotClient,
+    UptimeRobotRateLimited,
+    UptimeRobotUnavailable,
+)
 from stack.fake_uptimerobot import DataSet, FakeLog, FakeMonitor, FakeUptimeRobot, generate_dataset
 from stack.processes import free_port
 from tests.sla.support import API_KEY, NOW, secret_free
 
 NOW_S = int(NOW.timestamp())
 MONTH_START = NOW_S - 15 * 86_400 - 6 * 3600
-REQUEST = FetchRequest(logs_start=MONTH_START - 10 * 86_400, logs_end=NOW_S, uptime_range=(MONTH_START, NOW_S))
+REQUEST = FetchRequest(
+    logs_start=MONTH_START - 10 * 86_400, logs_end=NOW_S, uptime_range=(MONTH_START, NOW_S)
+)
 
 
 class Sleeps(list):
@@ -34,11 +42,17 @@ def client_for(fake, sleeps=None, **options) -> UptimeRobotClient:
 
 
 def listing_pages(fake) -> list[str]:
-    return [r.params["offset"] for r in fake.requests if r.endpoint == "getMonitors" and "monitors" not in r.params]
+    return [
+        r.params["offset"]
+        for r in fake.requests
+        if r.endpoint == "getMonitors" and "monitors" not in r.params
+    ]
 
 
 def test_fetch_pages_through_all_monitors_fifty_at_a_time():
-    tenants = [{"slug": f"tenant-{i:03d}", "plan": "pro", "sites": [f"site-{i:03d}.example.com"]} for i in range(120)]
+    tenants = [
+        {"slug": f"tenant-{i:03d}", "plan": "pro", "sites": [f"site-{i:03d}.example.com"]} for i in range(120)
+    ]
     dataset = generate_dataset(tenants, seed=5, now=NOW_S)
     with FakeUptimeRobot(dataset, API_KEY) as fake:
         snapshot = client_for(fake).fetch(REQUEST)
@@ -55,9 +69,17 @@ def test_fetch_asks_for_logs_up_to_the_present_with_uptime_cross_check(fake):
     present = NOW_S + 5 * 86_400
     client_for(fake, clock=lambda: present).fetch(REQUEST)
     listing = next(r for r in fake.requests if r.endpoint == "getMonitors")
-    assert listing.params == {"format": "json", "logs": "1", "logs_start_date": str(REQUEST.logs_start),
-                              "logs_end_date": str(present), "log_types": "1-2-98-99", "mwindows": "1",
-                              "custom_uptime_ranges": f"{MONTH_START}_{NOW_S}", "offset": "0", "limit": "50"}
+    assert listing.params == {
+        "format": "json",
+        "logs": "1",
+        "logs_start_date": str(REQUEST.logs_start),
+        "logs_end_date": str(present),
+        "log_types": "1-2-98-99",
+        "mwindows": "1",
+        "custom_uptime_ranges": f"{MONTH_START}_{NOW_S}",
+        "offset": "0",
+        "limit": "50",
+    }
 
 
 def test_rate_limited_request_waits_retry_after_then_succeeds(fake):
@@ -137,8 +159,9 @@ def test_persistent_server_errors_raise_after_the_attempts(fake):
 
 
 def test_an_unreachable_api_is_retried_then_unavailable():
-    client = UptimeRobotClient(f"http://127.0.0.1:{free_port()}", API_KEY, attempts=2, backoff_initial=0.01,
-                               sleep=Sleeps())
+    client = UptimeRobotClient(
+        f"http://127.0.0.1:{free_port()}", API_KEY, attempts=2, backoff_initial=0.01, sleep=Sleeps()
+    )
     with pytest.raises(UptimeRobotUnavailable, match="cannot connect"):
         client.fetch(REQUEST)
 
@@ -146,8 +169,12 @@ def test_an_unreachable_api_is_retried_then_unavailable():
 def test_the_api_key_never_appears_in_errors_logs_or_results(fake, caplog):
     caplog.set_level(logging.DEBUG)
     failures = []
-    for knob in (lambda: fake.fail_next(5, 500), lambda: fake.malformed_next(1), lambda: fake.delay_next(2, 1.0),
-                 lambda: setattr(fake, "retry_after", 900) or fake.throttle_next(1)):
+    for knob in (
+        lambda: fake.fail_next(5, 500),
+        lambda: fake.malformed_next(1),
+        lambda: fake.delay_next(2, 1.0),
+        lambda: setattr(fake, "retry_after", 900) or fake.throttle_next(1),
+    ):
         fake.reset()
         knob()
         with pytest.raises(Exception) as caught:
@@ -175,11 +202,15 @@ def test_the_entry_before_the_logs_settles_an_outage_that_began_earlier():
     # an outage began before the fetched logs; its error changed inside them, so the first fetched entry is
     # a second "down": only the entry before tells that the monitor was already down
     start = REQUEST.logs_start
-    monitor = FakeMonitor(42, "acme/acme-shop.example.com", "https://acme-shop.example.com", start - 30 * 86_400)
-    monitor.logs = [FakeLog(1, 98, monitor.create_datetime, ("98", "Started")),
-                    FakeLog(2, 1, start - 3600, ("333333", "Connection Timeout")),
-                    FakeLog(3, 1, start + 3600, ("500", "Internal Server Error")),
-                    FakeLog(4, 2, start + 7200, ("200", "OK"))]
+    monitor = FakeMonitor(
+        42, "acme/acme-shop.example.com", "https://acme-shop.example.com", start - 30 * 86_400
+    )
+    monitor.logs = [
+        FakeLog(1, 98, monitor.create_datetime, ("98", "Started")),
+        FakeLog(2, 1, start - 3600, ("333333", "Connection Timeout")),
+        FakeLog(3, 1, start + 3600, ("500", "Internal Server Error")),
+        FakeLog(4, 2, start + 7200, ("200", "OK")),
+    ]
     monitor.seal()
     with FakeUptimeRobot(DataSet([monitor], [], NOW_S), API_KEY) as fake:
         snapshot = client_for(fake).fetch(REQUEST)
@@ -188,12 +219,16 @@ def test_the_entry_before_the_logs_settles_an_outage_that_began_earlier():
     assert lookups[0].params["logs_end_date"] == str(start - 1)
     fetched = snapshot.monitors[0]
     assert [e.id for e in sorted(fetched.entries)] == [2, 3, 4]
-    counted = counted_intervals(MonitorInput(fetched.created_at, fetched.status, fetched.entries), start, start + 86_400)
+    counted = counted_intervals(
+        MonitorInput(fetched.created_at, fetched.status, fetched.entries), start, start + 86_400
+    )
     assert figures(counted, start, start + 86_400).downtime_seconds == 7200
 
 
 def test_a_monitor_list_that_changes_between_pages_fails_the_fetch():
-    tenants = [{"slug": f"tenant-{i:03d}", "plan": "pro", "sites": [f"site-{i:03d}.example.com"]} for i in range(60)]
+    tenants = [
+        {"slug": f"tenant-{i:03d}", "plan": "pro", "sites": [f"site-{i:03d}.example.com"]} for i in range(60)
+    ]
     dataset = generate_dataset(tenants, seed=5, now=NOW_S)
 
     class Deleting(FakeUptimeRobot):

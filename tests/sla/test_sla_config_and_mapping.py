@@ -1,4 +1,5 @@
 """sla.yaml loading and validation, and monitor -> tenant mapping (from the config and from the platform DB)."""
+
 from __future__ import annotations
 
 import psycopg
@@ -20,19 +21,22 @@ def test_shipped_config_has_the_plan_targets_and_defaults():
     assert config.target("enterprise") == 0.999
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"plans": {"pro": 1.5}}, "plans.pro must be an uptime target strictly between 0 and 1"),
-    ({"plans": {"pro": "99%"}}, "plans.pro must be an uptime target"),
-    ({"plans": {}}, "`plans` must map each plan"),
-    ({"mapping": {"name_pattern": "^([^/]+)/"}}, "named group"),
-    ({"mapping": {"name_pattern": "^(?P<tenant>[^/]+"}}, "not a valid regular expression"),
-    ({"mapping": {"tenants": {"acme": "gold"}}}, "mapping.tenants.acme has plan 'gold'"),
-    ({"mapping": {"monitors": {"not-an-id": "acme"}}}, "monitor ids"),
-    ({"maintenance": {"policy": "ignore"}}, "maintenance.policy must be one of exclude, count_as_up"),
-    ({"cross_check": {"tolerance": -1}}, "cross_check.tolerance"),
-    ({"fetch": {"lookback_days": 0}}, "fetch.lookback_days"),
-    ({"plan": {"pro": 0.99}}, "unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"plans": {"pro": 1.5}}, "plans.pro must be an uptime target strictly between 0 and 1"),
+        ({"plans": {"pro": "99%"}}, "plans.pro must be an uptime target"),
+        ({"plans": {}}, "`plans` must map each plan"),
+        ({"mapping": {"name_pattern": "^([^/]+)/"}}, "named group"),
+        ({"mapping": {"name_pattern": "^(?P<tenant>[^/]+"}}, "not a valid regular expression"),
+        ({"mapping": {"tenants": {"acme": "gold"}}}, "mapping.tenants.acme has plan 'gold'"),
+        ({"mapping": {"monitors": {"not-an-id": "acme"}}}, "monitor ids"),
+        ({"maintenance": {"policy": "ignore"}}, "maintenance.policy must be one of exclude, count_as_up"),
+        ({"cross_check": {"tolerance": -1}}, "cross_check.tolerance"),
+        ({"fetch": {"lookback_days": 0}}, "fetch.lookback_days"),
+        ({"plan": {"pro": 0.99}}, "unknown key"),
+    ],
+)
 def test_invalid_config_names_the_key_and_what_it_should_be(change, message):
     with pytest.raises(SlaConfigError, match=message):
         parse_config({**VALID, **change}, origin="sla.yaml")
@@ -44,7 +48,9 @@ def test_missing_config_file_is_a_clear_error(tmp_path):
 
 
 def test_monitor_maps_by_name_pattern_or_by_id():
-    config = parse_config({**VALID, "mapping": {"monitors": {42: "acme"}, "tenants": {"acme": "pro", "globex": "free"}}})
+    config = parse_config(
+        {**VALID, "mapping": {"monitors": {42: "acme"}, "tenants": {"acme": "pro", "globex": "free"}}}
+    )
     mapping = mapping_from_config(config)
     assert mapping.assign(7, "globex/globex.example.com") == Assignment("globex", "free")
     assert mapping.assign(42, "Legacy shop") == Assignment("acme", "pro")
@@ -69,13 +75,19 @@ def test_tenants_and_plans_come_from_the_platform_database(pg_cluster):
     dsn = pg_cluster.create_database("sla_platform_tenants")
     try:
         with psycopg.connect(dsn) as conn:
-            conn.execute("CREATE TABLE tenants (id bigserial PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL,"
-                         " plan text NOT NULL)")
-            conn.execute("INSERT INTO tenants (slug, name, plan) VALUES ('acme', 'Acme', 'pro'),"
-                         " ('globex', 'Globex', 'free')")
+            conn.execute(
+                "CREATE TABLE tenants (id bigserial PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL,"
+                " plan text NOT NULL)"
+            )
+            conn.execute(
+                "INSERT INTO tenants (slug, name, plan) VALUES ('acme', 'Acme', 'pro'),"
+                " ('globex', 'Globex', 'free')"
+            )
         plans = tenant_plans_from_db(dsn)
         assert plans == {"acme": "pro", "globex": "free"}
-        mapping = mapping_from_config(parse_config({**VALID, "mapping": {"tenants": {"other": "pro"}}}), plans)
+        mapping = mapping_from_config(
+            parse_config({**VALID, "mapping": {"tenants": {"other": "pro"}}}), plans
+        )
         assert mapping.assign(3, "acme/acme-shop.example.com") == Assignment("acme", "pro")
         # with the database as the directory, the config's static list is not used
         assert isinstance(mapping.assign(4, "other/x.example.com"), Unmapped)

@@ -1,4 +1,5 @@
 """The fake UptimeRobot answers as the documented API v2 does, and plants the scenarios the SLA job must handle."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ NOW_S = int(NOW.timestamp())
 
 
 def call(fake, method: str, **params) -> requests.Response:
-    return requests.post(f"{fake.url}/{method}", data={"api_key": API_KEY, "format": "json", **params}, timeout=10)
+    return requests.post(
+        f"{fake.url}/{method}", data={"api_key": API_KEY, "format": "json", **params}, timeout=10
+    )
 
 
 def test_dataset_is_deterministic_for_a_seed():
@@ -29,8 +32,10 @@ def test_dataset_is_deterministic_for_a_seed():
 def test_dataset_has_one_http_monitor_per_site_named_after_its_tenant(dataset):
     names = [m.friendly_name for m in dataset.monitors]
     expected = [f"{t['slug']}/{site}" for t in TENANTS for site in t["sites"]]
-    assert names[:len(expected)] == expected
-    assert all(m.url == "https://" + m.friendly_name.split("/", 1)[1] for m in dataset.monitors[:len(expected)])
+    assert names[: len(expected)] == expected
+    assert all(
+        m.url == "https://" + m.friendly_name.split("/", 1)[1] for m in dataset.monitors[: len(expected)]
+    )
 
 
 def test_dataset_plants_every_scenario(dataset):
@@ -48,13 +53,17 @@ def test_dataset_plants_every_scenario(dataset):
     unmapped = [by_id[i].friendly_name for i in facts["unmapped_monitor_ids"]]
     assert not any(name.split("/")[0] in {t["slug"] for t in TENANTS} for name in unmapped)
     assert facts["breaching_tenant"] == "acme"  # the first enterprise tenant
-    assert any(e.type == 1 and by_id[facts["breaching_monitor_id"]].logs[i + 1].type == 1
-               for i, e in enumerate(by_id[facts["breaching_monitor_id"]].logs[:-1])), "a down entry after a down entry"
+    assert any(
+        e.type == 1 and by_id[facts["breaching_monitor_id"]].logs[i + 1].type == 1
+        for i, e in enumerate(by_id[facts["breaching_monitor_id"]].logs[:-1])
+    ), "a down entry after a down entry"
 
 
 def test_wrong_or_missing_key_is_a_stat_fail_that_never_echoes_the_key(fake):
     wrong_key = "u9999999-aaaaaaaaaaaaaaaaaaaaaaaa"
-    answer = requests.post(f"{fake.url}/getMonitors", data={"api_key": wrong_key, "format": "json"}, timeout=10)
+    answer = requests.post(
+        f"{fake.url}/getMonitors", data={"api_key": wrong_key, "format": "json"}, timeout=10
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert body["stat"] == "fail"
@@ -89,14 +98,21 @@ def test_logs_are_newest_first_with_durations_reasons_and_filters(fake, dataset)
     logs = call(fake, "getMonitors", monitors=ongoing, logs=1).json()["monitors"][0]["logs"]
     assert [e["datetime"] for e in logs] == sorted((e["datetime"] for e in logs), reverse=True)
     assert logs[0]["type"] == 1 and logs[0]["duration"] == NOW_S - logs[0]["datetime"]
-    assert all(newer["datetime"] - older["datetime"] == older["duration"] for newer, older in zip(logs, logs[1:]))
-    assert all({"id", "type", "datetime", "duration", "reason"} <= set(e) and {"code", "detail"} <= set(e["reason"])
-               for e in logs)
+    assert all(
+        newer["datetime"] - older["datetime"] == older["duration"] for newer, older in zip(logs, logs[1:])
+    )
+    assert all(
+        {"id", "type", "datetime", "duration", "reason"} <= set(e) and {"code", "detail"} <= set(e["reason"])
+        for e in logs
+    )
     start, end = logs[-1]["datetime"] + 1, logs[1]["datetime"]
-    ranged = call(fake, "getMonitors", monitors=ongoing, logs=1, logs_start_date=start,
-                  logs_end_date=end).json()["monitors"][0]["logs"]
+    ranged = call(
+        fake, "getMonitors", monitors=ongoing, logs=1, logs_start_date=start, logs_end_date=end
+    ).json()["monitors"][0]["logs"]
     assert ranged and all(start <= e["datetime"] <= end for e in ranged)
-    only_down = call(fake, "getMonitors", monitors=ongoing, logs=1, log_types="1").json()["monitors"][0]["logs"]
+    only_down = call(fake, "getMonitors", monitors=ongoing, logs=1, log_types="1").json()["monitors"][0][
+        "logs"
+    ]
     assert only_down and {e["type"] for e in only_down} == {1}
     limited = call(fake, "getMonitors", monitors=ongoing, logs=1, logs_limit=2).json()["monitors"][0]["logs"]
     assert limited == logs[:2]
@@ -107,8 +123,9 @@ def test_logs_are_newest_first_with_durations_reasons_and_filters(fake, dataset)
 def test_custom_uptime_ranges_are_percentages_with_three_decimals(fake, dataset):
     ongoing = dataset.facts["ongoing_monitor_id"]
     since = dataset.facts["ongoing_since"]
-    monitor = call(fake, "getMonitors", monitors=ongoing,
-                   custom_uptime_ranges=f"{since}_{NOW_S}-{since - 3600}_{NOW_S}").json()["monitors"][0]
+    monitor = call(
+        fake, "getMonitors", monitors=ongoing, custom_uptime_ranges=f"{since}_{NOW_S}-{since - 3600}_{NOW_S}"
+    ).json()["monitors"][0]
     during, around = monitor["custom_uptime_ranges"].split("-")
     assert during == "0.000"
     down = NOW_S - since
@@ -120,7 +137,9 @@ def test_maintenance_windows_of_all_four_types(fake):
     by_type = {w["type"]: w for w in body["mwindows"] if w["status"] == 1}
     assert any(w["status"] == 0 for w in body["mwindows"])
     assert isinstance(by_type[1]["start_time"], int)
-    assert by_type[2]["start_time"] == "03:00" and by_type[3]["value"] == "7" and by_type[4]["value"] == "1-15"
+    assert (
+        by_type[2]["start_time"] == "03:00" and by_type[3]["value"] == "7" and by_type[4]["value"] == "1-15"
+    )
     assert body["pagination"]["total"] == len(body["mwindows"])
     assert call(fake, "getMWindows").json()["pagination"]["limit"] == 10
 
@@ -130,7 +149,9 @@ def test_every_answer_carries_rate_limit_headers_and_excess_gets_429(fake):
     answers = [call(fake, "getMWindows") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
-    assert all(a.headers["X-RateLimit-Limit"] == "2" and int(a.headers["X-RateLimit-Reset"]) > 1e9 for a in answers)
+    assert all(
+        a.headers["X-RateLimit-Limit"] == "2" and int(a.headers["X-RateLimit-Reset"]) > 1e9 for a in answers
+    )
     assert int(answers[2].headers["Retry-After"]) >= 1
 
 
@@ -160,9 +181,24 @@ def test_runs_as_a_command_with_a_tenants_file(tmp_path):
     key_file = tmp_path / "uptimerobot.key"
     key_file.write_text(API_KEY)
     port = free_port()
-    start_process("uptimerobot", [sys.executable, "-m", "stack.fake_uptimerobot", "--port", str(port), "--tenants",
-                                  str(tenants), "--api-key-file", str(key_file), "--now", NOW.isoformat()],
-                  tmp_path, port)
+    start_process(
+        "uptimerobot",
+        [
+            sys.executable,
+            "-m",
+            "stack.fake_uptimerobot",
+            "--port",
+            str(port),
+            "--tenants",
+            str(tenants),
+            "--api-key-file",
+            str(key_file),
+            "--now",
+            NOW.isoformat(),
+        ],
+        tmp_path,
+        port,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         body = requests.post(f"{base}/v2/getMonitors", data={"api_key": API_KEY}, timeout=10).json()
@@ -170,9 +206,14 @@ def test_runs_as_a_command_with_a_tenants_file(tmp_path):
         assert body["pagination"]["total"] == sum(len(t["sites"]) for t in TENANTS) + 2
         # the knobs and the record of requests, for a fake in another process
         requests.post(f"{base}/_control", json={"fail_next": 1, "fail_status": 502}, timeout=10)
-        assert requests.post(f"{base}/v2/getMWindows", data={"api_key": API_KEY}, timeout=10).status_code == 502
+        assert (
+            requests.post(f"{base}/v2/getMWindows", data={"api_key": API_KEY}, timeout=10).status_code == 502
+        )
         recorded = requests.get(f"{base}/_requests", timeout=10).json()
-        assert [(r["endpoint"], r["status"]) for r in recorded] == [("getMonitors", 200), ("getMWindows", 502)]
+        assert [(r["endpoint"], r["status"]) for r in recorded] == [
+            ("getMonitors", 200),
+            ("getMWindows", 502),
+        ]
         assert all("api_key" not in r["params"] for r in recorded)
     finally:
         stop_process("uptimerobot", tmp_path)
@@ -181,4 +222,7 @@ def test_runs_as_a_command_with_a_tenants_file(tmp_path):
 
 def test_in_process_server_starts_and_stops(dataset):
     with FakeUptimeRobot(dataset, API_KEY) as fake:
-        assert requests.post(f"{fake.url}/getMWindows", data={"api_key": API_KEY}, timeout=10).json()["stat"] == "ok"
+        assert (
+            requests.post(f"{fake.url}/getMWindows", data={"api_key": API_KEY}, timeout=10).json()["stat"]
+            == "ok"
+        )

@@ -1,4 +1,5 @@
 """Properties of the uptime arithmetic (hypothesis), and the numpy path held to the plain reference."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -11,12 +12,26 @@ from reliability.sla.uptime import MaintenancePolicy, MonitorInput, counted_inte
 SPAN = 10_000
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-entries = st.lists(st.builds(LogEntry, st.integers(-500, SPAN + 500), st.sampled_from([1, 2, 98, 99]),
-                             st.integers(0, 20), st.integers(0, 10**6)), max_size=25)
-intervals = st.lists(st.tuples(st.integers(-500, SPAN), st.integers(0, 3000)).map(lambda p: (p[0], p[0] + p[1])),
-                     max_size=4)
-monitors = st.builds(MonitorInput, created_at=st.integers(-1000, SPAN), status=st.sampled_from([0, 1, 2, 8, 9, 5]),
-                     entries=entries, maintenance=intervals)
+entries = st.lists(
+    st.builds(
+        LogEntry,
+        st.integers(-500, SPAN + 500),
+        st.sampled_from([1, 2, 98, 99]),
+        st.integers(0, 20),
+        st.integers(0, 10**6),
+    ),
+    max_size=25,
+)
+intervals = st.lists(
+    st.tuples(st.integers(-500, SPAN), st.integers(0, 3000)).map(lambda p: (p[0], p[0] + p[1])), max_size=4
+)
+monitors = st.builds(
+    MonitorInput,
+    created_at=st.integers(-1000, SPAN),
+    status=st.sampled_from([0, 1, 2, 8, 9, 5]),
+    entries=entries,
+    maintenance=intervals,
+)
 policies = st.sampled_from(list(MaintenancePolicy))
 
 
@@ -33,14 +48,21 @@ def test_uptime_is_always_between_zero_and_one_or_no_data(monitor, policy, start
 def test_more_downtime_never_raises_uptime(monitor, policy, data):
     start, end = 0, SPAN
     before = figures(counted_intervals(monitor, start, end, policy), start, end)
-    up = [s for s in segments(monitor.entries, monitor.status, max(start, monitor.created_at), end)
-          if s.state == State.UP and s.end - s.start >= 3]
+    up = [
+        s
+        for s in segments(monitor.entries, monitor.status, max(start, monitor.created_at), end)
+        if s.state == State.UP and s.end - s.start >= 3
+    ]
     assume(up)
     segment = data.draw(st.sampled_from(up))
     a = data.draw(st.integers(segment.start + 1, segment.end - 2))
     b = data.draw(st.integers(a + 1, segment.end - 1))
-    worse = MonitorInput(monitor.created_at, monitor.status,
-                         list(monitor.entries) + [LogEntry(a, 1, 10**6), LogEntry(b, 2, 10**6 + 1)], monitor.maintenance)
+    worse = MonitorInput(
+        monitor.created_at,
+        monitor.status,
+        list(monitor.entries) + [LogEntry(a, 1, 10**6), LogEntry(b, 2, 10**6 + 1)],
+        monitor.maintenance,
+    )
     after = figures(counted_intervals(worse, start, end, policy), start, end)
     assert after.downtime_seconds >= before.downtime_seconds
     if before.uptime_ratio is not None:
@@ -60,8 +82,13 @@ def test_splitting_a_period_keeps_the_total_downtime(monitor, policy, middle):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(monitors, min_size=1, max_size=8), policies, st.integers(-200, SPAN // 2),
-       st.integers(SPAN // 2, SPAN + 200), st.lists(st.integers(-1, 2), min_size=8, max_size=8))
+@given(
+    st.lists(monitors, min_size=1, max_size=8),
+    policies,
+    st.integers(-200, SPAN // 2),
+    st.integers(SPAN // 2, SPAN + 200),
+    st.lists(st.integers(-1, 2), min_size=8, max_size=8),
+)
 def test_vectorised_path_agrees_with_the_reference(batch, policy, start, end, groups):
     import numpy as np
 
@@ -73,7 +100,8 @@ def test_vectorised_path_agrees_with_the_reference(batch, policy, start, end, gr
     assert vectorised.figures(monitored, down, start, end) == [figures(r, start, end) for r in references]
 
     from reliability.sla.uptime import combine
-    group_of = np.array(groups[:len(batch)], dtype=np.int64)
+
+    group_of = np.array(groups[: len(batch)], dtype=np.int64)
     tenant_monitored = vectorised.regroup(monitored, group_of, 3)
     tenant_down = vectorised.regroup(down, group_of, 3)
     for g in range(3):

@@ -1,4 +1,5 @@
 """SLA reports in the results store: idempotent saves, final over provisional, daily history, and the page's reads."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,7 +12,14 @@ from reliability.sla.mapping import mapping_from_config
 from reliability.sla.period import Period
 from reliability.sla.report import compute_sla_report
 from reliability.sla.source import Snapshot, SourceMonitor
-from reliability.sla.store import list_periods, monitor_rows, plan_summary, save_report, tenant_history, tenant_rows
+from reliability.sla.store import (
+    list_periods,
+    monitor_rows,
+    plan_summary,
+    save_report,
+    tenant_history,
+    tenant_rows,
+)
 from reliability.sla.timeline import LogEntry
 from tests.sla.support import StaticSource
 
@@ -19,8 +27,12 @@ H = 3600
 DAY = 86_400
 NOV = Period.month(2026, 11)
 S = int(NOV.start.timestamp())
-CONFIG = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999},
-                       "mapping": {"tenants": {"acme": "enterprise", "globex": "pro", "initech": "free"}}})
+CONFIG = parse_config(
+    {
+        "plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999},
+        "mapping": {"tenants": {"acme": "enterprise", "globex": "pro", "initech": "free"}},
+    }
+)
 MAPPING = mapping_from_config(CONFIG)
 
 
@@ -41,7 +53,9 @@ MONITORS = (
 
 def report_as_of(day: int, monitors=MONITORS, period: Period = NOV):
     now = period.start + timedelta(days=day)
-    return compute_sla_report(StaticSource(Snapshot("static", monitors)), MAPPING, CONFIG, period.start, period.end, now)
+    return compute_sla_report(
+        StaticSource(Snapshot("static", monitors)), MAPPING, CONFIG, period.start, period.end, now
+    )
 
 
 @pytest.fixture
@@ -58,16 +72,25 @@ def test_saved_rows_read_back_as_the_report(conn):
     report = report_as_of(10)
     result = save_report(conn, report, "2026-11-11")
     assert result.replaced_current and result.snapshots == 3
-    assert sorted(tenant_rows(conn, "2026-11"), key=lambda r: r.tenant) == sorted(report.tenants, key=lambda r: r.tenant)
+    assert sorted(tenant_rows(conn, "2026-11"), key=lambda r: r.tenant) == sorted(
+        report.tenants, key=lambda r: r.tenant
+    )
     assert sorted(monitor_rows(conn, "2026-11"), key=lambda r: r.monitor_id) == list(report.monitors)
-    assert [r.monitor_id for r in monitor_rows(conn, "2026-11", tenant="acme")] == [1, 2]  # lowest uptime first
+    assert [r.monitor_id for r in monitor_rows(conn, "2026-11", tenant="acme")] == [
+        1,
+        2,
+    ]  # lowest uptime first
 
 
 def test_rerun_of_the_same_interval_replaces_and_never_duplicates(conn):
     save_report(conn, report_as_of(10), "2026-11-11")
     save_report(conn, report_as_of(10), "2026-11-11")
-    assert (count(conn, "sla_reports"), count(conn, "sla_tenant_rows"), count(conn, "sla_monitor_rows"),
-            count(conn, "sla_tenant_snapshots")) == (1, 3, 4, 3)
+    assert (
+        count(conn, "sla_reports"),
+        count(conn, "sla_tenant_rows"),
+        count(conn, "sla_monitor_rows"),
+        count(conn, "sla_tenant_snapshots"),
+    ) == (1, 3, 4, 3)
 
 
 def test_a_monitor_gone_since_the_last_run_leaves_the_current_rows(conn):

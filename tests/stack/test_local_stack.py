@@ -1,4 +1,5 @@
 """The local stack command: start twice, status, stop, stop again when half-started."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def state_dir():
 
 def stack(state: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "STACK_DIR": str(state), "PYTHONPATH": f"{ROOT / 'include'}:{ROOT}"}
-    return subprocess.run([sys.executable, "-m", "stack", *args], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "stack", *args], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
 
 
 def test_up_twice_status_down_and_down_again(state_dir):
@@ -37,8 +39,15 @@ def test_up_twice_status_down_and_down_again(state_dir):
     assert second.stdout.count("(already running)") == 4
     assert stack(state_dir, "status").returncode == 0
     env_file = (state_dir / "env.sh").read_text()
-    for conn in ("RELIABILITY_SOURCE_DB", "RELIABILITY_SCRATCH_DB", "RELIABILITY_RESULTS_DB", "RELIABILITY_S3",
-                 "RELIABILITY_PUSHGATEWAY", "RELIABILITY_SLACK", "UPTIMEROBOT"):
+    for conn in (
+        "RELIABILITY_SOURCE_DB",
+        "RELIABILITY_SCRATCH_DB",
+        "RELIABILITY_RESULTS_DB",
+        "RELIABILITY_S3",
+        "RELIABILITY_PUSHGATEWAY",
+        "RELIABILITY_SLACK",
+        "UPTIMEROBOT",
+    ):
         assert f"export AIRFLOW_CONN_{conn}=" in env_file
     assert "AIRFLOW__CORE__LOAD_EXAMPLES=False" in env_file
     assert oct((state_dir / "env.sh").stat().st_mode & 0o777) == "0o600", "it holds passwords"

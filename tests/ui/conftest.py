@@ -6,6 +6,7 @@ SimpleAuthManager with a known user (admin/admin), and every connection as an ``
 variable pointing at the session's real servers (PostgreSQL, moto S3, Pushgateway, fake Slack); the
 results store it reads holds SLA reports saved by the SLA job's own ``save_report``.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.browser import chromium_driver
 import requests
 
 from stack.airflow import Endpoints, environment, migrate_metadata, run_airflow
 from stack.processes import free_port, start_process, stop_pid
+from tests.browser import chromium_driver
 from tests.ui.sla_seed import seed_sla_reports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ UPTIMEROBOT_API_KEY = "u1234567-ui0000000000000000000000"
 # database is thrown away, so it is killed after a short grace
 STOP_GRACE_SECONDS = 2.0
 
+
 @dataclass(frozen=True)
 class SlaStore:
     dsn: str
@@ -49,7 +50,7 @@ class SlaStore:
 @pytest.fixture(scope="session")
 def sla_store(pg_cluster):
     """A migrated results store holding the seeded SLA reports (see ``sla_seed``)."""
-    from reliability.store import migrate
+    from reliability.core.store import migrate
 
     name = f"ui_results_{uuid.uuid4().hex[:10]}"
     dsn = pg_cluster.create_database(name)
@@ -66,8 +67,9 @@ class AirflowApi:
     home: Path
 
     def token(self, username: str = USERNAME, password: str = PASSWORD) -> str:
-        answer = requests.post(f"{self.url}/auth/token", json={"username": username, "password": password},
-                               timeout=10)
+        answer = requests.post(
+            f"{self.url}/auth/token", json={"username": username, "password": password}, timeout=10
+        )
         answer.raise_for_status()
         return answer.json()["access_token"]
 
@@ -83,13 +85,23 @@ def airflow_api(pg_cluster, sla_store, s3_server, s3_client, pushgateway, slack_
     source = f"ui_platform_{uuid.uuid4().hex[:10]}"
     pg_cluster.create_database(source)
     s3_client.create_bucket(Bucket=BUCKET)
-    env = environment(Endpoints(
-        airflow_home=home, source_db_uri=pg_cluster.airflow_uri(source),
-        scratch_db_uri=pg_cluster.airflow_uri("postgres"), results_db_uri=sla_store.airflow_uri,
-        s3_url=s3_server, bucket=BUCKET, pushgateway_port=int(pushgateway.url.rsplit(":", 1)[1]),
-        # no UptimeRobot stand-in runs here: nothing the page or the trigger form does calls it
-        slack_webhook_url=slack_server.url, uptimerobot_url="http://127.0.0.1:9",
-        uptimerobot_api_key=UPTIMEROBOT_API_KEY, api_port=port, log_path=home / "backup-monitor.log"))
+    env = environment(
+        Endpoints(
+            airflow_home=home,
+            source_db_uri=pg_cluster.airflow_uri(source),
+            scratch_db_uri=pg_cluster.airflow_uri("postgres"),
+            results_db_uri=sla_store.airflow_uri,
+            s3_url=s3_server,
+            bucket=BUCKET,
+            pushgateway_port=int(pushgateway.url.rsplit(":", 1)[1]),
+            # no UptimeRobot stand-in runs here: nothing the page or the trigger form does calls it
+            slack_webhook_url=slack_server.url,
+            uptimerobot_url="http://127.0.0.1:9",
+            uptimerobot_api_key=UPTIMEROBOT_API_KEY,
+            api_port=port,
+            log_path=home / "backup-monitor.log",
+        )
+    )
     # one secret for every Airflow process of the session (tokens signed by one are checked by the others)
     env["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_hex(32)
     (home / "passwords.json").write_text(f'{{"{USERNAME}": "{PASSWORD}"}}\n')
@@ -99,13 +111,31 @@ def airflow_api(pg_cluster, sla_store, s3_server, s3_client, pushgateway, slack_
         with ThreadPoolExecutor(1) as pool:
             # the api-server needs only the migrated database: parse the DAGs into it while the server starts
             reserialize = pool.submit(run_airflow, env, "dags", "reserialize", timeout=300)
-            proc = start_process("api-server", [sys.executable, "-m", "airflow", "api-server", "--host",
-                                                "127.0.0.1", "--port", str(port), "--workers", "1"],
-                                 home, port, env={**os.environ, **env}, timeout=90)
+            proc = start_process(
+                "api-server",
+                [
+                    sys.executable,
+                    "-m",
+                    "airflow",
+                    "api-server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                ],
+                home,
+                port,
+                env={**os.environ, **env},
+                timeout=90,
+            )
             reserialized = reserialize.result()
         if reserialized.returncode != 0:
-            raise RuntimeError(f"airflow dags reserialize failed:\n{reserialized.stdout[-3000:]}\n"
-                               f"{reserialized.stderr[-3000:]}")
+            raise RuntimeError(
+                f"airflow dags reserialize failed:\n{reserialized.stdout[-3000:]}\n"
+                f"{reserialized.stderr[-3000:]}"
+            )
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, home / "api-server.log")
         yield AirflowApi(url, env, home)
@@ -125,8 +155,9 @@ def _wait_healthy(url: str, log: Path, timeout: float = 60.0) -> None:
         except requests.ConnectionError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"api-server at {url} not healthy within {timeout:.0f}s; its log:\n"
-                       f"{log.read_text()[-4000:]}")
+    raise TimeoutError(
+        f"api-server at {url} not healthy within {timeout:.0f}s; its log:\n{log.read_text()[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,21 @@ Period 2026-10 is final; period 2026-11 is provisional, saved daily from the 2nd
 its history has 14 snapshots per tenant. In 2026-11 ``acme-corp`` (enterprise) breaches from the 6th,
 ``initech`` (free) is projected to breach, ``globex`` (pro) is fine and ``umbrella`` has no monitor data.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from reliability.sla.report import SlaReport, TenantRow
 
 CURRENT, PREVIOUS = "2026-11", "2026-10"
 BREACHED, AT_RISK, FINE, NO_DATA = "acme-corp", "initech", "globex", "umbrella"
-PLANS = {BREACHED: ("enterprise", 0.999), AT_RISK: ("free", 0.95), FINE: ("pro", 0.99),
-         NO_DATA: ("pro", 0.99)}
+PLANS = {
+    BREACHED: ("enterprise", 0.999),
+    AT_RISK: ("free", 0.95),
+    FINE: ("pro", 0.99),
+    NO_DATA: ("pro", 0.99),
+}
 SAVED_DAYS = range(2, 16)
 # seconds down on each day of 2026-11. acme-corp overspends the enterprise plan's 43 minutes on the 5th (the
 # report of the 6th is its first breach); initech's 1.5 hours a day burn the free plan's 36 hours faster
@@ -25,53 +30,98 @@ DOWNTIME_BY_DAY = {
 }
 
 
-def tenant_row(period: str, kind: str, tenant: str, elapsed: int, period_seconds: int,
-               down: int | None) -> TenantRow:
+def tenant_row(
+    period: str, kind: str, tenant: str, elapsed: int, period_seconds: int, down: int | None
+) -> TenantRow:
     plan, target = PLANS[tenant]
     if down is None:
-        figures = dict(uptime_ratio=None, monitored_seconds=0, downtime_seconds=0, incidents=0,
-                       longest_incident_seconds=0, breach=None, budget_used_seconds=None,
-                       budget_remaining_ratio=None, burn_rate_1d=None, burn_rate_7d=None,
-                       burn_rate_period=None, projected_breach=None)
+        figures = dict(
+            uptime_ratio=None,
+            monitored_seconds=0,
+            downtime_seconds=0,
+            incidents=0,
+            longest_incident_seconds=0,
+            breach=None,
+            budget_used_seconds=None,
+            budget_remaining_ratio=None,
+            burn_rate_1d=None,
+            burn_rate_7d=None,
+            burn_rate_period=None,
+            projected_breach=None,
+        )
     else:
         allowed = (1 - target) * period_seconds
         burn = (down / allowed) / (elapsed / period_seconds)
-        figures = dict(uptime_ratio=1 - down / elapsed, monitored_seconds=elapsed, downtime_seconds=down,
-                       incidents=1 if down else 0, longest_incident_seconds=down, breach=down > allowed,
-                       budget_used_seconds=down, budget_remaining_ratio=1 - down / allowed,
-                       burn_rate_1d=burn, burn_rate_7d=burn, burn_rate_period=burn,
-                       projected_breach=burn > 1)
-    return TenantRow(period=period, kind=kind, target=target,
-                     budget_allowed_seconds=(1 - target) * period_seconds, cross_check_ratio=None,
-                     cross_check_note=None, tenant=tenant, plan=plan, monitors=0 if down is None else 2,
-                     **figures)
+        figures = dict(
+            uptime_ratio=1 - down / elapsed,
+            monitored_seconds=elapsed,
+            downtime_seconds=down,
+            incidents=1 if down else 0,
+            longest_incident_seconds=down,
+            breach=down > allowed,
+            budget_used_seconds=down,
+            budget_remaining_ratio=1 - down / allowed,
+            burn_rate_1d=burn,
+            burn_rate_7d=burn,
+            burn_rate_period=burn,
+            projected_breach=burn > 1,
+        )
+    return TenantRow(
+        period=period,
+        kind=kind,
+        target=target,
+        budget_allowed_seconds=(1 - target) * period_seconds,
+        cross_check_ratio=None,
+        cross_check_note=None,
+        tenant=tenant,
+        plan=plan,
+        monitors=0 if down is None else 2,
+        **figures,
+    )
 
 
-def _report(period: str, start: datetime, end: datetime, as_of: datetime,
-            downs: dict[str, int | None]) -> SlaReport:
+def _report(
+    period: str, start: datetime, end: datetime, as_of: datetime, downs: dict[str, int | None]
+) -> SlaReport:
     kind = "final" if as_of >= end else "provisional"
     elapsed = int((min(as_of, end) - start).total_seconds())
     period_seconds = int((end - start).total_seconds())
-    tenants = tuple(tenant_row(period, kind, tenant, elapsed, period_seconds, down)
-                    for tenant, down in downs.items())
-    return SlaReport(period=period, kind=kind, period_start=start, period_end=end, as_of=as_of,
-                     source="uptimerobot", monitors=(), tenants=tenants, requests=1)
+    tenants = tuple(
+        tenant_row(period, kind, tenant, elapsed, period_seconds, down) for tenant, down in downs.items()
+    )
+    return SlaReport(
+        period=period,
+        kind=kind,
+        period_start=start,
+        period_end=end,
+        as_of=as_of,
+        source="uptimerobot",
+        monitors=(),
+        tenants=tenants,
+        requests=1,
+    )
 
 
 def seed_sla_reports(dsn: str) -> None:
+    from reliability.core.store import connect
     from reliability.sla.store import save_report
-    from reliability.store import connect
 
-    oct_start = datetime(2026, 10, 1, tzinfo=timezone.utc)
-    nov_start = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    dec_start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    oct_start = datetime(2026, 10, 1, tzinfo=UTC)
+    nov_start = datetime(2026, 11, 1, tzinfo=UTC)
+    dec_start = datetime(2026, 12, 1, tzinfo=UTC)
     with connect(dsn) as conn:
-        october = _report(PREVIOUS, oct_start, nov_start, nov_start,
-                          {BREACHED: 600, AT_RISK: 3_600, FINE: 0, NO_DATA: None})
+        october = _report(
+            PREVIOUS, oct_start, nov_start, nov_start, {BREACHED: 600, AT_RISK: 3_600, FINE: 0, NO_DATA: None}
+        )
         save_report(conn, october, "2026-10-31/2026-11-01")
         for day in SAVED_DAYS:
             as_of = nov_start + timedelta(days=day - 1)
-            downs = {tenant: sum(down for outage_day, down in outages.items() if outage_day < day)
-                     for tenant, outages in DOWNTIME_BY_DAY.items()}
-            save_report(conn, _report(CURRENT, nov_start, dec_start, as_of, {**downs, NO_DATA: None}),
-                        f"{as_of - timedelta(days=1):%Y-%m-%d}/{as_of:%Y-%m-%d}")
+            downs = {
+                tenant: sum(down for outage_day, down in outages.items() if outage_day < day)
+                for tenant, outages in DOWNTIME_BY_DAY.items()
+            }
+            save_report(
+                conn,
+                _report(CURRENT, nov_start, dec_start, as_of, {**downs, NO_DATA: None}),
+                f"{as_of - timedelta(days=1):%Y-%m-%d}/{as_of:%Y-%m-%d}",
+            )

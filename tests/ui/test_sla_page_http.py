@@ -1,4 +1,5 @@
 """The SLA reports plugin as served by a real Airflow api-server: authentication, content, headers."""
+
 from __future__ import annotations
 
 import csv
@@ -8,9 +9,14 @@ import pytest
 
 from tests.ui.sla_seed import AT_RISK, BREACHED, CURRENT, FINE, NO_DATA, PREVIOUS, SAVED_DAYS
 
-
-PLUGIN_ROUTES = ["/sla/", f"/sla/?period={CURRENT}", f"/sla/periods/{CURRENT}.csv",
-                 f"/sla/periods/{CURRENT}.json", "/sla/?period=1999-01", "/sla/periods/not-a-period.csv"]
+PLUGIN_ROUTES = [
+    "/sla/",
+    f"/sla/?period={CURRENT}",
+    f"/sla/periods/{CURRENT}.csv",
+    f"/sla/periods/{CURRENT}.json",
+    "/sla/?period=1999-01",
+    "/sla/periods/not-a-period.csv",
+]
 
 
 @pytest.mark.parametrize("path", PLUGIN_ROUTES)
@@ -72,7 +78,7 @@ def test_page_draws_a_chart_per_tenant(airflow_api, api_token):
 
 def test_final_period_is_shown_on_request(airflow_api, api_token):
     html = airflow_api.get(f"/sla/?period={PREVIOUS}", token=api_token).text
-    assert f"<h2>{PREVIOUS} <span class=\"kind\">(final)</span></h2>" in html
+    assert f'<h2>{PREVIOUS} <span class="kind">(final)</span></h2>' in html
     assert 'data-status="breach"' not in html
 
 
@@ -101,16 +107,18 @@ def test_json_download_carries_tables_and_daily_history(airflow_api, api_token):
     assert days == [f"2026-11-{day:02d}" for day in SAVED_DAYS]
 
 
-@pytest.mark.parametrize("path", ["/sla/?period=1999-01", "/sla/periods/1999-01.csv",
-                                  "/sla/periods/1999-01.json"])
+@pytest.mark.parametrize(
+    "path", ["/sla/?period=1999-01", "/sla/periods/1999-01.csv", "/sla/periods/1999-01.json"]
+)
 def test_unknown_period_is_not_found(airflow_api, api_token, path):
     answer = airflow_api.get(path, token=api_token)
     assert answer.status_code == 404
     assert "no SLA report is stored for period 1999-01" in answer.text
 
 
-@pytest.mark.parametrize("path", ["/sla/?period=2026-13", "/sla/periods/2026-1.csv",
-                                  "/sla/periods/..%2F..json"])
+@pytest.mark.parametrize(
+    "path", ["/sla/?period=2026-13", "/sla/periods/2026-1.csv", "/sla/periods/..%2F..json"]
+)
 def test_malformed_period_is_rejected(airflow_api, api_token, path):
     assert airflow_api.get(path, token=api_token).status_code in (404, 422)
 

@@ -1,4 +1,5 @@
 """The SLA page's modules in-process: escaping, CSV safety, the chart, failure pages, a cheap import."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ import re
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -23,15 +24,18 @@ HOSTILE = '<img src=x onerror="alert(1)">'
 def _view(tenants, history=()):
     from sla_reports.reports import PeriodView
 
-    as_of = datetime(2026, 11, 15, tzinfo=timezone.utc)
+    as_of = datetime(2026, 11, 15, tzinfo=UTC)
     info = PeriodInfo("2026-11", "provisional", as_of, "k", len(tenants), sum(1 for t in tenants if t.breach))
     plans = [PlanSummary("enterprise", 0.999, len(tenants), len(tenants), 1, 0, 0.99, 0.99)]
     return PeriodView(periods=[info], current=info, plans=plans, tenants=list(tenants), history=list(history))
 
 
 def _row(tenant: str, down: int | None = 3_000, note: str | None = None):
-    return replace(tenant_row("2026-11", "provisional", "acme-corp", 14 * 86_400, 30 * 86_400, down),
-                   tenant=tenant, cross_check_note=note)
+    return replace(
+        tenant_row("2026-11", "provisional", "acme-corp", 14 * 86_400, 30 * 86_400, down),
+        tenant=tenant,
+        cross_check_note=note,
+    )
 
 
 def test_loading_the_plugin_imports_no_web_framework_or_database_driver():
@@ -49,8 +53,12 @@ print(json.dumps(sorted(set(sys.modules) - before)))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     added = json.loads(result.stdout.strip().splitlines()[-1])
-    assert not [m for m in added if m.split(".")[0] in ("fastapi", "starlette", "psycopg", "numpy", "pandas",
-                                                        "sla_reports", "reliability")], added
+    assert not [
+        m
+        for m in added
+        if m.split(".")[0]
+        in ("fastapi", "starlette", "psycopg", "numpy", "pandas", "sla_reports", "reliability")
+    ], added
     assert "airflow.api_fastapi.core_api.security" not in added
 
 
@@ -58,8 +66,9 @@ def test_page_escapes_every_value_from_the_store():
     from sla_reports.render import page
 
     hostile = _row(HOSTILE, note='"><script>alert(2)</script>')
-    snapshot = TenantSnapshot(HOSTILE, "enterprise", date(2026, 11, 3), "provisional", 0.99, 0.999, -0.5, 3.0,
-                              True)
+    snapshot = TenantSnapshot(
+        HOSTILE, "enterprise", date(2026, 11, 3), "provisional", 0.99, 0.999, -0.5, 3.0, True
+    )
     html = page(_view([hostile], [snapshot]), nonce="n0nce")
     assert "<img" not in html and "<script" not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
@@ -71,7 +80,7 @@ def test_csv_text_cells_cannot_run_as_spreadsheet_formulas():
     from sla_reports.render import report_csv
 
     rows = list(csv.DictReader(io.StringIO(report_csv(_view([_row('=HYPERLINK("http://x")', down=9_000)])))))
-    assert rows[0]["tenant"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["tenant"] == '\'=HYPERLINK("http://x")'
     assert float(rows[0]["budget_remaining_ratio"]) < 0  # numbers keep their sign
 
 
@@ -96,9 +105,8 @@ def test_chart_puts_the_final_report_at_the_end_of_the_month():
 
 @pytest.fixture
 def client_for():
-    from fastapi.testclient import TestClient
-
     from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
     from sla_reports.app import create_app
 
     def build(dsn: str) -> TestClient:

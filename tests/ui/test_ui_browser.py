@@ -2,6 +2,7 @@
 
 Screenshots are kept in ``test-artifacts/ui/`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import WAIT, log_in as browser_log_in, trigger_from_form
+from tests.browser import WAIT, trigger_from_form
+from tests.browser import log_in as browser_log_in
 from tests.ui.conftest import PASSWORD, USERNAME
 from tests.ui.sla_seed import BREACHED, CURRENT
-
 
 BREACH_BACKGROUND = "rgba(253, 226, 225, 1)"  # --breach in the page's stylesheet
 
@@ -30,8 +31,10 @@ def log_in(driver, base_url: str) -> None:
 
 def full_page_screenshot(driver, path: Path) -> None:
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": int(size["width"]), "height": int(size["height"]), "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": int(size["width"]), "height": int(size["height"]), "deviceScaleFactor": 1, "mobile": False},
+    )
     try:
         driver.save_screenshot(str(path))
     finally:
@@ -40,7 +43,8 @@ def full_page_screenshot(driver, path: Path) -> None:
 
 def breached_row(driver):
     row = WebDriverWait(driver, WAIT).until(
-        EC.visibility_of_element_located((By.CSS_SELECTOR, "#tenants tr[data-status=breach]")))
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#tenants tr[data-status=breach]"))
+    )
     return row
 
 
@@ -67,12 +71,15 @@ def test_logged_in_user_finds_the_breached_tenant_and_downloads_the_csv(browser,
 def test_sla_page_opens_framed_from_the_airflow_navigation(browser, airflow_api, artifacts):
     log_in(browser, airflow_api.url)
     WebDriverWait(browser, WAIT).until(
-        EC.element_to_be_clickable((By.CSS_SELECTOR, "[aria-label=Browse]"))).click()
+        EC.element_to_be_clickable((By.CSS_SELECTOR, "[aria-label=Browse]"))
+    ).click()
     WebDriverWait(browser, WAIT).until(
-        EC.element_to_be_clickable((By.XPATH, "//*[normalize-space(text())='SLA reports']"))).click()
+        EC.element_to_be_clickable((By.XPATH, "//*[normalize-space(text())='SLA reports']"))
+    ).click()
 
     frame = WebDriverWait(browser, WAIT).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='SLA reports']")))
+        EC.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='SLA reports']"))
+    )
     assert "/plugin/sla-reports" in browser.current_url
     browser.switch_to.frame(frame)
     try:
@@ -84,8 +91,10 @@ def test_sla_page_opens_framed_from_the_airflow_navigation(browser, airflow_api,
 
 def test_sla_page_refuses_to_be_framed_by_another_origin(browser, airflow_api, artifacts):
     log_in(browser, airflow_api.url)  # the cookie is sent: only the page's CSP stops the framing
-    page = (f'<html><body><iframe id="f" src="{airflow_api.url}/sla/" width="900" height="500">'
-            "</iframe></body></html>")
+    page = (
+        f'<html><body><iframe id="f" src="{airflow_api.url}/sla/" width="900" height="500">'
+        "</iframe></body></html>"
+    )
 
     class Foreign(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -101,8 +110,9 @@ def test_sla_page_refuses_to_be_framed_by_another_origin(browser, airflow_api, a
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         browser.get(f"http://127.0.0.1:{server.server_address[1]}/")
-        browser.switch_to.frame(WebDriverWait(browser, WAIT).until(
-            EC.presence_of_element_located((By.ID, "f"))))
+        browser.switch_to.frame(
+            WebDriverWait(browser, WAIT).until(EC.presence_of_element_located((By.ID, "f")))
+        )
         time.sleep(1)  # a blocked frame never loads: give an allowed one the time it would need
         framed = browser.page_source
         browser.switch_to.default_content()
@@ -115,10 +125,12 @@ def test_sla_page_refuses_to_be_framed_by_another_origin(browser, airflow_api, a
     browser.save_screenshot(str(artifacts / "sla-framed-by-foreign-origin.png"))
 
 
-@pytest.mark.parametrize("dag_id, param, value", [("backup_verify", "compression", 3),
-                                                  ("build_size_watchdog", "app", "web")])
-def test_trigger_form_creates_a_run_with_the_changed_param(browser, airflow_api, api_token, artifacts,
-                                                          dag_id, param, value):
+@pytest.mark.parametrize(
+    "dag_id, param, value", [("backup_verify", "compression", 3), ("build_size_watchdog", "app", "web")]
+)
+def test_trigger_form_creates_a_run_with_the_changed_param(
+    browser, airflow_api, api_token, artifacts, dag_id, param, value
+):
     log_in(browser, airflow_api.url)
     run_id = f"ui_{uuid.uuid4().hex[:12]}"
     trigger_from_form(browser, airflow_api.url, dag_id, param, value, run_id, artifacts)
@@ -128,15 +140,17 @@ def test_trigger_form_creates_a_run_with_the_changed_param(browser, airflow_api,
     assert run["run_type"] == "manual"
     browser.get(f"{airflow_api.url}/dags/{dag_id}/runs/{run_id}")
     WebDriverWait(browser, WAIT).until(
-        EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]")))
+        EC.presence_of_element_located((By.XPATH, f"//*[contains(., '{run_id}')]"))
+    )
     browser.save_screenshot(str(artifacts / f"trigger-{dag_id}-run.png"))
 
 
 def _wait_for_run(airflow_api, token: str, dag_id: str, run_id: str, timeout: float = 20.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = airflow_api.get(f"/api/v2/dags/{dag_id}/dagRuns", token=token,
-                               params={"order_by": "-run_after", "limit": 50}).json()["dag_runs"]
+        runs = airflow_api.get(
+            f"/api/v2/dags/{dag_id}/dagRuns", token=token, params={"order_by": "-run_after", "limit": 50}
+        ).json()["dag_runs"]
         found = [r for r in runs if r["dag_run_id"] == run_id]
         if found:
             return found[0]

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from reliability.backup.config import VerifyThresholds
-from reliability.backup.manifest import MANIFEST_SUFFIX, Manifest, ManifestError
+from reliability.backups.manifest import MANIFEST_SUFFIX, Manifest, ManifestError
 
 EXIT_CODES = {"verified": 0, "suspicious": 1, "corrupt": 2, "failed": 2}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class BackupConfig:
         )
 
     def dump_key(self, database: str, when: datetime, fmt: str) -> str:
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
         key = self.key_template.format(
             database=database,
             yyyy=f"{when:%Y}",

@@ -22,14 +22,14 @@ import tarfile
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reliability.backup.config import DumpOptions
-from reliability.backup.pgclient import ClientConnection, client_binary, enlarge_pipe
 from reliability.backup.sqlstream import ArchiveReport
 from reliability.backup.upload import MultipartUpload, UploadFailed
 from reliability.backup.verify import CHUNK, RestoreReader
+from reliability.backups.pgclient import ClientConnection, client_binary, enlarge_pipe
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +121,14 @@ def dump_to_s3(
         key=key,
         format=options.format,
         compression=options.compression,
-        started_at=datetime.now(timezone.utc),
+        started_at=datetime.now(UTC),
     )
     upload = MultipartUpload(s3, bucket, key, part_size)
     try:
         upload.start()
     except UploadFailed as exc:
         run.upload_error = str(exc)
-        run.finished_at = datetime.now(timezone.utc)
+        run.finished_at = datetime.now(UTC)
         return run
     try:
         if options.format == "directory":
@@ -138,7 +138,7 @@ def dump_to_s3(
     except BaseException:
         upload.abort()
         raise
-    run.finished_at = datetime.now(timezone.utc)
+    run.finished_at = datetime.now(UTC)
     return run
 
 

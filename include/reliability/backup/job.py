@@ -1,7 +1,7 @@
 """The backup_verify job: for each database, dump + upload + verify (or verify an existing object),
-write the manifest and the results-store rows, and return an :class:`~reliability.outcome.Outcome`.
+write the manifest and the results-store rows, and return an :class:`~reliability.core.outcome.Outcome`.
 
-Publishing (runs row, Pushgateway, Slack, backup-monitor.log) is :mod:`reliability.publish`'s job.
+Publishing (runs row, Pushgateway, Slack, backup-monitor.log) is :mod:`reliability.core.publish`'s job.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reliability.backup.catalog import CatalogUnavailable, SourceCatalog, read_catalog
-from reliability.backup.config import BackupConfig, ConfigError, DumpOptions, load_config
-from reliability.backup.manifest import Manifest, ManifestError, TableEntry, manifest_key
+from reliability.backup.config import BackupConfig, ConfigError, DumpOptions
 from reliability.backup.verdict import HistoryPoint, Verdict, judge
-from reliability.outcome import Metric, Outcome
+from reliability.backups.manifest import Manifest, ManifestError, TableEntry, manifest_key
+from reliability.core.outcome import Metric, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class BackupRequest:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "BackupRequest":
+    def from_dict(cls, data: dict[str, Any]) -> BackupRequest:
         return cls(**data)
 
 
@@ -160,9 +160,9 @@ def run(request: BackupRequest, config: BackupConfig, targets: BackupTargets) ->
 def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTargets) -> BackupResult:
     """Dump ``request.database``, stream it to S3 while verifying it, write its manifest and store rows."""
     from reliability.backup.dump import dump_to_s3
-    from reliability.backup.pgclient import ClientConnection
+    from reliability.backups.pgclient import ClientConnection
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     db = config.database(request.database)
     options = DumpOptions(request.format, request.compression, request.jobs)
     key = config.dump_key(db.name, started, options.format)
@@ -179,9 +179,7 @@ def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTarg
     try:
         catalog = read_catalog(targets.source_dsn, db.exclude_tables)
     except CatalogUnavailable as exc:
-        result = BackupResult(
-            verdict=Verdict("failed", (str(exc),)), finished_at=datetime.now(timezone.utc), **base
-        )
+        result = BackupResult(verdict=Verdict("failed", (str(exc),)), finished_at=datetime.now(UTC), **base)
         return _store(result, targets, {})
 
     connection = ClientConnection.from_dsn(targets.source_dsn)
@@ -212,7 +210,7 @@ def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTarg
     tables = _table_entries(report) if report else {}
     result = BackupResult(
         verdict=verdict,
-        finished_at=dump.finished_at or datetime.now(timezone.utc),
+        finished_at=dump.finished_at or datetime.now(UTC),
         uploaded=dump.uploaded,
         size_bytes=dump.size_bytes,
         sha256=dump.sha256,
@@ -235,7 +233,7 @@ def run_verify_only(request: BackupRequest, config: BackupConfig, targets: Backu
     source's catalog). The manifest is the dump's write-once record: it is read, never rewritten."""
     from reliability.backup.verify import read_dump_object
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     db = config.database(request.database)
     key = request.verify_only_key
     warnings: list[str] = []
@@ -267,7 +265,7 @@ def run_verify_only(request: BackupRequest, config: BackupConfig, targets: Backu
         request=request,
         verdict=verdict,
         started_at=started,
-        finished_at=datetime.now(timezone.utc),
+        finished_at=datetime.now(UTC),
         bucket=targets.bucket,
         dump_key=key,
         uploaded=read.read_error is None or read.size_bytes > 0,
@@ -312,8 +310,8 @@ def _history(
 ) -> tuple[list[HistoryPoint], list[str]]:
     if not targets.results_dsn:
         return [], []
-    from reliability.backup.store import recent_dumps
-    from reliability.store import connect
+    from reliability.backups.dumps import recent_dumps
+    from reliability.core.store import connect
 
     try:
         with connect(targets.results_dsn, connect_timeout=30) as conn:
@@ -324,7 +322,7 @@ def _history(
                 compression=request.compression,
                 exclude_interval=request.interval_key,
                 limit=config.verify.history_dumps,
-                since=datetime.now(timezone.utc) - timedelta(days=config.verify.history_days),
+                since=datetime.now(UTC) - timedelta(days=config.verify.history_days),
             ), []
     except Exception as exc:
         return [], [f"size history unavailable ({type(exc).__name__}): the size was not compared"]
@@ -397,8 +395,8 @@ def _store(result: BackupResult, targets: BackupTargets, estimates: dict[str, in
     newest = result.dumped_at if result.verdict.usable and result.request.mode == "backup" else None
     if not targets.results_dsn:
         return replace(result, newest_usable_at=newest)
-    from reliability.backup.store import DumpRecord, TableRecord, latest_dump, record_dump
-    from reliability.store import connect
+    from reliability.backups.dumps import DumpRecord, TableRecord, latest_dump, record_dump
+    from reliability.core.store import connect
 
     record = DumpRecord(
         interval_key=result.request.interval_key,
@@ -449,7 +447,7 @@ def _store(result: BackupResult, targets: BackupTargets, estimates: dict[str, in
 
 
 def to_outcome(result: BackupResult, now: datetime | None = None) -> Outcome:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     db, verdict = result.request.database, result.verdict.verdict
     status = {"verified": "success", "suspicious": "warning"}.get(verdict, "failed")
     what = "Backup" if result.request.mode == "backup" else "Existing backup"
@@ -534,56 +532,3 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n} B"
-
-
-def execute(request: dict[str, Any], config_path: str | None = None) -> dict[str, Any]:
-    """The Airflow side of one request: resolve the connections, run, return the outcome for XCom."""
-    from reliability import connections
-
-    config = load_config(config_path)
-    req = BackupRequest.from_dict(request)
-    db = config.database(req.database)
-    targets = BackupTargets(
-        source_dsn=connections.postgres_dsn(db.conn_id, db.dbname)
-        if connections.exists(db.conn_id)
-        else None,
-        s3=connections.s3_client("reliability_s3"),
-        bucket=connections.s3_bucket("reliability_s3"),
-        results_dsn=(
-            connections.postgres_dsn("reliability_results_db")
-            if connections.exists("reliability_results_db")
-            else None
-        ),
-    )
-    return to_outcome(run(req, config, targets)).to_dict()
-
-
-def plan_from_context(context: dict[str, Any], config_path: str | None = None) -> list[dict[str, Any]]:
-    """The Airflow side of planning: the trigger form's Params and the run's interval -> requests."""
-    from reliability.dag_defaults import interval_key
-
-    params = context.get("params") or {}
-    requests = plan_requests(
-        load_config(config_path),
-        interval_key=interval_key(context),
-        databases=params.get("databases") or None,
-        format=params.get("dump_format"),
-        compression=params.get("compression"),
-        jobs=params.get("jobs"),
-        verify_only_key=(params.get("verify_only_key") or "").strip() or None,
-    )
-    return [r.to_dict() for r in requests]
-
-
-def check_verdicts(outcomes: list[dict[str, Any]]) -> str:
-    """Fail the run (without retries: the verdict would not change) if any backup is not usable."""
-    bad = [
-        o["headline"]
-        for o in outcomes
-        if o.get("summary", {}).get("verdict") not in ("verified", "suspicious")
-    ]
-    if bad:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        raise AirflowFailException("; ".join(bad))
-    return f"{len(outcomes)} backup(s) usable"

@@ -4,7 +4,7 @@ The script carries everything the verdict needs, in one pass and without a datab
 header (server and pg_dump versions), one ``-- Name: ...; Type: ...`` comment per table-of-contents
 entry (the TOC summary and the list of tables), the ``CREATE DATABASE`` entry (which database was
 dumped), and each table's rows as a ``COPY ... FROM stdin;`` block ended by ``\\.``. The rows are
-counted and digested with :mod:`reliability.tabledigest`, the same digest the restore test takes of
+counted and digested with :mod:`reliability.backups.tabledigest`, the same digest the restore test takes of
 the restored tables.
 """
 
@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from reliability.tabledigest import TableDigest
+from reliability.backups.tabledigest import TableDigest
 
 _TOC_COMMENT = re.compile(rb"^-- (Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$")
 _DUMPED_FROM = b"-- Dumped from database version "

@@ -35,7 +35,7 @@ class MultipartUpload:
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
-    def start(self) -> "MultipartUpload":
+    def start(self) -> MultipartUpload:
         try:
             self.upload_id = self.s3.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ContentType="application/octet-stream"

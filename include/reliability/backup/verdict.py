@@ -14,23 +14,14 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
 
 from reliability.backup.catalog import SourceCatalog
 from reliability.backup.config import VerifyThresholds
-from reliability.backup.manifest import Manifest
 from reliability.backup.sqlstream import ArchiveReport
+from reliability.backups.dumps import HistoryPoint
+from reliability.backups.manifest import Manifest
 
 _LIST_MAX = 5
-
-
-@dataclass(frozen=True)
-class HistoryPoint:
-    """A recent verified dump of the same database, format and compression."""
-
-    size_bytes: int
-    rows: int
-    finished_at: datetime
 
 
 @dataclass(frozen=True)

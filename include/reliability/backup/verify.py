@@ -18,9 +18,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reliability.backup.pgclient import client_binary, enlarge_pipe, restore_env
 from reliability.backup.sqlstream import ArchiveParser, ArchiveReport
 from reliability.backup.upload import describe_error as _reason
+from reliability.backups.pgclient import client_binary, enlarge_pipe, restore_env
 
 CHUNK = 1 << 20
 _STDERR_LINES = 200

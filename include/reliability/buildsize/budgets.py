@@ -8,6 +8,7 @@ Per app: ``budgets`` is an ordered list of rules (the first rule whose glob matc
 limits), ``total`` limits the whole app, and the settings below may be set under ``defaults`` and
 overridden per app (a list given for an app replaces the default list).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -25,12 +26,27 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "build_budgets
 APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 _GROWTH_KEYS = ("max_growth_percent", "min_change_bytes")
-_SETTINGS = ("baseline_branch", "baseline_builds", "growth_compression", "metrics_top_bundles",
-             "build_info_file", "name_patterns", "ignore", *_GROWTH_KEYS)
-_BUILTIN = {"baseline_branch": "main", "baseline_builds": 5, "growth_compression": "brotli",
-            "metrics_top_bundles": 20, "build_info_file": "build-info.json",
-            "name_patterns": list(DEFAULT_NAME_PATTERNS), "ignore": [], "max_growth_percent": 10.0,
-            "min_change_bytes": 1000}
+_SETTINGS = (
+    "baseline_branch",
+    "baseline_builds",
+    "growth_compression",
+    "metrics_top_bundles",
+    "build_info_file",
+    "name_patterns",
+    "ignore",
+    *_GROWTH_KEYS,
+)
+_BUILTIN = {
+    "baseline_branch": "main",
+    "baseline_builds": 5,
+    "growth_compression": "brotli",
+    "metrics_top_bundles": 20,
+    "build_info_file": "build-info.json",
+    "name_patterns": list(DEFAULT_NAME_PATTERNS),
+    "ignore": [],
+    "max_growth_percent": 10.0,
+    "min_change_bytes": 1000,
+}
 
 
 @dataclass(frozen=True)
@@ -94,8 +110,10 @@ class BudgetConfig:
         try:
             return self.apps[name]
         except KeyError:
-            raise ValueError(f"app {name!r} is not configured in {self.source} "
-                             f"(configured: {', '.join(sorted(self.apps)) or 'none'})") from None
+            raise ValueError(
+                f"app {name!r} is not configured in {self.source} "
+                f"(configured: {', '.join(sorted(self.apps)) or 'none'})"
+            ) from None
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> BudgetConfig:
@@ -128,8 +146,11 @@ def parse_config(text: str, source: str = "<budgets>") -> BudgetConfig:
         apps = {}
         for name, (key_node, app_node) in reader.mapping(apps_node, "apps", None).items():
             if not APP_NAME.match(name):
-                raise reader.fail(key_node, f"app name {name!r} must be lower case letters, digits, '.', '_' "
-                                            "or '-' (it is an S3 folder and a metric label)")
+                raise reader.fail(
+                    key_node,
+                    f"app name {name!r} must be lower case letters, digits, '.', '_' "
+                    "or '-' (it is an S3 folder and a metric label)",
+                )
             apps[name] = reader.app(name, app_node, defaults)
         if not apps:
             raise reader.fail(apps_node, "'apps' is empty: configure at least one app")
@@ -168,13 +189,16 @@ class _Reader:
             if not isinstance(key, str):
                 raise self.fail(key_node, f"key {key!r} in {where} must be a string")
             if key in found:
-                raise self.fail(key_node, f"duplicate key {key!r} in {where} "
-                                          f"(first on line {found[key][0].start_mark.line + 1})")
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} in {where} (first on line {found[key][0].start_mark.line + 1})",
+                )
             if known is not None and key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail(key_node, f"unknown key {key!r} in {where}; {hint}"
-                                          f"known keys: {', '.join(known)}")
+                raise self.fail(
+                    key_node, f"unknown key {key!r} in {where}; {hint}known keys: {', '.join(known)}"
+                )
             found[key] = (key_node, value_node)
         return found
 
@@ -192,8 +216,9 @@ class _Reader:
         try:
             return compile_glob(pattern)
         except GlobError as exc:
-            raise self.fail(node, f"bad glob {pattern!r} in {where} "
-                                  f"(column {exc.column} of the glob): {exc}") from None
+            raise self.fail(
+                node, f"bad glob {pattern!r} in {where} (column {exc.column} of the glob): {exc}"
+            ) from None
 
     def size(self, node, where: str) -> int:
         try:
@@ -227,8 +252,9 @@ class _Reader:
             elif key == "growth_compression":
                 choice = self.value(value)
                 if choice not in COMPRESSIONS:
-                    raise self.fail(value, f"{label} must be one of {', '.join(COMPRESSIONS)}, "
-                                           f"not {choice!r}")
+                    raise self.fail(
+                        value, f"{label} must be one of {', '.join(COMPRESSIONS)}, not {choice!r}"
+                    )
                 out[key] = choice
             elif key == "metrics_top_bundles":
                 out[key] = int(self.number(value, label, 0, 1000, integer=True))
@@ -242,8 +268,9 @@ class _Reader:
                 for item in self.sequence(value, label):
                     pattern = self.value(item)
                     if not isinstance(pattern, str):
-                        raise self.fail(item, f"name pattern {pattern!r} must be a string "
-                                              "(a regular expression)")
+                        raise self.fail(
+                            item, f"name pattern {pattern!r} must be a string (a regular expression)"
+                        )
                     try:
                         compile_patterns([pattern])
                     except ValueError as exc:
@@ -258,15 +285,21 @@ class _Reader:
                 out[key] = self.size(value, label)
         return out
 
-    def limits(self, node, where: str, inherited: dict[str, Any],
-               extra: tuple[str, ...] = ()) -> tuple[Limits, dict]:
+    def limits(
+        self, node, where: str, inherited: dict[str, Any], extra: tuple[str, ...] = ()
+    ) -> tuple[Limits, dict]:
         fields = self.mapping(node, where, (*extra, *COMPRESSIONS, *_GROWTH_KEYS))
         growth = dict(inherited)
         growth.update(self.settings(_submapping(node, _GROWTH_KEYS), where, _GROWTH_KEYS))
-        budgets = {c: self.size(fields[c][1], f"{c} budget in {where}") if c in fields else None
-                   for c in COMPRESSIONS}
-        return Limits(**budgets, max_growth_percent=growth["max_growth_percent"],
-                      min_change_bytes=growth["min_change_bytes"]), fields
+        budgets = {
+            c: self.size(fields[c][1], f"{c} budget in {where}") if c in fields else None
+            for c in COMPRESSIONS
+        }
+        return Limits(
+            **budgets,
+            max_growth_percent=growth["max_growth_percent"],
+            min_change_bytes=growth["min_change_bytes"],
+        ), fields
 
     def app(self, name: str, node, defaults: dict[str, Any]) -> AppBudget:
         where = f"app {name!r}"
@@ -282,18 +315,32 @@ class _Reader:
                 if "glob" not in rule_fields:
                     raise self.fail(item, f"{rule_where} has no 'glob'")
                 if len(rule_fields) == 1:
-                    raise self.fail(item, f"{rule_where} sets no limit: give raw, gzip or brotli, "
-                                          "or a growth setting")
-                rules.append(BudgetRule(self.glob(rule_fields["glob"][1], f"{rule_where}"), limits,
-                                        item.start_mark.line + 1))
-        total = (self.limits(fields["total"][1], f"total of {where}", growth)[0] if "total" in fields
-                 else Limits(None, None, None, **growth))
+                    raise self.fail(
+                        item, f"{rule_where} sets no limit: give raw, gzip or brotli, or a growth setting"
+                    )
+                rules.append(
+                    BudgetRule(
+                        self.glob(rule_fields["glob"][1], f"{rule_where}"), limits, item.start_mark.line + 1
+                    )
+                )
+        total = (
+            self.limits(fields["total"][1], f"total of {where}", growth)[0]
+            if "total" in fields
+            else Limits(None, None, None, **growth)
+        )
         return AppBudget(
-            app=name, baseline_branch=settings["baseline_branch"],
-            baseline_builds=settings["baseline_builds"], growth_compression=settings["growth_compression"],
-            metrics_top_bundles=settings["metrics_top_bundles"], build_info_file=settings["build_info_file"],
-            name_patterns=compile_patterns(settings["name_patterns"]), ignore=tuple(settings["ignore"]),
-            rules=tuple(rules), total=total, default_limits=Limits(None, None, None, **growth))
+            app=name,
+            baseline_branch=settings["baseline_branch"],
+            baseline_builds=settings["baseline_builds"],
+            growth_compression=settings["growth_compression"],
+            metrics_top_bundles=settings["metrics_top_bundles"],
+            build_info_file=settings["build_info_file"],
+            name_patterns=compile_patterns(settings["name_patterns"]),
+            ignore=tuple(settings["ignore"]),
+            rules=tuple(rules),
+            total=total,
+            default_limits=Limits(None, None, None, **growth),
+        )
 
 
 def _submapping(node, keys: tuple[str, ...]):
@@ -302,6 +349,9 @@ def _submapping(node, keys: tuple[str, ...]):
 
     if not isinstance(node, yaml.MappingNode):
         return node
-    return yaml.MappingNode(node.tag, [(k, v) for k, v in node.value
-                                       if isinstance(k, yaml.ScalarNode) and k.value in keys],
-                            start_mark=node.start_mark, end_mark=node.end_mark)
+    return yaml.MappingNode(
+        node.tag,
+        [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value in keys],
+        start_mark=node.start_mark,
+        end_mark=node.end_mark,
+    )

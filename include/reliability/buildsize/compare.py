@@ -13,6 +13,7 @@ Pure functions over sizes, so the rules are tested on examples and properties wi
 The baseline is the median of the last N builds of the baseline branch: one unusual build does not
 move it, and a real change takes over once it is in most of those builds.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -90,11 +91,16 @@ class Row:
         return 100.0 * delta / self.baseline.get(compression)
 
     def as_dict(self, compression: str) -> dict:
-        return {"bundle": self.bundle, "verdict": self.verdict, "files": self.files,
-                "bytes": self.sizes.get(compression) if self.sizes else None,
-                "baseline_bytes": self.baseline.get(compression) if self.baseline else None,
-                "delta_bytes": self.delta(compression), "budget_bytes": self.limits.budget(compression),
-                "reasons": list(self.reasons)}
+        return {
+            "bundle": self.bundle,
+            "verdict": self.verdict,
+            "files": self.files,
+            "bytes": self.sizes.get(compression) if self.sizes else None,
+            "baseline_bytes": self.baseline.get(compression) if self.baseline else None,
+            "delta_bytes": self.delta(compression),
+            "budget_bytes": self.limits.budget(compression),
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True)
@@ -122,20 +128,29 @@ class Comparison:
         return counts
 
 
-def judge(sizes: Sizes, baseline: Sizes | None, limits: Limits,
-          compression: str) -> tuple[str, tuple[str, ...]]:
+def judge(
+    sizes: Sizes, baseline: Sizes | None, limits: Limits, compression: str
+) -> tuple[str, tuple[str, ...]]:
     """``over_budget``, ``warning`` or ``ok`` for one bundle (or total), with the reasons."""
-    over = tuple(f"{c} {format_bytes(sizes.get(c))} > budget {format_bytes(limits.budget(c))}"
-                 for c in COMPRESSIONS if limits.budget(c) is not None and sizes.get(c) > limits.budget(c))
+    over = tuple(
+        f"{c} {format_bytes(sizes.get(c))} > budget {format_bytes(limits.budget(c))}"
+        for c in COMPRESSIONS
+        if limits.budget(c) is not None and sizes.get(c) > limits.budget(c)
+    )
     if over:
         return "over_budget", over
     if baseline is not None:
         before, delta = baseline.get(compression), sizes.get(compression) - baseline.get(compression)
-        if delta > 0 and delta >= limits.min_change_bytes and (
-                before == 0 or 100.0 * delta / before > limits.max_growth_percent):
+        if (
+            delta > 0
+            and delta >= limits.min_change_bytes
+            and (before == 0 or 100.0 * delta / before > limits.max_growth_percent)
+        ):
             percent = format_percent(100.0 * delta / before) if before else "from nothing"
-            return "warning", (f"{compression} {format_delta(delta)} ({percent}) is over the "
-                               f"{limits.max_growth_percent:g}% growth limit",)
+            return "warning", (
+                f"{compression} {format_delta(delta)} ({percent}) is over the "
+                f"{limits.max_growth_percent:g}% growth limit",
+            )
     return "ok", ()
 
 
@@ -156,8 +171,9 @@ def compare(budget: AppBudget, bundles: Sequence[Bundle], baseline: Baseline) ->
             rows.append(Row(name, "removed", 0, None, before, budget.limits_for(name)[0]))
     total_sizes = sum((b.sizes for b in bundles), ZERO)
     verdict, reasons = judge(total_sizes, baseline.total, budget.total, compression)
-    total = Row(TOTAL, verdict, sum(b.files for b in bundles), total_sizes, baseline.total, budget.total,
-                reasons)
+    total = Row(
+        TOTAL, verdict, sum(b.files for b in bundles), total_sizes, baseline.total, budget.total, reasons
+    )
 
     def order(row: Row):
         delta = row.delta(compression)
@@ -171,12 +187,18 @@ def _shown(comparison: Comparison, max_rows: int) -> tuple[list[Row], str]:
     """Rows worth a reader's attention (every verdict but ok, and ok rows that moved by the minimum
     change), at most ``max_rows``, and a note on those left out."""
     c = comparison.compression
-    interesting = [r for r in comparison.rows if r.verdict != "ok"
-                   or abs(r.delta(c) or 0) >= max(r.limits.min_change_bytes, 1)]
+    interesting = [
+        r
+        for r in comparison.rows
+        if r.verdict != "ok" or abs(r.delta(c) or 0) >= max(r.limits.min_change_bytes, 1)
+    ]
     quiet = len(comparison.rows) - len(interesting)
     cut = len(interesting) - max_rows
-    notes = ([f"{cut} more changed bundle(s) not shown (all are in reliability.build_size_bundles)"]
-             if cut > 0 else [])
+    notes = (
+        [f"{cut} more changed bundle(s) not shown (all are in reliability.build_size_bundles)"]
+        if cut > 0
+        else []
+    )
     if quiet:
         notes.append(f"{quiet} more bundle(s) unchanged or below the change threshold")
     return interesting[:max_rows], "; ".join(notes)
@@ -218,7 +240,7 @@ def mrkdwn_table(comparison: Comparison, max_rows: int = 12, name_width: int = 3
     rows, note = _shown(comparison, max_rows)
 
     def cut(name: str) -> str:
-        return name if len(name) <= name_width else "…" + name[-(name_width - 1):]
+        return name if len(name) <= name_width else "…" + name[-(name_width - 1) :]
 
     lines = [f"{'bundle':<{name_width}}  {c:>10}  {'change':>18}  {'budget':>9}  status"]
     for row in [*rows, comparison.total]:

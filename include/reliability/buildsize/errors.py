@@ -1,4 +1,5 @@
 """What can go wrong with a build, each error saying what failed and what to do about it."""
+
 from __future__ import annotations
 
 
@@ -21,8 +22,10 @@ class UnreadableFiles(BuildSizeError):
         self.problems = problems
         shown = "; ".join(f"{path}: {reason}" for path, reason in problems[:5])
         more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
-        super().__init__(f"{len(problems)} file(s) of {where} could not be read ({shown}{more}); "
-                         "fix or remove them and measure the build again")
+        super().__init__(
+            f"{len(problems)} file(s) of {where} could not be read ({shown}{more}); "
+            "fix or remove them and measure the build again"
+        )
 
 
 class BuildInfoInvalid(BuildSizeError):

@@ -6,6 +6,7 @@ alternatives. ``[hash]`` is not a class: it is the placeholder that names normal
 ``static/js/main.[hash].js`` reads as the report shows it. A glob without ``/`` matches the file name at
 any depth, as in ``.gitignore``.
 """
+
 from __future__ import annotations
 
 import re

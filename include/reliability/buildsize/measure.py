@@ -13,6 +13,7 @@ Files are streamed in chunks (gzip and brotli both have streaming encoders), so 
 hundred MB needs a few MB of memory plus the brotli encoder's window. S3 objects are spooled to a
 temporary folder while they are hashed, so each object is downloaded once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,10 @@ log = logging.getLogger(__name__)
 GZIP_LEVEL = 9
 BROTLI_QUALITY = 11
 BROTLI_WINDOW = 22  # the encoder's default (4 MiB), as CDNs and bundler plugins use
-SETTINGS = (f"gzip{GZIP_LEVEL}+brotli{BROTLI_QUALITY}w{BROTLI_WINDOW};"
-            f"zlib {zlib.ZLIB_RUNTIME_VERSION};brotli {brotli.__version__}")
+SETTINGS = (
+    f"gzip{GZIP_LEVEL}+brotli{BROTLI_QUALITY}w{BROTLI_WINDOW};"
+    f"zlib {zlib.ZLIB_RUNTIME_VERSION};brotli {brotli.__version__}"
+)
 # Small files travel to a worker together: a batch ends at this many files, or at a share of the work
 # small enough that every worker gets several batches (bounded by these sizes).
 BATCH_FILES = 256
@@ -122,8 +125,14 @@ def _batches(items: list[tuple[str, bytes, int]], workers: int) -> list[list[tup
     return batches
 
 
-def measure_files(source: BuildSource, files: Sequence[BuildFile], cache, *, workers: int | None = None,
-                  chunk_size: int = CHUNK) -> Measurement:
+def measure_files(
+    source: BuildSource,
+    files: Sequence[BuildFile],
+    cache,
+    *,
+    workers: int | None = None,
+    chunk_size: int = CHUNK,
+) -> Measurement:
     """Sizes of ``files`` of ``source``; raises :class:`UnreadableFiles` naming every file that failed.
 
     ``cache`` maps content hashes to sizes (:class:`reliability.buildsize.store.SizeCache`).
@@ -149,24 +158,42 @@ def measure_files(source: BuildSource, files: Sequence[BuildFile], cache, *, wor
         for expected, actual, sizes in results:
             if actual != expected:
                 name = next(f.path for f, sha, _, _ in hashed if sha == expected)
-                raise FileChanged(f"{name} of {source.where} changed while it was being measured; "
-                                  "measure the build again once it is complete")
+                raise FileChanged(
+                    f"{name} of {source.where} changed while it was being measured; "
+                    "measure the build again once it is complete"
+                )
             fresh[expected] = sizes
         cache.put_many(fresh)
     finally:
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
 
-    measured = tuple(MeasuredFile(file.path, sha, known.get(sha) or fresh[sha], sha in known)
-                     for file, sha, _, _ in hashed)
-    stats = MeasureStats(files=len(measured), bytes=sum(m.sizes.raw for m in measured),
-                         cache_hits=sum(m.cached for m in measured), compressed_files=len(todo),
-                         compressed_bytes=sum(i[2] for i in todo.values()), workers=used,
-                         hash_seconds=round(hash_seconds, 3), compress_seconds=round(compress_seconds, 3))
-    log.info("measured %s: %d files, %d bytes, %d from cache, %d compressed (%d bytes) on %d worker(s) "
-             "in %.2fs + %.2fs", source.where, stats.files, stats.bytes, stats.cache_hits,
-             stats.compressed_files, stats.compressed_bytes, stats.workers, stats.hash_seconds,
-             stats.compress_seconds)
+    measured = tuple(
+        MeasuredFile(file.path, sha, known.get(sha) or fresh[sha], sha in known) for file, sha, _, _ in hashed
+    )
+    stats = MeasureStats(
+        files=len(measured),
+        bytes=sum(m.sizes.raw for m in measured),
+        cache_hits=sum(m.cached for m in measured),
+        compressed_files=len(todo),
+        compressed_bytes=sum(i[2] for i in todo.values()),
+        workers=used,
+        hash_seconds=round(hash_seconds, 3),
+        compress_seconds=round(compress_seconds, 3),
+    )
+    log.info(
+        "measured %s: %d files, %d bytes, %d from cache, %d compressed (%d bytes) on %d worker(s) "
+        "in %.2fs + %.2fs",
+        source.where,
+        stats.files,
+        stats.bytes,
+        stats.cache_hits,
+        stats.compressed_files,
+        stats.compressed_bytes,
+        stats.workers,
+        stats.hash_seconds,
+        stats.compress_seconds,
+    )
     return Measurement(measured, stats)
 
 

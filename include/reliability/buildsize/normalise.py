@@ -6,6 +6,7 @@ group ``hash``; only that group is replaced, everything the pattern matched arou
 that normalise to one name (esbuild calls every shared chunk ``chunk-<HASH>.js``) are measured as one
 bundle, with their count.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,6 +42,7 @@ def compile_patterns(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 def normalise(path: str, patterns: Sequence[re.Pattern[str]]) -> str:
     """``path`` with every hash that a pattern finds replaced by ``[hash]``, patterns applied in order."""
     for regex in patterns:
+
         def replace(match: re.Match[str]) -> str:
             start, end = match.start("hash") - match.start(), match.end("hash") - match.start()
             text = match.group(0)

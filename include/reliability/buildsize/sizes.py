@@ -3,6 +3,7 @@
 Units are SI for kB/MB (1000) and IEC for KiB/MiB (1024), as in the configuration file; reports use SI,
 like the size bots developers know from pull requests.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,7 @@ class Sizes:
     def get(self, compression: str) -> int:
         return getattr(self, compression)
 
-    def __add__(self, other: "Sizes") -> "Sizes":
+    def __add__(self, other: Sizes) -> Sizes:
         return Sizes(self.raw + other.raw, self.gzip + other.gzip, self.brotli + other.brotli)
 
 
@@ -43,9 +44,10 @@ def parse_size(value: object) -> int:
             unit = (match.group(2) or "B").lower()
             if unit in _UNITS:
                 return round(float(match.group(1)) * _UNITS[unit])
-            raise ValueError(f"unknown unit {match.group(2)!r} in {value!r} "
-                             "(use B, kB, MB, GB, KiB, MiB or GiB)")
-    raise ValueError(f"{value!r} is not a size (write bytes as an integer, or e.g. \"150 kB\", \"1.5 MiB\")")
+            raise ValueError(
+                f"unknown unit {match.group(2)!r} in {value!r} (use B, kB, MB, GB, KiB, MiB or GiB)"
+            )
+    raise ValueError(f'{value!r} is not a size (write bytes as an integer, or e.g. "150 kB", "1.5 MiB")')
 
 
 def format_bytes(n: int) -> str:

@@ -9,6 +9,7 @@ written by CI); it says which branch the build is from, which decides whether it
 baseline. It is not measured. Build ids are expected to sort naturally by age (CI run numbers, or
 dated ids such as ``20260105.3``): "the newest build" is the last in that order.
 """
+
 from __future__ import annotations
 
 import errno
@@ -18,7 +19,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reliability.buildsize.errors import BuildInfoInvalid, BuildNotFound, BuildSizeError
@@ -46,12 +47,14 @@ class BuildInfo:
     created_at: datetime | None = None
 
     @classmethod
-    def parse(cls, data: bytes, where: str) -> "BuildInfo":
+    def parse(cls, data: bytes, where: str) -> BuildInfo:
         try:
             doc = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BuildInfoInvalid(f"{where} is not valid JSON ({exc}); CI should write "
-                                   '{"branch": ..., "commit": ..., "created_at": "<ISO 8601>"}') from None
+            raise BuildInfoInvalid(
+                f"{where} is not valid JSON ({exc}); CI should write "
+                '{"branch": ..., "commit": ..., "created_at": "<ISO 8601>"}'
+            ) from None
         if not isinstance(doc, dict):
             raise BuildInfoInvalid(f"{where} must hold a JSON object, not {type(doc).__name__}")
         for key in ("branch", "commit", "created_at"):
@@ -62,10 +65,11 @@ class BuildInfo:
             try:
                 created = datetime.fromisoformat(doc["created_at"].replace("Z", "+00:00"))
             except ValueError:
-                raise BuildInfoInvalid(f"{where}: created_at {doc['created_at']!r} is not an ISO 8601 "
-                                       "time") from None
+                raise BuildInfoInvalid(
+                    f"{where}: created_at {doc['created_at']!r} is not an ISO 8601 time"
+                ) from None
             if created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
+                created = created.replace(tzinfo=UTC)
         return cls(branch=doc.get("branch") or None, commit=doc.get("commit") or None, created_at=created)
 
 
@@ -76,8 +80,10 @@ def natural_key(build_id: str) -> tuple:
 
 def check_build_id(build_id: str) -> str:
     if not BUILD_ID.match(build_id or "") or ".." in build_id:
-        raise ValueError(f"build id {build_id!r} is not valid: one path segment of letters, digits and ._:+- "
-                         "(to measure a local folder, give its absolute path)")
+        raise ValueError(
+            f"build id {build_id!r} is not valid: one path segment of letters, digits and ._:+- "
+            "(to measure a local folder, give its absolute path)"
+        )
     return build_id
 
 
@@ -121,8 +127,14 @@ class LocalBuild(BuildSource):
                 info = path.stat()
             except OSError:
                 info = path.lstat()  # a broken link: listed now, reported as unreadable when read
-            found.append(BuildFile(path.relative_to(self.root).as_posix(), info.st_size,
-                                   datetime.fromtimestamp(info.st_mtime, timezone.utc), str(path)))
+            found.append(
+                BuildFile(
+                    path.relative_to(self.root).as_posix(),
+                    info.st_size,
+                    datetime.fromtimestamp(info.st_mtime, UTC),
+                    str(path),
+                )
+            )
 
         def fail(exc: OSError) -> None:
             raise BuildSizeError(f"folder {exc.filename} of {self.where} cannot be listed: {exc.strerror}")
@@ -188,13 +200,18 @@ class S3Build(BuildSource):
                 for obj in page.get("Contents", ()):
                     if obj["Key"].endswith("/"):  # folder markers some upload tools create
                         continue
-                    found.append(BuildFile(obj["Key"][len(self.prefix):], obj["Size"], obj["LastModified"],
-                                           obj["Key"]))
+                    found.append(
+                        BuildFile(
+                            obj["Key"][len(self.prefix) :], obj["Size"], obj["LastModified"], obj["Key"]
+                        )
+                    )
         except ClientError as exc:
             raise BuildSizeError(f"listing {self.where} failed: {_s3_reason(exc)}") from None
         if not found:
-            raise BuildNotFound(f"{self.where} does not exist: no objects under the prefix; check the build "
-                                "id and that CI uploaded the build")
+            raise BuildNotFound(
+                f"{self.where} does not exist: no objects under the prefix; check the build "
+                "id and that CI uploaded the build"
+            )
         return sorted(found, key=lambda f: f.path)
 
     def read_chunks(self, file: BuildFile, chunk_size: int = CHUNK) -> Iterator[bytes]:
@@ -211,8 +228,9 @@ class S3Build(BuildSource):
         from botocore.exceptions import ClientError
 
         try:
-            obj = self.client.get_object(Bucket=self.bucket, Key=self.prefix + relative,
-                                         Range=f"bytes=0-{limit - 1}")
+            obj = self.client.get_object(
+                Bucket=self.bucket, Key=self.prefix + relative, Range=f"bytes=0-{limit - 1}"
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
@@ -233,18 +251,21 @@ def list_build_ids(client, bucket: str, app: str) -> list[str]:
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
         for page in pages:
-            ids.extend(p["Prefix"][len(prefix):].rstrip("/") for p in page.get("CommonPrefixes", ()))
+            ids.extend(p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", ()))
     except ClientError as exc:
-        raise BuildSizeError(f"listing builds of {app} in s3://{bucket}/{prefix} failed: "
-                             f"{_s3_reason(exc)}") from None
+        raise BuildSizeError(
+            f"listing builds of {app} in s3://{bucket}/{prefix} failed: {_s3_reason(exc)}"
+        ) from None
     return sorted((i for i in ids if BUILD_ID.match(i)), key=natural_key)
 
 
 def newest_build_id(client, bucket: str, app: str) -> str:
     ids = list_build_ids(client, bucket, app)
     if not ids:
-        raise BuildNotFound(f"no builds of {app} under s3://{bucket}/{builds_prefix(app)}; "
-                            "CI uploads each build to builds/<app>/<build id>/")
+        raise BuildNotFound(
+            f"no builds of {app} under s3://{bucket}/{builds_prefix(app)}; "
+            "CI uploads each build to builds/<app>/<build id>/"
+        )
     return ids[-1]
 
 

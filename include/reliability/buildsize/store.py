@@ -4,6 +4,7 @@
 - ``save_build``: a measured build and its bundles, replacing any earlier measurement of that build.
 - ``load_baseline``: the last N builds of a branch before a given build, as a median baseline.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -34,14 +35,17 @@ class SizeCache:
         if missing and self.conn is not None:
             rows = self.conn.execute(
                 """SELECT sha256, raw_bytes, gzip_bytes, brotli_bytes FROM reliability.build_size_cache
-                   WHERE settings = %s AND sha256 = ANY(%s)""", (self.settings, missing)).fetchall()
+                   WHERE settings = %s AND sha256 = ANY(%s)""",
+                (self.settings, missing),
+            ).fetchall()
             for sha, raw, gz, br in rows:
                 found[bytes(sha)] = self.memory[bytes(sha)] = Sizes(raw, gz, br)
             if rows:
                 self.conn.execute(
                     """UPDATE reliability.build_size_cache SET last_used = current_date
                        WHERE settings = %s AND sha256 = ANY(%s) AND last_used < current_date""",
-                    (self.settings, [bytes(r[0]) for r in rows]))
+                    (self.settings, [bytes(r[0]) for r in rows]),
+                )
         return found
 
     def put_many(self, sizes: dict[bytes, Sizes]) -> None:
@@ -52,7 +56,8 @@ class SizeCache:
                     """INSERT INTO reliability.build_size_cache
                            (settings, sha256, raw_bytes, gzip_bytes, brotli_bytes)
                        VALUES (%s, %s, %s, %s, %s) ON CONFLICT (settings, sha256) DO NOTHING""",
-                    [(self.settings, sha, s.raw, s.gzip, s.brotli) for sha, s in sizes.items()])
+                    [(self.settings, sha, s.raw, s.gzip, s.brotli) for sha, s in sizes.items()],
+                )
 
     def prune(self, unused_days: int = 90) -> int:
         """Forget sizes no build has used for ``unused_days``; return how many."""
@@ -60,7 +65,8 @@ class SizeCache:
             return 0
         return self.conn.execute(
             "DELETE FROM reliability.build_size_cache WHERE last_used < current_date - %s::int",
-            (unused_days,)).rowcount
+            (unused_days,),
+        ).rowcount
 
 
 @dataclass(frozen=True)
@@ -80,22 +86,53 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
     total = comparison.total.sizes
     verdicts = {row.bundle: row.verdict for row in comparison.rows}
     with conn.transaction():
-        conn.execute("DELETE FROM reliability.build_size_builds WHERE app = %s AND build_id = %s",
-                     (record.app, record.build_id))
+        conn.execute(
+            "DELETE FROM reliability.build_size_builds WHERE app = %s AND build_id = %s",
+            (record.app, record.build_id),
+        )
         conn.execute(
             """INSERT INTO reliability.build_size_builds
                    (app, build_id, branch, commit_sha, built_at, measured_at, interval_key, source, files,
                     raw_bytes, gzip_bytes, brotli_bytes, verdict, baseline_branch, baseline_build_ids)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (record.app, record.build_id, record.branch, record.commit, record.built_at, record.measured_at,
-             record.interval_key, record.source, comparison.total.files, total.raw, total.gzip, total.brotli,
-             comparison.verdict, comparison.baseline.branch, list(comparison.baseline.build_ids)))
-        with conn.cursor() as cur, cur.copy(
+            (
+                record.app,
+                record.build_id,
+                record.branch,
+                record.commit,
+                record.built_at,
+                record.measured_at,
+                record.interval_key,
+                record.source,
+                comparison.total.files,
+                total.raw,
+                total.gzip,
+                total.brotli,
+                comparison.verdict,
+                comparison.baseline.branch,
+                list(comparison.baseline.build_ids),
+            ),
+        )
+        with (
+            conn.cursor() as cur,
+            cur.copy(
                 "COPY reliability.build_size_bundles (app, build_id, bundle, files, raw_bytes, gzip_bytes, "
-                "brotli_bytes, verdict) FROM STDIN") as copy:
+                "brotli_bytes, verdict) FROM STDIN"
+            ) as copy,
+        ):
             for b in bundles:
-                copy.write_row((record.app, record.build_id, b.name, b.files, b.sizes.raw, b.sizes.gzip,
-                                b.sizes.brotli, verdicts[b.name]))
+                copy.write_row(
+                    (
+                        record.app,
+                        record.build_id,
+                        b.name,
+                        b.files,
+                        b.sizes.raw,
+                        b.sizes.gzip,
+                        b.sizes.brotli,
+                        verdicts[b.name],
+                    )
+                )
             for row in comparison.rows:
                 if row.verdict == "removed":
                     copy.write_row((record.app, record.build_id, row.bundle, 0, None, None, None, "removed"))
@@ -103,17 +140,24 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
 
 def load_baseline(conn, app: str, branch: str, builds: int, *, before: datetime, exclude: str) -> Baseline:
     """The median baseline of the last ``builds`` builds of ``branch`` built before ``before``."""
-    ids = [r[0] for r in conn.execute(
-        """SELECT build_id FROM reliability.build_size_builds
+    ids = [
+        r[0]
+        for r in conn.execute(
+            """SELECT build_id FROM reliability.build_size_builds
            WHERE app = %s AND branch = %s AND built_at < %s AND build_id <> %s
-           ORDER BY built_at DESC, build_id DESC LIMIT %s""", (app, branch, before, exclude, builds))]
+           ORDER BY built_at DESC, build_id DESC LIMIT %s""",
+            (app, branch, before, exclude, builds),
+        )
+    ]
     if not ids:
         return Baseline(branch)
     sizes: dict[str, dict[str, Sizes]] = {i: {} for i in ids}
     for build_id, bundle, raw, gz, br in conn.execute(
-            """SELECT build_id, bundle, raw_bytes, gzip_bytes, brotli_bytes
+        """SELECT build_id, bundle, raw_bytes, gzip_bytes, brotli_bytes
                FROM reliability.build_size_bundles
-               WHERE app = %s AND build_id = ANY(%s) AND verdict <> 'removed'""", (app, ids)):
+               WHERE app = %s AND build_id = ANY(%s) AND verdict <> 'removed'""",
+        (app, ids),
+    ):
         sizes[build_id][bundle] = Sizes(raw, gz, br)
     return median_baseline(branch, [(i, sizes[i]) for i in ids])
 
@@ -123,7 +167,8 @@ def build_history(conn, app: str, limit: int = 30) -> list[dict]:
     cur = conn.execute(
         """SELECT build_id, branch, commit_sha, built_at, files, raw_bytes, gzip_bytes, brotli_bytes, verdict,
                   baseline_build_ids FROM reliability.build_size_builds
-           WHERE app = %s ORDER BY built_at DESC, build_id DESC LIMIT %s""", (app, limit))
+           WHERE app = %s ORDER BY built_at DESC, build_id DESC LIMIT %s""",
+        (app, limit),
+    )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-

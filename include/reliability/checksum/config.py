@@ -2,6 +2,7 @@
 
 Trigger-form Params (prefixes, byte budget) override the file for one run through :func:`load_config`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "checksum.yaml"
-GIB = 1024 ** 3
-MIB = 1024 ** 2
+GIB = 1024**3
+MIB = 1024**2
 KIB = 1024
 
 
@@ -47,7 +48,9 @@ class ChecksumConfig:
         nested = [(a, b) for a in self.prefixes for b in self.prefixes if a != b and b.startswith(a)]
         if nested:
             # Overlapping prefixes would list (and check) the same objects twice.
-            raise ConfigError(f"prefix {nested[0][1]!r} lies inside {nested[0][0]!r}; list only the outer one")
+            raise ConfigError(
+                f"prefix {nested[0][1]!r} lies inside {nested[0][0]!r}; list only the outer one"
+            )
         _at_least(self, "byte_budget", 1)
         _at_least(self, "shard_count", 1)
         _at_least(self, "min_shard_bytes", 1)
@@ -63,7 +66,9 @@ class ChecksumConfig:
         if self.manifest_grace_hours < 0:
             raise ConfigError(f"manifest_grace_hours must be >= 0, got {self.manifest_grace_hours}")
         if self.concurrency > 64:
-            raise ConfigError(f"concurrency {self.concurrency} is more than 64 threads per task; use more shards")
+            raise ConfigError(
+                f"concurrency {self.concurrency} is more than 64 threads per task; use more shards"
+            )
 
     def is_manifest_prefixed(self, key: str) -> bool:
         return any(key.startswith(p) for p in self.manifest_prefixes)
@@ -77,13 +82,19 @@ def _at_least(config: ChecksumConfig, name: str, minimum: int) -> None:
 
 # YAML key -> (field, multiplier): the file speaks in GiB/MiB/KiB, the code in bytes.
 _YAML_FIELDS: dict[str, tuple[str, int | None]] = {
-    "prefixes": ("prefixes", None), "manifest_prefixes": ("manifest_prefixes", None),
-    "byte_budget_gib": ("byte_budget", GIB), "cycle_days": ("cycle_days", None),
-    "shard_count": ("shard_count", None), "min_shard_mib": ("min_shard_bytes", MIB),
-    "concurrency": ("concurrency", None), "chunk_kib": ("chunk_bytes", KIB),
-    "read_attempts": ("read_attempts", None), "retry_backoff_seconds": ("retry_backoff_seconds", None),
+    "prefixes": ("prefixes", None),
+    "manifest_prefixes": ("manifest_prefixes", None),
+    "byte_budget_gib": ("byte_budget", GIB),
+    "cycle_days": ("cycle_days", None),
+    "shard_count": ("shard_count", None),
+    "min_shard_mib": ("min_shard_bytes", MIB),
+    "concurrency": ("concurrency", None),
+    "chunk_kib": ("chunk_bytes", KIB),
+    "read_attempts": ("read_attempts", None),
+    "retry_backoff_seconds": ("retry_backoff_seconds", None),
     "retry_backoff_max_seconds": ("retry_backoff_max_seconds", None),
-    "manifest_grace_hours": ("manifest_grace_hours", None), "history_days": ("history_days", None),
+    "manifest_grace_hours": ("manifest_grace_hours", None),
+    "history_days": ("history_days", None),
 }
 
 
@@ -108,8 +119,9 @@ def config_from_mapping(data: dict[str, Any], source: str = "checksum config") -
     return ChecksumConfig(**values)
 
 
-def load_config(path: str | Path | None = None, *, prefixes: list[str] | None = None,
-                byte_budget: int | None = None) -> ChecksumConfig:
+def load_config(
+    path: str | Path | None = None, *, prefixes: list[str] | None = None, byte_budget: int | None = None
+) -> ChecksumConfig:
     """The file's settings, with a run's overrides (None keeps the file's value)."""
     import yaml
 
@@ -127,4 +139,3 @@ def load_config(path: str | Path | None = None, *, prefixes: list[str] | None = 
     if byte_budget is not None:
         overrides["byte_budget"] = byte_budget
     return replace(config, **overrides) if overrides else config
-

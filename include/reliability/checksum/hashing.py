@@ -11,6 +11,7 @@ retries the request itself first, but never a body that breaks off half-way. Wha
 an ``error`` result for that object alone: it is not a verdict (the bytes' integrity is unknown, not bad),
 it is stored with its reason and counted, and the other objects' verdicts are unaffected.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,14 +26,30 @@ from typing import Any
 from reliability.checksum.config import ChecksumConfig
 from reliability.checksum.sources import Expected, ManifestProblem, expected_from_manifest, resolve
 
-OK, MISMATCH, SIZE_MISMATCH, MISSING, UNVERIFIABLE = "ok", "mismatch", "size_mismatch", "missing", "unverifiable"
+OK, MISMATCH, SIZE_MISMATCH, MISSING, UNVERIFIABLE = (
+    "ok",
+    "mismatch",
+    "size_mismatch",
+    "missing",
+    "unverifiable",
+)
 VERDICTS = (OK, MISMATCH, SIZE_MISMATCH, MISSING, UNVERIFIABLE)
 # Not verdicts: the read failed after its retries, or the object was deleted after it was listed.
 ERROR, VANISHED = "error", "vanished"
 OUTCOMES = VERDICTS + (ERROR, VANISHED)
 
-_RETRYABLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", "RequestLimitExceeded",
-                    "RequestTimeout", "InternalError", "ServiceUnavailable", "BadGateway", "GatewayTimeout"}
+_RETRYABLE_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequests",
+    "RequestLimitExceeded",
+    "RequestTimeout",
+    "InternalError",
+    "ServiceUnavailable",
+    "BadGateway",
+    "GatewayTimeout",
+}
 _NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
 _HOOK_ID = "reliability.checksum.skip-sdk-response-validation"
 
@@ -101,8 +118,17 @@ def is_retryable(exc: BaseException) -> bool:
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return code in _RETRYABLE_CODES or status >= 500 or status == 429
-    return isinstance(exc, (ConnectionError, ReadTimeoutError, ResponseStreamingError, IncompleteReadError,
-                            Urllib3Error, OSError))
+    return isinstance(
+        exc,
+        (
+            ConnectionError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+            IncompleteReadError,
+            Urllib3Error,
+            OSError,
+        ),
+    )
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -161,8 +187,10 @@ class _Reader:
         body = response["Body"]
         try:
             if response.get("ContentLength", 0) > self.config.max_manifest_bytes:
-                raise ManifestProblem(f"{manifest_key} is {response['ContentLength']} bytes, too large for a "
-                                      "manifest; it was not read")
+                raise ManifestProblem(
+                    f"{manifest_key} is {response['ContentLength']} bytes, too large for a "
+                    "manifest; it was not read"
+                )
             return body.read()
         finally:
             body.close()
@@ -184,8 +212,13 @@ def _manifest_expectation(reader: _Reader, item: ObjectToCheck) -> tuple[Expecte
         return None, f"{item.manifest_key} could not be read after {exc.attempts} attempt(s): {exc}"
 
 
-def check_object(client, bucket: str, item: ObjectToCheck, config: ChecksumConfig,
-                 sleep: Callable[[float], None] = time.sleep) -> CheckResult:
+def check_object(
+    client,
+    bucket: str,
+    item: ObjectToCheck,
+    config: ChecksumConfig,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CheckResult:
     """Read and hash one object, and judge it against its expected checksum. Never raises for S3 errors."""
     started = time.perf_counter()
     prepare_client(client)
@@ -198,13 +231,24 @@ def check_object(client, bucket: str, item: ObjectToCheck, config: ChecksumConfi
     except _NotFound:
         # Named by a manifest, its absence is a finding; otherwise it was simply deleted (uploads come and go).
         outcome = MISSING if item.manifest_key else VANISHED
-        return CheckResult(**common, outcome=outcome, source=manifest.source if manifest else None,
-                           expected_sha256=manifest.sha256 if manifest else None,
-                           expected_size=manifest.size if manifest else None,
-                           notes=notes + ("deleted after it was listed",), seconds=time.perf_counter() - started)
+        return CheckResult(
+            **common,
+            outcome=outcome,
+            source=manifest.source if manifest else None,
+            expected_sha256=manifest.sha256 if manifest else None,
+            expected_size=manifest.size if manifest else None,
+            notes=notes + ("deleted after it was listed",),
+            seconds=time.perf_counter() - started,
+        )
     except _ReadFailed as exc:
-        return CheckResult(**common, outcome=ERROR, attempts=exc.attempts, error=str(exc), notes=notes,
-                           seconds=time.perf_counter() - started)
+        return CheckResult(
+            **common,
+            outcome=ERROR,
+            attempts=exc.attempts,
+            error=str(exc),
+            notes=notes,
+            seconds=time.perf_counter() - started,
+        )
     resolution = resolve(manifest, response, notes)
     expected = resolution.expected
     if expected is None:
@@ -215,15 +259,29 @@ def check_object(client, bucket: str, item: ObjectToCheck, config: ChecksumConfi
         outcome = MISMATCH
     else:
         outcome = OK
-    return CheckResult(**common, outcome=outcome, source=expected.source if expected else None,
-                       expected_sha256=expected.sha256 if expected else None, actual_sha256=actual,
-                       expected_size=expected.size if expected else None, actual_size=size,
-                       etag=response.get("ETag"), last_modified=response.get("LastModified"), attempts=attempts,
-                       notes=resolution.notes, seconds=time.perf_counter() - started)
+    return CheckResult(
+        **common,
+        outcome=outcome,
+        source=expected.source if expected else None,
+        expected_sha256=expected.sha256 if expected else None,
+        actual_sha256=actual,
+        expected_size=expected.size if expected else None,
+        actual_size=size,
+        etag=response.get("ETag"),
+        last_modified=response.get("LastModified"),
+        attempts=attempts,
+        notes=resolution.notes,
+        seconds=time.perf_counter() - started,
+    )
 
 
-def check_objects(client, bucket: str, items: Iterable[ObjectToCheck], config: ChecksumConfig,
-                  sleep: Callable[[float], None] = time.sleep) -> Iterator[CheckResult]:
+def check_objects(
+    client,
+    bucket: str,
+    items: Iterable[ObjectToCheck],
+    config: ChecksumConfig,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[CheckResult]:
     """Check ``items`` with ``config.concurrency`` threads; results come in completion order.
 
     At most twice ``concurrency`` objects are in flight, so a shard of a million keys never becomes a

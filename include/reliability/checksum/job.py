@@ -8,6 +8,7 @@ that dies is visible as objects planned but never checked.
 The ``*_task`` functions at the end are the DAG side: they resolve Airflow connections and the run's
 interval; everything above them runs without Airflow.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,9 +17,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reliability.checksum.config import GIB, ChecksumConfig, load_config
+from reliability.checksum.config import ChecksumConfig
 from reliability.checksum.hashing import ERROR, MISMATCH, MISSING, OK, SIZE_MISMATCH, VERDICTS, check_objects
-from reliability.outcome import Metric, Outcome
+from reliability.core.outcome import Metric, Outcome
 
 JOB = "checksum_validation"
 ACTION = "checksum.validate"
@@ -37,22 +38,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def plan(results_dsn: str, client, bucket: str, config: ChecksumConfig, interval_key: str, *, full: bool = False,
-         now: datetime | None = None) -> list[dict]:
+def plan(
+    results_dsn: str,
+    client,
+    bucket: str,
+    config: ChecksumConfig,
+    interval_key: str,
+    *,
+    full: bool = False,
+    now: datetime | None = None,
+) -> list[dict]:
     """Plan the run and return one small descriptor per shard (the list ``validate_shard`` is mapped over)."""
     from reliability.checksum.scan import plan_run
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     with connect(results_dsn, autocommit=True) as conn:
         return plan_run(conn, client, bucket, config, interval_key, full=full, now=now or _now()).shards
 
 
-def validate_shard(results_dsn: str, client, bucket: str, config: ChecksumConfig, interval_key: str, shard: int,
-                   *, sleep: Callable[[float], None] = time.sleep,
-                   clock: Callable[[], datetime] = _now) -> dict[str, Any]:
+def validate_shard(
+    results_dsn: str,
+    client,
+    bucket: str,
+    config: ChecksumConfig,
+    interval_key: str,
+    shard: int,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] = _now,
+) -> dict[str, Any]:
     """Read and judge the shard's objects; store every result; return counts for the task log and XCom."""
     from reliability.checksum import store
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     started = time.perf_counter()
     counts: Counter[str] = Counter()
@@ -60,10 +77,14 @@ def validate_shard(results_dsn: str, client, bucket: str, config: ChecksumConfig
     with connect(results_dsn, autocommit=True) as conn:
         header = store.plan_header(conn, interval_key)
         if header is None:
-            raise PlanMissing(f"no checksum plan is stored for interval {interval_key!r}: run plan_checks first")
+            raise PlanMissing(
+                f"no checksum plan is stored for interval {interval_key!r}: run plan_checks first"
+            )
         if header["bucket"] != bucket:
-            raise PlanMissing(f"the plan of {interval_key!r} is for bucket {header['bucket']!r}, not {bucket!r}; "
-                              "check the reliability_s3 connection")
+            raise PlanMissing(
+                f"the plan of {interval_key!r} is for bucket {header['bucket']!r}, not {bucket!r}; "
+                "check the reliability_s3 connection"
+            )
         items = store.shard_objects(conn, interval_key, shard)
         batch, flushed = [], time.monotonic()
         for result in check_objects(client, bucket, items, config, sleep):
@@ -75,14 +96,20 @@ def validate_shard(results_dsn: str, client, bucket: str, config: ChecksumConfig
                 batch, flushed = [], time.monotonic()
         store.save_results(conn, interval_key, bucket, batch, clock())
     seconds = time.perf_counter() - started
-    return {"shard": shard, "objects": len(items), "counts": dict(counts), "hashed_bytes": hashed_bytes,
-            "seconds": round(seconds, 3), "bytes_per_second": round(hashed_bytes / seconds) if seconds else 0}
+    return {
+        "shard": shard,
+        "objects": len(items),
+        "counts": dict(counts),
+        "hashed_bytes": hashed_bytes,
+        "seconds": round(seconds, 3),
+        "bytes_per_second": round(hashed_bytes / seconds) if seconds else 0,
+    }
 
 
 def summarise(results_dsn: str, interval_key: str, *, now: datetime | None = None) -> list[Outcome]:
     """The run's Outcome, from what the plan and the shards stored."""
     from reliability.checksum import store
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     now = now or _now()
     with connect(results_dsn, autocommit=True) as conn:
@@ -90,19 +117,30 @@ def summarise(results_dsn: str, interval_key: str, *, now: datetime | None = Non
         if header is None:
             return [_not_planned(interval_key, now)]
         results = store.run_results(conn, interval_key, header["bucket"], first=FIRST_KEYS)
-        cover = store.coverage(conn, header["bucket"], header["prefixes"], now - timedelta(days=header["cycle_days"]))
+        cover = store.coverage(
+            conn, header["bucket"], header["prefixes"], now - timedelta(days=header["cycle_days"])
+        )
     return [build_outcome(header, results, cover, now)]
 
 
 def _not_planned(interval_key: str, now: datetime) -> Outcome:
-    return Outcome(job=JOB, subject={}, status="failed", started_at=now, finished_at=now,
-                   headline="Checksum validation did not run: no plan was stored for this run",
-                   summary={"interval_key": interval_key, "error": "plan_checks did not complete"},
-                   facts=(("What to do", "Open the failed plan_checks task; its log names the step that failed"),),
-                   alert=True, action=ACTION)
+    return Outcome(
+        job=JOB,
+        subject={},
+        status="failed",
+        started_at=now,
+        finished_at=now,
+        headline="Checksum validation did not run: no plan was stored for this run",
+        summary={"interval_key": interval_key, "error": "plan_checks did not complete"},
+        facts=(("What to do", "Open the failed plan_checks task; its log names the step that failed"),),
+        alert=True,
+        action=ACTION,
+    )
 
 
-def build_outcome(header: dict[str, Any], results: dict[str, Any], cover: dict[str, int], now: datetime) -> Outcome:
+def build_outcome(
+    header: dict[str, Any], results: dict[str, Any], cover: dict[str, int], now: datetime
+) -> Outcome:
     """Status, headline, Slack facts and metrics of one run (pure: tested on examples)."""
     counts = results["counts"]
     stats = header.get("stats") or {}
@@ -119,21 +157,38 @@ def build_outcome(header: dict[str, Any], results: dict[str, Any], cover: dict[s
     else:
         status = "success"
 
-    findings = [f"{n:,} {label}" for n, label in ((counts[MISMATCH], "mismatched"),
-                                                   (counts[SIZE_MISMATCH], "with the wrong size"),
-                                                   (counts[MISSING], "missing"), (errors, "unreadable"),
-                                                   (unchecked, "not checked")) if n]
+    findings = [
+        f"{n:,} {label}"
+        for n, label in (
+            (counts[MISMATCH], "mismatched"),
+            (counts[SIZE_MISMATCH], "with the wrong size"),
+            (counts[MISSING], "missing"),
+            (errors, "unreadable"),
+            (unchecked, "not checked"),
+        )
+        if n
+    ]
     if findings:
         headline = f"Checksums: {', '.join(findings)} ({checked:,} objects read)"
     else:
-        headline = (f"Checksums: {checked:,} objects read, {counts[OK]:,} verified "
-                    f"({human_bytes(results['verified_bytes'])})")
+        headline = (
+            f"Checksums: {checked:,} objects read, {counts[OK]:,} verified "
+            f"({human_bytes(results['verified_bytes'])})"
+        )
 
     facts: list[tuple[str, str]] = [
         ("Verdicts", " · ".join(f"{counts[v]:,} {v.replace('_', ' ')}" for v in VERDICTS)),
-        ("Read", (f"{checked:,} objects, {human_bytes(results['hashed_bytes'])} "
-                  f"({human_bytes(results['verified_bytes'])} verified)")),
-        ("Scrub coverage", f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days"),
+        (
+            "Read",
+            (
+                f"{checked:,} objects, {human_bytes(results['hashed_bytes'])} "
+                f"({human_bytes(results['verified_bytes'])} verified)"
+            ),
+        ),
+        (
+            "Scrub coverage",
+            f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days",
+        ),
     ]
     if bad:
         facts.append(("Mismatched keys", slack_keys(results["first_mismatch"], bad)))
@@ -142,36 +197,81 @@ def build_outcome(header: dict[str, Any], results: dict[str, Any], cover: dict[s
     if errors:
         facts.append(("Unreadable keys (after retries)", slack_keys(results["first_error"], errors)))
     if results["manifest_problems"]:
-        facts.append(("Manifest not usable for", slack_keys(results["first_manifest_problem"],
-                                                           results["manifest_problems"])))
+        facts.append(
+            (
+                "Manifest not usable for",
+                slack_keys(results["first_manifest_problem"], results["manifest_problems"]),
+            )
+        )
     if orphans:
-        facts.append(("Backups without a manifest", slack_keys(stats.get("first_objects_without_manifest", []),
-                                                               orphans)))
+        facts.append(
+            (
+                "Backups without a manifest",
+                slack_keys(stats.get("first_objects_without_manifest", []), orphans),
+            )
+        )
     if unchecked:
-        facts.append(("Not checked", f"{unchecked:,} planned objects have no result: a validate_shard task failed"))
+        facts.append(
+            ("Not checked", f"{unchecked:,} planned objects have no result: a validate_shard task failed")
+        )
 
-    metrics = [Metric("checksum_objects", float(counts[v]), {"result": v},
-                      "Objects by verdict in the last checksum validation run") for v in VERDICTS]
+    metrics = [
+        Metric(
+            "checksum_objects",
+            float(counts[v]),
+            {"result": v},
+            "Objects by verdict in the last checksum validation run",
+        )
+        for v in VERDICTS
+    ]
     metrics += [
-        Metric("checksum_verified_bytes", float(results["verified_bytes"]),
-               documentation="Bytes re-read and found equal to their expected SHA-256 in the last run"),
-        Metric("checksum_scrub_coverage_ratio", ratio,
-               documentation="Share of stored objects re-hashed within the scrub cycle"),
-        Metric("checksum_read_errors", float(errors),
-               documentation="Objects that could not be read after retries in the last run (integrity unknown)"),
+        Metric(
+            "checksum_verified_bytes",
+            float(results["verified_bytes"]),
+            documentation="Bytes re-read and found equal to their expected SHA-256 in the last run",
+        ),
+        Metric(
+            "checksum_scrub_coverage_ratio",
+            ratio,
+            documentation="Share of stored objects re-hashed within the scrub cycle",
+        ),
+        Metric(
+            "checksum_read_errors",
+            float(errors),
+            documentation="Objects that could not be read after retries in the last run (integrity unknown)",
+        ),
     ]
     summary = {
-        "bucket": header["bucket"], "prefixes": list(header["prefixes"]), "full": header["full_scan"],
-        "interval_key": header["interval_key"], "counts": counts, "verified_bytes": results["verified_bytes"],
-        "hashed_bytes": results["hashed_bytes"], "unchecked_objects": unchecked,
-        "manifest_problems": results["manifest_problems"], "coverage": {**cover, "ratio": round(ratio, 6)},
-        "first_mismatch": results["first_mismatch"], "first_missing": results["first_missing"],
-        "first_error": results["first_error"], "first_manifest_problem": results["first_manifest_problem"],
+        "bucket": header["bucket"],
+        "prefixes": list(header["prefixes"]),
+        "full": header["full_scan"],
+        "interval_key": header["interval_key"],
+        "counts": counts,
+        "verified_bytes": results["verified_bytes"],
+        "hashed_bytes": results["hashed_bytes"],
+        "unchecked_objects": unchecked,
+        "manifest_problems": results["manifest_problems"],
+        "coverage": {**cover, "ratio": round(ratio, 6)},
+        "first_mismatch": results["first_mismatch"],
+        "first_missing": results["first_missing"],
+        "first_error": results["first_error"],
+        "first_manifest_problem": results["first_manifest_problem"],
         "plan": stats,
     }
-    return Outcome(job=JOB, subject={}, status=status, started_at=header["planned_at"], finished_at=now,
-                   headline=headline, summary=summary, facts=tuple(facts), metrics=tuple(metrics),
-                   alert=status != "success", action=ACTION, log_fields={"bucket": header["bucket"]})
+    return Outcome(
+        job=JOB,
+        subject={},
+        status=status,
+        started_at=header["planned_at"],
+        finished_at=now,
+        headline=headline,
+        summary=summary,
+        facts=tuple(facts),
+        metrics=tuple(metrics),
+        alert=status != "success",
+        action=ACTION,
+        log_fields={"bucket": header["bucket"]},
+    )
 
 
 def slack_keys(keys: list[str], total: int) -> str:
@@ -196,48 +296,3 @@ def human_bytes(n: float) -> str:
         if abs(value) < 1024:
             return f"{value:,.1f} {unit}"
     return f"{value / 1024:,.1f} TiB"
-
-
-# -- the DAG side ---------------------------------------------------------------------------------------
-
-def run_config(params: dict[str, Any] | None) -> tuple[ChecksumConfig, bool]:
-    """The config file with the trigger form's overrides, and whether the run is a full one."""
-    params = params or {}
-    budget_gib = params.get("byte_budget_gib")
-    config = load_config(prefixes=params.get("prefixes") or None,
-                         byte_budget=int(float(budget_gib) * GIB) if budget_gib else None)
-    return config, bool(params.get("full"))
-
-
-def plan_from_context(context: dict[str, Any]) -> list[dict]:
-    from reliability import connections
-    from reliability.dag_defaults import interval_key
-
-    config, full = run_config(context.get("params"))
-    return plan(connections.postgres_dsn("reliability_results_db"), connections.s3_client(),
-                connections.s3_bucket(), config, interval_key(context), full=full)
-
-
-def validate_shard_from_descriptor(shard: dict) -> dict[str, Any]:
-    from reliability import connections
-
-    return validate_shard(connections.postgres_dsn("reliability_results_db"), connections.s3_client(),
-                          connections.s3_bucket(), load_config(), shard["interval_key"], int(shard["shard"]))
-
-
-def summarise_from_context(context: dict[str, Any]) -> list[dict]:
-    from reliability import connections
-    from reliability.dag_defaults import interval_key
-
-    outcomes = summarise(connections.postgres_dsn("reliability_results_db"), interval_key(context))
-    return [o.to_dict() for o in outcomes]
-
-
-def check_findings(outcomes: list[dict[str, Any]]) -> str:
-    """Fail the run (without retries: rereading would not change a verdict) when the outcome failed."""
-    failed = [o["headline"] for o in outcomes if o.get("status") == "failed"]
-    if failed:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        raise AirflowFailException("; ".join(failed))
-    return "; ".join(o["headline"] for o in outcomes)

@@ -13,6 +13,7 @@ The budget is a hard cap, filled first-fit: an object that does not fit is passe
 behind it. The one exception keeps progress possible: an object larger than the whole budget is read
 alone when it is first in line. ``full`` ignores budget and schedule and reads every object.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -37,9 +38,13 @@ def list_objects(client, bucket: str, prefixes: Sequence[str], config: ChecksumC
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", ()):
                 key = item["Key"]
-                yield Listed(key=key, size=int(item["Size"]), etag=item.get("ETag", ""),
-                             last_modified=item["LastModified"],
-                             is_manifest=is_manifest(key) and config.is_manifest_prefixed(key))
+                yield Listed(
+                    key=key,
+                    size=int(item["Size"]),
+                    etag=item.get("ETag", ""),
+                    last_modified=item["LastModified"],
+                    is_manifest=is_manifest(key) and config.is_manifest_prefixed(key),
+                )
 
 
 def scrub_quota(total_bytes: int, overdue_bytes: int, cycle_days: float) -> int:
@@ -77,7 +82,9 @@ class Selection:
         return None if self.budget is None else max(0, self.budget - self.used)
 
 
-def assign_shards(candidates: Sequence[Candidate], shard_count: int, min_shard_bytes: int) -> list[list[Candidate]]:
+def assign_shards(
+    candidates: Sequence[Candidate], shard_count: int, min_shard_bytes: int
+) -> list[list[Candidate]]:
     """Split into at most ``shard_count`` shards of similar byte totals (largest first onto the lightest shard).
 
     Fewer shards when there is little to do: none smaller than ``min_shard_bytes`` unless there is only one.
@@ -103,8 +110,9 @@ class PlanResult:
     stats: dict
 
 
-def plan_run(conn, client, bucket: str, config: ChecksumConfig, interval_key: str, *, full: bool,
-             now: datetime) -> PlanResult:
+def plan_run(
+    conn, client, bucket: str, config: ChecksumConfig, interval_key: str, *, full: bool, now: datetime
+) -> PlanResult:
     """List, refresh the inventory, record missing objects and plan this run's reads (one transaction)."""
     from reliability.checksum import store
 
@@ -113,7 +121,8 @@ def plan_run(conn, client, bucket: str, config: ChecksumConfig, interval_key: st
         store.refresh_inventory(conn, bucket, config.prefixes, now)
         missing = store.manifests_without_object(conn)
         orphan_count, first_orphans = store.objects_without_manifest(
-            conn, config.manifest_prefixes, now - timedelta(hours=config.manifest_grace_hours))
+            conn, config.manifest_prefixes, now - timedelta(hours=config.manifest_grace_hours)
+        )
         totals = store.listing_totals(conn, bucket, now - timedelta(days=config.cycle_days))
 
         selection = Selection(budget=None if full else config.byte_budget)
@@ -141,22 +150,38 @@ def plan_run(conn, client, bucket: str, config: ChecksumConfig, interval_key: st
             entry["objects"] += 1
             entry["bytes"] += c.size
         stats = {
-            "listed_objects": totals["objects"], "listed_bytes": totals["bytes"], "manifests": totals["manifests"],
-            "overdue_objects_before": totals["overdue_objects"], "overdue_bytes_before": totals["overdue_bytes"],
-            "planned": by_reason, "scrub_quota_bytes": quota,
-            "missing": len(missing), "objects_without_manifest": orphan_count,
+            "listed_objects": totals["objects"],
+            "listed_bytes": totals["bytes"],
+            "manifests": totals["manifests"],
+            "overdue_objects_before": totals["overdue_objects"],
+            "overdue_bytes_before": totals["overdue_bytes"],
+            "planned": by_reason,
+            "scrub_quota_bytes": quota,
+            "missing": len(missing),
+            "objects_without_manifest": orphan_count,
             "first_objects_without_manifest": first_orphans,
         }
-        store.save_plan(conn, interval_key=interval_key, bucket=bucket, prefixes=config.prefixes, full_scan=full,
-                        byte_budget=config.byte_budget, cycle_days=config.cycle_days, planned_at=now, shards=shards)
+        store.save_plan(
+            conn,
+            interval_key=interval_key,
+            bucket=bucket,
+            prefixes=config.prefixes,
+            full_scan=full,
+            byte_budget=config.byte_budget,
+            cycle_days=config.cycle_days,
+            planned_at=now,
+            shards=shards,
+        )
         store.save_missing(conn, interval_key, bucket, missing, now)
         # New or changed objects the budget left for later runs.
         backlog_objects, backlog_bytes = store.new_or_changed_backlog(conn, bucket, interval_key)
         stats.update(backlog_objects=backlog_objects, backlog_bytes=backlog_bytes)
         store.update_plan_stats(conn, interval_key, stats)
         store.prune_history(conn, now - timedelta(days=config.history_days))
-    descriptors = [{"interval_key": interval_key, "shard": i, "objects": len(s), "bytes": sum(c.size for c in s)}
-                   for i, s in enumerate(shards)]
+    descriptors = [
+        {"interval_key": interval_key, "shard": i, "objects": len(s), "bytes": sum(c.size for c in s)}
+        for i, s in enumerate(shards)
+    ]
     return PlanResult(interval_key, descriptors, stats)
 
 

@@ -12,6 +12,7 @@
 
 With none of them the object is ``unverifiable``: it is still read to the end, which proves it readable.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reliability.backup.manifest import MANIFEST_SUFFIX, Manifest, ManifestError
+from reliability.backups.manifest import MANIFEST_SUFFIX, Manifest, ManifestError
 
 MANIFEST = "manifest"
 S3_CHECKSUM = "s3_checksum"
@@ -67,10 +68,11 @@ def expected_from_manifest(text: bytes | str, manifest_key: str, object_key: str
         raise ManifestProblem(str(exc)) from None
     named = manifest.dump_key
     if named.startswith("s3://"):
-        named = named[len("s3://"):].partition("/")[2]
+        named = named[len("s3://") :].partition("/")[2]
     if named != object_key:
-        raise ManifestProblem(f"{manifest_key} describes {manifest.dump_key!r}, not the object next to it "
-                              f"({object_key!r})")
+        raise ManifestProblem(
+            f"{manifest_key} describes {manifest.dump_key!r}, not the object next to it ({object_key!r})"
+        )
     if not _HEX.match(manifest.sha256):
         raise ManifestProblem(f"{manifest_key} has sha256 {manifest.sha256!r}, which is not 64 hex digits")
     if not isinstance(manifest.size_bytes, int) or manifest.size_bytes < 0:
@@ -98,8 +100,10 @@ def expected_from_s3_checksum(response: Mapping[str, Any]) -> tuple[Expected | N
     checksum_type = response.get("ChecksumType")
     base, _, parts = value.partition("-")
     if checksum_type == "COMPOSITE" or parts:
-        return None, (f"S3 SHA-256 is a composite of {parts or 'several'} part checksums (multipart upload), "
-                      "not a whole-object digest")
+        return None, (
+            f"S3 SHA-256 is a composite of {parts or 'several'} part checksums (multipart upload), "
+            "not a whole-object digest"
+        )
     hex_digest = digest_to_hex(base)
     if hex_digest is None:
         return None, f"S3 returned ChecksumSHA256 {value!r}, which is not a base64 SHA-256"
@@ -116,12 +120,17 @@ def expected_from_metadata(metadata: Mapping[str, str] | None) -> tuple[Expected
     return None, None
 
 
-def resolve(manifest: Expected | None, response: Mapping[str, Any], notes: tuple[str, ...] = ()) -> Resolution:
+def resolve(
+    manifest: Expected | None, response: Mapping[str, Any], notes: tuple[str, ...] = ()
+) -> Resolution:
     """The first usable expected value, in the order of the module docstring."""
     if manifest is not None:
         return Resolution(manifest, notes)
     collected = list(notes)
-    for finder in (lambda: expected_from_s3_checksum(response), lambda: expected_from_metadata(response.get("Metadata"))):
+    for finder in (
+        lambda: expected_from_s3_checksum(response),
+        lambda: expected_from_metadata(response.get("Metadata")),
+    ):
         expected, note = finder()
         if note:
             collected.append(note)

@@ -5,16 +5,17 @@ otherwise from the manifests in S3 (``<prefix><...>.manifest.json``), newest fir
 manifest in S3 has the last word: it carries the SHA-256, tables, row counts and digests the restore is
 checked against, and its verdict must be ``verified``.
 """
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from reliability.backup.manifest import MANIFEST_SUFFIX, Manifest, ManifestError, manifest_key
+from reliability.backups.manifest import MANIFEST_SUFFIX, Manifest, ManifestError, manifest_key
 from reliability.restore.errors import NoVerifiedBackup
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,18 @@ class ChosenBackup:
         return (at - self.snapshot_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "key": self.key, "sha256": self.sha256, "size_bytes": self.size_bytes,
-                "format": self.format, "snapshot_at": self.snapshot_at.isoformat(), "verdict": self.verdict,
-                "source": self.source, "tables": self.tables, "rows": self.rows}
+        return {
+            "database": self.database,
+            "key": self.key,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "format": self.format,
+            "snapshot_at": self.snapshot_at.isoformat(),
+            "verdict": self.verdict,
+            "source": self.source,
+            "tables": self.tables,
+            "rows": self.rows,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChosenBackup:
@@ -49,13 +59,22 @@ class ChosenBackup:
 
 def _utc(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _chosen(manifest: Manifest, key: str, source: str) -> ChosenBackup:
-    return ChosenBackup(database=manifest.database, key=key, sha256=manifest.sha256, size_bytes=manifest.size_bytes,
-                        format=manifest.format, snapshot_at=_utc(manifest.started_at), verdict=manifest.verdict,
-                        source=source, tables=len(manifest.tables), rows=manifest.total_rows)
+    return ChosenBackup(
+        database=manifest.database,
+        key=key,
+        sha256=manifest.sha256,
+        size_bytes=manifest.size_bytes,
+        format=manifest.format,
+        snapshot_at=_utc(manifest.started_at),
+        verdict=manifest.verdict,
+        source=source,
+        tables=len(manifest.tables),
+        rows=manifest.total_rows,
+    )
 
 
 def read_manifest(s3, bucket: str, dump_key: str) -> Manifest:
@@ -68,9 +87,11 @@ def read_manifest(s3, bucket: str, dump_key: str) -> Manifest:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("NoSuchKey", "404", "NotFound"):
-            raise NoVerifiedBackup(f"backup {dump_key} has no manifest (s3://{bucket}/{key} does not exist); "
-                                   "only dumps written and verified by backup_verify can be restored",
-                                   check="manifest") from None
+            raise NoVerifiedBackup(
+                f"backup {dump_key} has no manifest (s3://{bucket}/{key} does not exist); "
+                "only dumps written and verified by backup_verify can be restored",
+                check="manifest",
+            ) from None
         raise
     try:
         return Manifest.from_json(body, source=f"s3://{bucket}/{key}")
@@ -84,12 +105,21 @@ def s3_candidates(s3, bucket: str, prefix: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", ()):
             if obj["Key"].endswith(MANIFEST_SUFFIX):
-                found.append((obj["LastModified"], obj["Key"][:-len(MANIFEST_SUFFIX)]))
+                found.append((obj["LastModified"], obj["Key"][: -len(MANIFEST_SUFFIX)]))
     return [key for _, key in sorted(found, reverse=True)]
 
 
-def choose_backup(s3, bucket: str, database: str, prefix: str, *, now: datetime, rpo_seconds: float,
-                  requested_key: str | None = None, store_candidates: Iterable[str] = ()) -> ChosenBackup:
+def choose_backup(
+    s3,
+    bucket: str,
+    database: str,
+    prefix: str,
+    *,
+    now: datetime,
+    rpo_seconds: float,
+    requested_key: str | None = None,
+    store_candidates: Iterable[str] = (),
+) -> ChosenBackup:
     """The backup to restore, or :class:`NoVerifiedBackup` saying why there is none.
 
     A requested key must be a verified backup of ``database``; its age is reported against the RPO but
@@ -99,12 +129,17 @@ def choose_backup(s3, bucket: str, database: str, prefix: str, *, now: datetime,
     if requested_key:
         manifest = read_manifest(s3, bucket, requested_key)
         if manifest.database != database:
-            raise NoVerifiedBackup(f"backup {requested_key} is a backup of {manifest.database!r}, not {database!r}",
-                                   check="requested_backup")
+            raise NoVerifiedBackup(
+                f"backup {requested_key} is a backup of {manifest.database!r}, not {database!r}",
+                check="requested_backup",
+            )
         if manifest.verdict != "verified":
-            raise NoVerifiedBackup(f"backup {requested_key} has verdict {manifest.verdict!r}"
-                                   f"{': ' + '; '.join(manifest.reasons) if manifest.reasons else ''}; "
-                                   "only verified backups are restored", check="requested_backup")
+            raise NoVerifiedBackup(
+                f"backup {requested_key} has verdict {manifest.verdict!r}"
+                f"{': ' + '; '.join(manifest.reasons) if manifest.reasons else ''}; "
+                "only verified backups are restored",
+                check="requested_backup",
+            )
         return _chosen(manifest, requested_key, "requested")
 
     keys, source = list(store_candidates), "results_store"
@@ -128,14 +163,20 @@ def choose_backup(s3, bucket: str, database: str, prefix: str, *, now: datetime,
     where = f"s3://{bucket}/{prefix}"
     if chosen is None:
         seen = ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) or "no manifests at all"
-        raise NoVerifiedBackup(f"no verified backup of {database} under {where} ({seen}); check backup_verify",
-                               check="verified_backup")
+        raise NoVerifiedBackup(
+            f"no verified backup of {database} under {where} ({seen}); check backup_verify",
+            check="verified_backup",
+        )
     age = chosen.age_seconds(now)
     if age > rpo_seconds:
         raise NoVerifiedBackup(
             f"no verified backup of {database} within the RPO window of {_hours(rpo_seconds)}: the newest, "
             f"{chosen.key}, was taken at {chosen.snapshot_at:%Y-%m-%d %H:%M} UTC ({_hours(age)} ago); "
-            "check backup_verify", check="rpo_window", newest=chosen, age_seconds=age)
+            "check backup_verify",
+            check="rpo_window",
+            newest=chosen,
+            age_seconds=age,
+        )
     return chosen
 
 

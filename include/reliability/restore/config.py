@@ -4,6 +4,7 @@ Imported by the DAG file at parse time (for the database choices of the trigger 
 only PyYAML, which Airflow itself already loads. Great Expectations checks the expectation arguments
 later, when the suites are built (:mod:`reliability.restore.expectations`).
 """
+
 from __future__ import annotations
 
 import re
@@ -58,9 +59,11 @@ class RestoreConfig:
         if len(set(names)) != len(names):
             raise ConfigError(f"{self.source}: database names must be unique, got {names}")
         if not _PREFIX.match(self.scratch_prefix):
-            raise ConfigError(f"{self.source}: scratch.prefix {self.scratch_prefix!r} must be 5-32 lowercase "
-                              "letters, digits or '_', start with a letter and end with '_' (it is what makes a "
-                              "database safe to drop)")
+            raise ConfigError(
+                f"{self.source}: scratch.prefix {self.scratch_prefix!r} must be 5-32 lowercase "
+                "letters, digits or '_', start with a letter and end with '_' (it is what makes a "
+                "database safe to drop)"
+            )
         if "{database}" not in self.backup_prefix:
             raise ConfigError(f"{self.source}: backups.prefix {self.backup_prefix!r} lacks {{database}}")
         for name, value in (("restore.jobs", self.jobs), ("validate.digest_workers", self.digest_workers)):
@@ -74,8 +77,10 @@ class RestoreConfig:
         for db in self.databases:
             if db.name == name:
                 return db
-        raise ConfigError(f"database {name!r} is not configured for the restore test; configured: "
-                          f"{[d.name for d in self.databases]} (add it to {self.source})")
+        raise ConfigError(
+            f"database {name!r} is not configured for the restore test; configured: "
+            f"{[d.name for d in self.databases]} (add it to {self.source})"
+        )
 
     def rto_target(self, database: str) -> float:
         own = self.database(database).rto_seconds
@@ -107,7 +112,9 @@ class DeclaredExpectation:
 def _known(section: str, raw: dict[str, Any], allowed: set[str], source: str) -> None:
     unknown = set(raw) - allowed
     if unknown:
-        raise ConfigError(f"{source}: {section} has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise ConfigError(
+            f"{source}: {section} has unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
 
 
 def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
@@ -122,11 +129,18 @@ def _database(raw: Any, index: int, source: str) -> DatabaseConfig:
         raise ConfigError(f"{source}: databases[{index}] must be a mapping with at least `name`")
     name = str(raw["name"])
     if not _DATABASE.match(name):
-        raise ConfigError(f"{source}: databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-'")
-    _known(f"databases[{index}] ({name})", raw, {"name", "source_conn_id", "rto_seconds", "rpo_seconds"}, source)
-    return DatabaseConfig(name=name, source_conn_id=str(raw.get("source_conn_id", "reliability_source_db")),
-                          rto_seconds=float(raw["rto_seconds"]) if raw.get("rto_seconds") is not None else None,
-                          rpo_seconds=float(raw["rpo_seconds"]) if raw.get("rpo_seconds") is not None else None)
+        raise ConfigError(
+            f"{source}: databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-'"
+        )
+    _known(
+        f"databases[{index}] ({name})", raw, {"name", "source_conn_id", "rto_seconds", "rpo_seconds"}, source
+    )
+    return DatabaseConfig(
+        name=name,
+        source_conn_id=str(raw.get("source_conn_id", "reliability_source_db")),
+        rto_seconds=float(raw["rto_seconds"]) if raw.get("rto_seconds") is not None else None,
+        rpo_seconds=float(raw["rpo_seconds"]) if raw.get("rpo_seconds") is not None else None,
+    )
 
 
 def _flag(section: dict[str, Any], key: str, default: bool, where: str, source: str) -> bool:
@@ -139,15 +153,22 @@ def _flag(section: dict[str, Any], key: str, default: bool, where: str, source: 
 def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source} must be a mapping")
-    _known("the top level", data, {"databases", "targets", "backups", "scratch", "restore", "validate"}, source)
-    targets, backups, scratch, restore, validate = (_section(data, name, source) for name in
-                                                    ("targets", "backups", "scratch", "restore", "validate"))
+    _known(
+        "the top level", data, {"databases", "targets", "backups", "scratch", "restore", "validate"}, source
+    )
+    targets, backups, scratch, restore, validate = (
+        _section(data, name, source) for name in ("targets", "backups", "scratch", "restore", "validate")
+    )
     _known("targets", targets, {"rto_seconds", "rpo_seconds"}, source)
     _known("backups", backups, {"prefix"}, source)
     _known("scratch", scratch, {"conn_id", "prefix", "keep_on_failure", "sweep_after_hours"}, source)
     _known("restore", restore, {"jobs", "download_dir"}, source)
-    _known("validate", validate, {"digest_workers", "digest_during_restore", "amcheck", "heapallindexed",
-                                  "expectations_file"}, source)
+    _known(
+        "validate",
+        validate,
+        {"digest_workers", "digest_during_restore", "amcheck", "heapallindexed", "expectations_file"},
+        source,
+    )
     databases = data.get("databases") or []
     if not isinstance(databases, list):
         raise ConfigError(f"{source}: `databases` must be a list")
@@ -212,7 +233,7 @@ def parse_expectations(data: Any, source: str = "expectations config") -> tuple[
             where = f"{source}: tables.{table}[{index}]"
             if not isinstance(item, dict) or len(item) != 1:
                 raise ConfigError(f"{where} must be one `expect_...: {{arguments}}` mapping, got {item!r}")
-            (kind, kwargs), = item.items()
+            ((kind, kwargs),) = item.items()
             if not isinstance(kind, str) or not _EXPECTATION.match(kind):
                 raise ConfigError(f"{where}: {kind!r} is not an expectation type (expect_... in snake_case)")
             if kwargs is None:

@@ -4,11 +4,12 @@ Hashing every row is Python work (one BLAKE2b per row), so it runs in a pool of 
 slice each. Big tables are cut into block ranges (``ctid`` range scans, PostgreSQL 14+); the digest is a
 sum modulo 2**128, so the slices' digests add up to the table's. ``psql`` streams the COPY text in big
 chunks (a Python client would hand it over one row at a time, twice as slow), with the session settings
-of :data:`reliability.tabledigest.SESSION_SETTINGS` so the text is byte-identical to the dump's.
+of :data:`reliability.backups.tabledigest.SESSION_SETTINGS` so the text is byte-identical to the dump's.
 
 Units can be submitted while pg_restore is still running (as each table's data lands), which is how the
 restore step overlaps digesting with index builds.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -17,7 +18,7 @@ import subprocess
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from reliability.tabledigest import SESSION_SETTINGS, digest_copy_stream
+from reliability.backups.tabledigest import SESSION_SETTINGS, digest_copy_stream
 
 _MOD = 1 << 128  # tabledigest's modulus: digests of disjoint row sets add up modulo this
 READ_CHUNK = 1 << 20
@@ -44,14 +45,16 @@ def copy_statement(schema: str, table: str, columns: tuple[str, ...], blocks: tu
     if blocks is None:
         return f"COPY {relation} ({cols}) TO STDOUT"
     start, end = blocks
-    return (f"COPY (SELECT {cols} FROM ONLY {relation} WHERE ctid >= '({start},0)'::tid "
-            f"AND ctid < '({end},0)'::tid) TO STDOUT")
+    return (
+        f"COPY (SELECT {cols} FROM ONLY {relation} WHERE ctid >= '({start},0)'::tid "
+        f"AND ctid < '({end},0)'::tid) TO STDOUT"
+    )
 
 
 def _psql_argv_env(dsn: str) -> tuple[list[str], dict[str, str]]:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    from reliability.backup.pgclient import client_binary
+    from reliability.backups.pgclient import client_binary
 
     params = conninfo_to_dict(dsn)
     password = params.pop("password", None)
@@ -62,12 +65,17 @@ def _psql_argv_env(dsn: str) -> tuple[list[str], dict[str, str]]:
     return [client_binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", make_conninfo(**params)], env
 
 
-def digest_unit(dsn: str, schema: str, table: str, columns: tuple[str, ...],
-                blocks: tuple[int, int] | None) -> tuple[int, int]:
+def digest_unit(
+    dsn: str, schema: str, table: str, columns: tuple[str, ...], blocks: tuple[int, int] | None
+) -> tuple[int, int]:
     """Rows and digest accumulator of one table or one block range (runs in a worker process)."""
     argv, env = _psql_argv_env(dsn)
-    process = subprocess.Popen([*argv, "-c", copy_statement(schema, table, columns, blocks)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        [*argv, "-c", copy_statement(schema, table, columns, blocks)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
     def chunks():
         while chunk := process.stdout.read1(READ_CHUNK):
@@ -87,8 +95,12 @@ class DigestPool:
         """``niceness`` > 0 makes the workers yield the CPU to everything else (e.g. a running pg_restore)."""
         self.dsn = dsn
         # spawn, not fork: the parent may be running threads (GX, pg_restore's reader) when the pool starts.
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=os.nice, initargs=(niceness,))
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=os.nice,
+            initargs=(niceness,),
+        )
         self._units: dict[tuple[str, str], list[Future]] = {}
         self._conn = None
 
@@ -102,7 +114,8 @@ class DigestPool:
         row = self._conn.execute(
             "SELECT pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
-            (schema, table)).fetchone()
+            (schema, table),
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def submit(self, schema: str, table: str, columns: tuple[str, ...]) -> None:
@@ -114,9 +127,10 @@ class DigestPool:
         else:
             # Slices of SPLIT_BLOCKS; the last one is open-ended in case the table grew since it was measured.
             starts = list(range(0, blocks, SPLIT_BLOCKS))
-            ranges = [(s, s + SPLIT_BLOCKS) for s in starts[:-1]] + [(starts[-1], 2 ** 32 - 1)]
-        self._units[(schema, table)] = [self._pool.submit(digest_unit, self.dsn, schema, table, columns, r)
-                                        for r in ranges]
+            ranges = [(s, s + SPLIT_BLOCKS) for s in starts[:-1]] + [(starts[-1], 2**32 - 1)]
+        self._units[(schema, table)] = [
+            self._pool.submit(digest_unit, self.dsn, schema, table, columns, r) for r in ranges
+        ]
 
     def submitted(self, schema: str, table: str) -> bool:
         return (schema, table) in self._units
@@ -130,8 +144,9 @@ class DigestPool:
             except Exception as exc:  # reported per table by the caller
                 found[(schema, table)] = exc
                 continue
-            found[(schema, table)] = TableDigestResult(schema, table, rows=sum(r for r, _ in parts),
-                                                       digest=f"{sum(a for _, a in parts) % _MOD:032x}")
+            found[(schema, table)] = TableDigestResult(
+                schema, table, rows=sum(r for r, _ in parts), digest=f"{sum(a for _, a in parts) % _MOD:032x}"
+            )
         return found
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ The object is written to ``<name>.part`` while its SHA-256 is computed on the wa
 hash equal the manifest's is it renamed to its final name. A corrupt or replaced object therefore never
 reaches pg_restore, and a crashed download never leaves a file that looks complete.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,11 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
     needed = backup.size_bytes * (2 if backup.format == "directory" else 1)
     free = shutil.disk_usage(dest_dir).free
     if free < needed:
-        raise DownloadRejected(f"not enough disk space in {dest_dir} for {backup.key}: {needed} bytes needed, "
-                              f"{free} free; set restore.download_dir to a larger volume", check="disk_space")
+        raise DownloadRejected(
+            f"not enough disk space in {dest_dir} for {backup.key}: {needed} bytes needed, "
+            f"{free} free; set restore.download_dir to a larger volume",
+            check="disk_space",
+        )
     final = dest_dir / (name + (".tar" if backup.format == "directory" else ".dump"))
     part = final.with_name(final.name + ".part")
     digest = hashlib.sha256()
@@ -50,8 +54,11 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
             body = s3.get_object(Bucket=bucket, Key=backup.key)["Body"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code", "") in ("NoSuchKey", "404", "NotFound"):
-                raise DownloadRejected(f"backup object s3://{bucket}/{backup.key} is missing although its manifest "
-                                      "exists; the dump was deleted or never completed", check="object_missing") from None
+                raise DownloadRejected(
+                    f"backup object s3://{bucket}/{backup.key} is missing although its manifest "
+                    "exists; the dump was deleted or never completed",
+                    check="object_missing",
+                ) from None
             raise
         with part.open("wb") as out:
             for chunk in body.iter_chunks(CHUNK):
@@ -60,14 +67,19 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
                 size += len(chunk)
         actual = digest.hexdigest()
         if size != backup.size_bytes:
-            raise DownloadRejected(f"s3://{bucket}/{backup.key} is {size} bytes, the manifest says {backup.size_bytes}; "
-                                  "the object was truncated or replaced after verification. Not restoring it: "
-                                  "re-run backup_verify or pick another backup (param backup_key)", check="size")
+            raise DownloadRejected(
+                f"s3://{bucket}/{backup.key} is {size} bytes, the manifest says {backup.size_bytes}; "
+                "the object was truncated or replaced after verification. Not restoring it: "
+                "re-run backup_verify or pick another backup (param backup_key)",
+                check="size",
+            )
         if actual != backup.sha256:
-            raise DownloadRejected(f"SHA-256 of s3://{bucket}/{backup.key} is {actual}, the manifest says "
-                                  f"{backup.sha256}; the object is corrupt or was replaced after verification. "
-                                  "Not restoring it: re-run backup_verify or pick another backup (param backup_key)",
-                                  check="sha256")
+            raise DownloadRejected(
+                f"SHA-256 of s3://{bucket}/{backup.key} is {actual}, the manifest says "
+                f"{backup.sha256}; the object is corrupt or was replaced after verification. "
+                "Not restoring it: re-run backup_verify or pick another backup (param backup_key)",
+                check="sha256",
+            )
         part.rename(final)
     finally:
         part.unlink(missing_ok=True)
@@ -77,11 +89,14 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
         shutil.rmtree(path, ignore_errors=True)
         try:
             with tarfile.open(final) as archive:
-                archive.extractall(path, filter="data")  # refuses absolute paths, links out of the folder, devices
+                archive.extractall(
+                    path, filter="data"
+                )  # refuses absolute paths, links out of the folder, devices
         except tarfile.TarError as exc:
             shutil.rmtree(path, ignore_errors=True)
-            raise DownloadRejected(f"{backup.key} is not a readable tar of a directory-format dump: {exc}",
-                                  check="format") from None
+            raise DownloadRejected(
+                f"{backup.key} is not a readable tar of a directory-format dump: {exc}", check="format"
+            ) from None
         finally:
             final.unlink()
         # The tar may hold the dump folder itself or its contents.
@@ -89,11 +104,17 @@ def download_backup(s3, bucket: str, backup: ChosenBackup, dest_dir: str | Path,
             inner = [p for p in path.iterdir() if (p / "toc.dat").exists()]
             if len(inner) != 1:
                 shutil.rmtree(cleanup, ignore_errors=True)
-                raise DownloadRejected(f"{backup.key} is not a tar of a directory-format dump (no toc.dat)",
-                                      check="format")
+                raise DownloadRejected(
+                    f"{backup.key} is not a tar of a directory-format dump (no toc.dat)", check="format"
+                )
             path = inner[0]
-    return Download(path=str(path), cleanup=str(cleanup), sha256=actual, size_bytes=size,
-                    seconds=time.monotonic() - started)
+    return Download(
+        path=str(path),
+        cleanup=str(cleanup),
+        sha256=actual,
+        size_bytes=size,
+        seconds=time.monotonic() - started,
+    )
 
 
 def remove_download(cleanup: str | None) -> None:

@@ -4,6 +4,7 @@ A :class:`CheckFailed` is a finding, not a crash: the run goes on to drop the sc
 publish a failed outcome naming it. Anything else raised by a step is a crash (a server down, a bug): the
 Airflow task fails and is retried.
 """
+
 from __future__ import annotations
 
 
@@ -29,7 +30,9 @@ class UnsafeScratch(CheckFailed):
 class NoVerifiedBackup(CheckFailed):
     check = "verified_backup"
 
-    def __init__(self, message: str, *, check: str | None = None, newest=None, age_seconds: float | None = None):
+    def __init__(
+        self, message: str, *, check: str | None = None, newest=None, age_seconds: float | None = None
+    ):
         super().__init__(message, check=check)
         self.newest = newest  # the newest verified backup, when it exists but is too old
         self.age_seconds = age_seconds

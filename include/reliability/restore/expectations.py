@@ -9,6 +9,7 @@ Suites run first with ``BOOLEAN_ONLY`` (one query per check); a table that fails
 ``SUMMARY`` so its result says what was unexpected. The result JSON of every table is kept, with the
 database password scrubbed from it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from reliability.backups.names import split_qualified
 from reliability.restore.config import ConfigError, DeclaredExpectation
-from reliability.restore.names import split_qualified
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,9 @@ def build_declared(declared: tuple[DeclaredExpectation, ...]) -> list[tuple[Decl
             built.append((item, cls(**item.kwargs)))
         except (TypeError, ValueError) as exc:  # GX's pydantic ValidationError is a ValueError
             lines = [line.strip() for line in str(exc).strip().splitlines()[1:]]
-            raise ConfigError(f"{item.where}: invalid arguments for {item.type}: "
-                              f"{'; '.join(lines) or type(exc).__name__}") from None
+            raise ConfigError(
+                f"{item.where}: invalid arguments for {item.type}: {'; '.join(lines) or type(exc).__name__}"
+            ) from None
     return built
 
 
@@ -95,8 +97,11 @@ def generated(spec: TableSpec) -> list[Any]:
     if len(spec.primary_key) == 1:
         # "Every non-null value distinct" (with not-null below: a valid key). One COUNT(DISTINCT) where
         # ExpectColumnValuesToBeUnique runs a window over the whole table: half the time on big tables.
-        found.append(gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(column=spec.primary_key[0],
-                                                                         min_value=1, max_value=1))
+        found.append(
+            gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(
+                column=spec.primary_key[0], min_value=1, max_value=1
+            )
+        )
     elif spec.primary_key:
         found.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(spec.primary_key)))
     found.extend(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in spec.primary_key)
@@ -110,11 +115,20 @@ def sqlalchemy_url(dsn: str) -> tuple[str, str | None]:
 
     params = conninfo_to_dict(dsn)
     password = params.pop("password", None)
-    query = {k: str(v) for k, v in params.items() if k in ("sslmode", "sslrootcert", "connect_timeout", "options",
-                                                           "application_name")}
-    url = URL.create("postgresql+psycopg", username=params.get("user"), password=password,
-                     host=params.get("host") or "localhost", port=int(params.get("port") or 5432),
-                     database=params.get("dbname"), query=query)
+    query = {
+        k: str(v)
+        for k, v in params.items()
+        if k in ("sslmode", "sslrootcert", "connect_timeout", "options", "application_name")
+    }
+    url = URL.create(
+        "postgresql+psycopg",
+        username=params.get("user"),
+        password=password,
+        host=params.get("host") or "localhost",
+        port=int(params.get("port") or 5432),
+        database=params.get("dbname"),
+        query=query,
+    )
     return url.render_as_string(hide_password=False), (str(password) if password else None)
 
 
@@ -151,8 +165,9 @@ def _detail(result: dict[str, Any], secret: str | None) -> str:
     return "failed"
 
 
-def run_expectations(dsn: str, specs: list[TableSpec],
-                     declared: tuple[DeclaredExpectation, ...] = ()) -> ExpectationsReport:
+def run_expectations(
+    dsn: str, specs: list[TableSpec], declared: tuple[DeclaredExpectation, ...] = ()
+) -> ExpectationsReport:
     """Validate every table of ``specs`` in the database of ``dsn`` with its generated + declared suite."""
     started = time.monotonic()
     built = build_declared(declared)  # imports GX: counted apart in the timings
@@ -179,11 +194,14 @@ def run_expectations(dsn: str, specs: list[TableSpec],
     results: dict[str, Any] = {}
     try:
         for spec in specs:
-            asset = source.add_table_asset(f"{spec.schema}.{spec.table}", table_name=spec.table,
-                                           schema_name=spec.schema)
+            asset = source.add_table_asset(
+                f"{spec.schema}.{spec.table}", table_name=spec.table, schema_name=spec.schema
+            )
             batch = asset.add_batch_definition_whole_table("whole").get_batch()
-            suite = gx.ExpectationSuite(name=f"restore_test.{spec.name}",
-                                        expectations=[*generated(spec), *by_table.get((spec.schema, spec.table), [])])
+            suite = gx.ExpectationSuite(
+                name=f"restore_test.{spec.name}",
+                expectations=[*generated(spec), *by_table.get((spec.schema, spec.table), [])],
+            )
             result = batch.validate(suite, result_format="BOOLEAN_ONLY")
             if not result.success:
                 result = batch.validate(suite, result_format="SUMMARY")
@@ -191,14 +209,22 @@ def run_expectations(dsn: str, specs: list[TableSpec],
             results[spec.name] = data
             failed = [r for r in data["results"] if not r["success"]]
             per_table[spec.name] = (len(data["results"]), len(failed))
-            failures.extend(ExpectationFailure(spec.name, _describe(r["expectation_config"]), _detail(r, secret))
-                            for r in failed)
+            failures.extend(
+                ExpectationFailure(spec.name, _describe(r["expectation_config"]), _detail(r, secret))
+                for r in failed
+            )
     finally:
         try:
             source.get_execution_engine().close()
         except Exception as exc:  # closing is best effort: the teardown drops the database WITH (FORCE)
             log.debug("closing the GX engine failed: %s", type(exc).__name__)
-    return ExpectationsReport(evaluated=sum(e for e, _ in per_table.values()),
-                              failed=sum(f for _, f in per_table.values()), per_table=per_table,
-                              failures=tuple(failures), skipped=tuple(skipped), results=results,
-                              seconds=time.monotonic() - started, import_seconds=imported - started)
+    return ExpectationsReport(
+        evaluated=sum(e for e, _ in per_table.values()),
+        failed=sum(f for _, f in per_table.values()),
+        per_table=per_table,
+        failures=tuple(failures),
+        skipped=tuple(skipped),
+        results=results,
+        seconds=time.monotonic() - started,
+        import_seconds=imported - started,
+    )

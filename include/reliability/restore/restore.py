@@ -6,6 +6,7 @@ start on a table while the indexes of others are still being built), and, when i
 failed ("from TOC entry 3440; ... TABLE DATA pageviews") or, failing that, the items in flight. The
 password travels in the child's environment only and is scrubbed from every message.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reliability.backup.pgclient import ClientConnection, client_binary
+from reliability.backups.pgclient import ClientConnection, client_binary
 from reliability.restore.errors import RestoreFailed
 
 _TOC_LINE = re.compile(r"^(\d+); \d+ \d+ (.+)$")
@@ -29,9 +30,27 @@ _PARALLEL_LOOP = "pg_restore: entering main parallel loop"
 _FROM_TOC = re.compile(r"^pg_restore: from TOC entry (\d+); \d+ \d+ (.+)$")
 _ERROR = re.compile(r"^pg_restore: error: (.+)$")
 # Object types whose TOC description is "<TYPE> <schema> <name> <owner>" in ``pg_restore -l``.
-_TYPES = ("TABLE DATA", "TABLE", "INDEX", "CONSTRAINT", "FK CONSTRAINT", "SEQUENCE SET", "SEQUENCE OWNED BY",
-          "SEQUENCE", "VIEW", "MATERIALIZED VIEW DATA", "MATERIALIZED VIEW", "TRIGGER", "DEFAULT", "FUNCTION",
-          "TYPE", "DOMAIN", "RULE", "POLICY", "STATISTICS")
+_TYPES = (
+    "TABLE DATA",
+    "TABLE",
+    "INDEX",
+    "CONSTRAINT",
+    "FK CONSTRAINT",
+    "SEQUENCE SET",
+    "SEQUENCE OWNED BY",
+    "SEQUENCE",
+    "VIEW",
+    "MATERIALIZED VIEW DATA",
+    "MATERIALIZED VIEW",
+    "TRIGGER",
+    "DEFAULT",
+    "FUNCTION",
+    "TYPE",
+    "DOMAIN",
+    "RULE",
+    "POLICY",
+    "STATISTICS",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ def parse_toc(listing: str) -> dict[int, TocItem]:
             kind, _, name = rest.partition(" ")
             items[item_id] = TocItem(item_id, kind, "", name)
             continue
-        words = rest[len(kind) + 1:].split(" ")
+        words = rest[len(kind) + 1 :].split(" ")
         if len(words) >= 3:  # schema, name (may hold spaces), owner
             schema, name = words[0], " ".join(words[1:-1])
         else:
@@ -70,8 +89,11 @@ def parse_toc(listing: str) -> dict[int, TocItem]:
 def read_toc(dump_path: str) -> dict[int, TocItem]:
     result = subprocess.run([client_binary("pg_restore"), "-l", dump_path], capture_output=True, text=True)
     if result.returncode != 0:
-        raise RestoreFailed("pg_restore cannot read the table of contents of the downloaded dump: "
-                            f"{result.stderr.strip()[-500:]}", check="toc")
+        raise RestoreFailed(
+            "pg_restore cannot read the table of contents of the downloaded dump: "
+            f"{result.stderr.strip()[-500:]}",
+            check="toc",
+        )
     return parse_toc(result.stdout)
 
 
@@ -85,8 +107,9 @@ class RestoreResult:
 class _Progress:
     """Follows pg_restore's verbose lines: what is in flight, what finished, what it died on."""
 
-    def __init__(self, toc: dict[int, TocItem], serial_mode: bool,
-                 on_table_loaded: Callable[[str, str], None] | None):
+    def __init__(
+        self, toc: dict[int, TocItem], serial_mode: bool, on_table_loaded: Callable[[str, str], None] | None
+    ):
         self.toc = toc
         self.serial_mode = serial_mode
         self.on_table_loaded = on_table_loaded
@@ -100,7 +123,7 @@ class _Progress:
     def finish(self, key: str) -> None:
         description = self.in_flight.pop(key, "")
         if description.startswith("TABLE DATA "):
-            qualified = description[len("TABLE DATA "):]
+            qualified = description[len("TABLE DATA ") :]
             self.loaded.append(qualified)
             if self.on_table_loaded is not None:
                 self.on_table_loaded(*qualified.split(".", 1))
@@ -148,25 +171,42 @@ class _Progress:
             unfinished = set(self.in_flight.values())
             suspects = [d for d in self.in_flight_at_error if d in unfinished] or self.in_flight_at_error
             data = [d for d in suspects if d.startswith("TABLE DATA ")]
-            where = (f"while loading {', '.join(data)}" if data else
-                     f"with {', '.join(suspects)} in flight" if suspects else "before restoring any item")
+            where = (
+                f"while loading {', '.join(data)}"
+                if data
+                else f"with {', '.join(suspects)} in flight"
+                if suspects
+                else "before restoring any item"
+            )
             if len(data) == 1:
-                table = data[0][len("TABLE DATA "):]
+                table = data[0][len("TABLE DATA ") :]
         return RestoreFailed(f"pg_restore failed {where}: {error}", check="pg_restore", table=table)
 
 
-def run_pg_restore(dump_path: str, target_dsn: str, jobs: int,
-                   on_table_loaded: Callable[[str, str], None] | None = None) -> RestoreResult:
+def run_pg_restore(
+    dump_path: str, target_dsn: str, jobs: int, on_table_loaded: Callable[[str, str], None] | None = None
+) -> RestoreResult:
     """Restore ``dump_path`` into the (empty) database of ``target_dsn``; :class:`RestoreFailed` names the item."""
     toc = read_toc(dump_path)
     client = ClientConnection.from_dsn(target_dsn)
     # Owners and grants name roles of the production server that the scratch server need not have.
-    argv = [client_binary("pg_restore"), "--verbose", "--exit-on-error", "--no-owner", "--no-privileges",
-            "-j", str(jobs), "-d", client.conninfo, dump_path]
+    argv = [
+        client_binary("pg_restore"),
+        "--verbose",
+        "--exit-on-error",
+        "--no-owner",
+        "--no-privileges",
+        "-j",
+        str(jobs),
+        "-d",
+        client.conninfo,
+        dump_path,
+    ]
     progress = _Progress(toc, jobs == 1, on_table_loaded)
     started = time.monotonic()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env=client.env(), bufsize=1)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=client.env(), bufsize=1
+    )
     try:
         for raw in process.stderr:
             progress.feed(raw.rstrip("\n"), client.scrub)
@@ -192,8 +232,13 @@ def _read_serially(dump_path: str, toc: dict[int, TocItem]) -> RestoreFailed | N
     tables in flight; reading the archive serially into /dev/null stops at exactly the broken one.
     """
     progress = _Progress(toc, True, None)
-    process = subprocess.Popen([client_binary("pg_restore"), "--verbose", "-f", "/dev/null", dump_path],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
+    process = subprocess.Popen(
+        [client_binary("pg_restore"), "--verbose", "-f", "/dev/null", dump_path],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
     for raw in process.stderr:
         progress.feed(raw.rstrip("\n"), str)
     returncode = process.wait()

@@ -5,6 +5,7 @@ Safety rules, each enforced here and nowhere else:
 - only names of the form ``<prefix><database>_<yyyymmddhhmm>`` are ever created or dropped;
 - identifiers always go through :class:`psycopg.sql.Identifier`, never string formatting.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -13,7 +14,7 @@ import re
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reliability.restore.download import remove_download
@@ -27,7 +28,7 @@ DEFAULT_PORT = 5432
 
 def scratch_name(prefix: str, database: str, when: datetime) -> str:
     """``restore_test_<db>_<yyyymmddhhmm>`` (UTC), with the database part shortened to fit 63 bytes."""
-    stamp = when.astimezone(timezone.utc).strftime(STAMP_FORMAT)
+    stamp = when.astimezone(UTC).strftime(STAMP_FORMAT)
     db = re.sub(r"[^a-z0-9_]", "_", database.lower()).strip("_") or "db"
     room = _MAX_IDENTIFIER - len(prefix) - 1 - len(stamp)
     return f"{prefix}{db[:room].rstrip('_') or 'db'}_{stamp}"
@@ -47,7 +48,7 @@ def created_at(prefix: str, name: str) -> datetime | None:
     if not match:
         return None
     try:
-        return datetime.strptime(match.group(1), STAMP_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(match.group(1), STAMP_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -98,14 +99,20 @@ def check_scratch_target(scratch_dsn: str, source_dsn: str, name: str, prefix: s
     """Refuse (:class:`UnsafeScratch`) unless creating ``name`` over ``scratch_dsn`` cannot touch the source."""
     scratch, source = Endpoint.from_dsn(scratch_dsn), Endpoint.from_dsn(source_dsn)
     if same_server(scratch, source) and scratch.dbname == source.dbname:
-        raise UnsafeScratch(f"the scratch connection points at the source database ({source}); refusing to create "
-                            "or drop anything there. Point reliability_scratch_db at a scratch server or at "
-                            "another database (e.g. postgres) of a server used only for restore tests")
+        raise UnsafeScratch(
+            f"the scratch connection points at the source database ({source}); refusing to create "
+            "or drop anything there. Point reliability_scratch_db at a scratch server or at "
+            "another database (e.g. postgres) of a server used only for restore tests"
+        )
     if same_server(scratch, source) and name == source.dbname:
-        raise UnsafeScratch(f"scratch database name {name!r} is the source database's name on the same server")
+        raise UnsafeScratch(
+            f"scratch database name {name!r} is the source database's name on the same server"
+        )
     if not is_scratch_name(prefix, name):
-        raise UnsafeScratch(f"{name!r} is not a scratch database name ({prefix}<database>_<yyyymmddhhmm>); "
-                            "refusing to create or drop it")
+        raise UnsafeScratch(
+            f"{name!r} is not a scratch database name ({prefix}<database>_<yyyymmddhhmm>); "
+            "refusing to create or drop it"
+        )
 
 
 def _admin(scratch_dsn: str):
@@ -116,8 +123,10 @@ def _admin(scratch_dsn: str):
 
 def _drop_checked(scratch_dsn: str, name: str, prefix: str) -> None:
     if not is_scratch_name(prefix, name):
-        raise UnsafeScratch(f"refusing to drop {name!r}: it lacks the scratch prefix {prefix!r} "
-                            f"(only {prefix}<database>_<yyyymmddhhmm> is ever dropped)")
+        raise UnsafeScratch(
+            f"refusing to drop {name!r}: it lacks the scratch prefix {prefix!r} "
+            f"(only {prefix}<database>_<yyyymmddhhmm> is ever dropped)"
+        )
     if name == Endpoint.from_dsn(scratch_dsn).dbname:
         raise UnsafeScratch(f"refusing to drop {name!r}: it is the scratch connection's own database")
 
@@ -166,12 +175,21 @@ class SweepReport:
     files_removed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"dropped": list(self.dropped), "kept": list(self.kept), "skipped": dict(self.skipped),
-                "files_removed": list(self.files_removed)}
+        return {
+            "dropped": list(self.dropped),
+            "kept": list(self.kept),
+            "skipped": dict(self.skipped),
+            "files_removed": list(self.files_removed),
+        }
 
 
-def sweep(scratch_dsn: str, prefix: str, older_than: timedelta, now: datetime,
-          download_dir: str | Path | None = None) -> SweepReport:
+def sweep(
+    scratch_dsn: str,
+    prefix: str,
+    older_than: timedelta,
+    now: datetime,
+    download_dir: str | Path | None = None,
+) -> SweepReport:
     """Drop scratch databases (and downloaded dumps) older than ``older_than``; nothing else.
 
     A database someone is connected to is left alone (DROP without FORCE): that is a person debugging a
@@ -183,9 +201,13 @@ def sweep(scratch_dsn: str, prefix: str, older_than: timedelta, now: datetime,
     cutoff = now - older_than
     dropped, kept, skipped = [], [], {}
     with _admin(scratch_dsn) as conn:
-        names = [r[0] for r in conn.execute(
-            "SELECT datname FROM pg_database WHERE left(datname, length(%s)) = %s ORDER BY datname",
-            (prefix, prefix))]
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE left(datname, length(%s)) = %s ORDER BY datname",
+                (prefix, prefix),
+            )
+        ]
         for name in names:
             made = created_at(prefix, name)
             if made is None or not is_scratch_name(prefix, name):

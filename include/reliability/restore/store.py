@@ -4,6 +4,7 @@ Every write replaces the rows of its (interval, database) in one transaction, so
 interval never duplicates. Validation details are written by the validate step (they can be large: the
 GX results), the test row by the last step, once the whole story is known.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -57,12 +58,22 @@ def save_test(conn, row: RestoreTestRow) -> None:
     from psycopg.types.json import Jsonb
 
     values = [Jsonb(v) if name == "summary" else v for name, v in ((n, getattr(row, n)) for n in _COLUMNS)]
-    updates = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
-                                 for n in _COLUMNS if n not in ("interval_key", "database"))
-    conn.execute(sql.SQL("INSERT INTO reliability.restore_tests ({}) VALUES ({}) "
-                         "ON CONFLICT (interval_key, database) DO UPDATE SET {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
-        updates), values)
+    updates = sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n))
+        for n in _COLUMNS
+        if n not in ("interval_key", "database")
+    )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO reliability.restore_tests ({}) VALUES ({}) "
+            "ON CONFLICT (interval_key, database) DO UPDATE SET {}"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
+            sql.SQL(", ").join(sql.Placeholder() * len(_COLUMNS)),
+            updates,
+        ),
+        values,
+    )
     conn.commit()
 
 
@@ -72,22 +83,43 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
 
     with conn.cursor() as cur:
         for table in ("restore_test_tables", "restore_test_expectations"):
-            cur.execute(f"DELETE FROM reliability.{table} WHERE interval_key = %s AND database = %s",
-                        (interval_key, database))
+            cur.execute(
+                f"DELETE FROM reliability.{table} WHERE interval_key = %s AND database = %s",
+                (interval_key, database),
+            )
         if report is not None:
             cur.executemany(
                 """INSERT INTO reliability.restore_test_tables (interval_key, database, table_name, present,
                        expected_columns, restored_columns, expected_rows, restored_rows, expected_digest,
                        restored_digest, expectations_evaluated, expectations_failed, failed_checks)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                [(interval_key, database, t.table, t.present, list(t.expected_columns), list(t.restored_columns),
-                  t.expected_rows, t.restored_rows, t.expected_digest, t.restored_digest, t.expectations_evaluated,
-                  t.expectations_failed, list(t.failed_checks)) for t in report.tables])
+                [
+                    (
+                        interval_key,
+                        database,
+                        t.table,
+                        t.present,
+                        list(t.expected_columns),
+                        list(t.restored_columns),
+                        t.expected_rows,
+                        t.restored_rows,
+                        t.expected_digest,
+                        t.restored_digest,
+                        t.expectations_evaluated,
+                        t.expectations_failed,
+                        list(t.failed_checks),
+                    )
+                    for t in report.tables
+                ],
+            )
             cur.executemany(
                 """INSERT INTO reliability.restore_test_expectations (interval_key, database, table_name, success,
                        result) VALUES (%s, %s, %s, %s, %s)""",
-                [(interval_key, database, name, bool(result.get("success")), Jsonb(result))
-                 for name, result in report.expectations.results.items()])
+                [
+                    (interval_key, database, name, bool(result.get("success")), Jsonb(result))
+                    for name, result in report.expectations.results.items()
+                ],
+            )
     # One commit for the deletes and inserts: readers never see the interval half-replaced.
     conn.commit()
 
@@ -96,13 +128,18 @@ def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dic
     """The most recent restore tests, newest first (for reports and the UI)."""
     cur = conn.execute(
         """SELECT * FROM reliability.restore_tests WHERE %(db)s::text IS NULL OR database = %(db)s
-           ORDER BY finished_at DESC LIMIT %(limit)s""", {"db": database, "limit": limit})
+           ORDER BY finished_at DESC LIMIT %(limit)s""",
+        {"db": database, "limit": limit},
+    )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def table_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
-    cur = conn.execute("""SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
-                          ORDER BY table_name""", (interval_key, database))
+    cur = conn.execute(
+        """SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
+                          ORDER BY table_name""",
+        (interval_key, database),
+    )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

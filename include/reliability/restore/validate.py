@@ -8,6 +8,7 @@ passes. For the database: ``pg_amcheck`` finds its indexes consistent with their
 The three readers run at the same time: GX (its import is the longest single chain) in a thread of
 this process, the digests in worker processes, pg_amcheck as a child process.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reliability.backup.manifest import Manifest
-from reliability.backup.pgclient import ClientConnection, client_binary
+from reliability.backups.manifest import Manifest
+from reliability.backups.names import split_qualified
+from reliability.backups.pgclient import ClientConnection, client_binary
 from reliability.restore.config import DeclaredExpectation
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.expectations import ExpectationsReport, TableSpec, run_expectations
-from reliability.restore.names import split_qualified
 
 # Order of importance: the first finding of a run is its headline.
 CHECKS = ("missing_table", "columns", "row_count", "digest", "expectations", "amcheck")
@@ -65,11 +66,19 @@ class TableResult:
         return difference
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "present": self.present, "expected_columns": list(self.expected_columns),
-                "restored_columns": list(self.restored_columns), "expected_rows": self.expected_rows,
-                "restored_rows": self.restored_rows, "expected_digest": self.expected_digest,
-                "restored_digest": self.restored_digest, "expectations_evaluated": self.expectations_evaluated,
-                "expectations_failed": self.expectations_failed, "failed_checks": list(self.failed_checks)}
+        return {
+            "table": self.table,
+            "present": self.present,
+            "expected_columns": list(self.expected_columns),
+            "restored_columns": list(self.restored_columns),
+            "expected_rows": self.expected_rows,
+            "restored_rows": self.restored_rows,
+            "expected_digest": self.expected_digest,
+            "restored_digest": self.restored_digest,
+            "expectations_evaluated": self.expectations_evaluated,
+            "expectations_failed": self.expectations_failed,
+            "failed_checks": list(self.failed_checks),
+        }
 
 
 @dataclass(frozen=True)
@@ -105,14 +114,21 @@ class ValidationReport:
     def summary(self) -> dict[str, Any]:
         """Small and JSON-safe, for XCom and the runs table; details go to the restore tables."""
         return {
-            "tables": len(self.tables), "tables_failed": sum(1 for t in self.tables if t.failed_checks),
-            "rows": self.rows_restored, "rows_mismatched": self.rows_mismatched,
-            "expectations_evaluated": self.expectations.evaluated, "expectations_failed": self.expectations.failed,
-            "amcheck": "ok" if self.amcheck.ran and not self.amcheck.problems else
-                       ("corrupt" if self.amcheck.problems else "not run"),
+            "tables": len(self.tables),
+            "tables_failed": sum(1 for t in self.tables if t.failed_checks),
+            "rows": self.rows_restored,
+            "rows_mismatched": self.rows_mismatched,
+            "expectations_evaluated": self.expectations.evaluated,
+            "expectations_failed": self.expectations.failed,
+            "amcheck": "ok"
+            if self.amcheck.ran and not self.amcheck.problems
+            else ("corrupt" if self.amcheck.problems else "not run"),
             "amcheck_note": self.amcheck.note[:300],
-            "findings": [{"check": f.check, "table": f.table, "message": f.message[:500]} for f in self.findings[:20]],
-            "findings_total": len(self.findings), "unlisted_tables": list(self.unlisted_tables[:20]),
+            "findings": [
+                {"check": f.check, "table": f.table, "message": f.message[:500]} for f in self.findings[:20]
+            ],
+            "findings_total": len(self.findings),
+            "unlisted_tables": list(self.unlisted_tables[:20]),
             "skipped_expectations": list(self.expectations.skipped[:20]),
             "digests_from_restore": self.digests_from_restore,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
@@ -150,8 +166,10 @@ def restored_catalog(dsn: str) -> dict[tuple[str, str], RestoredTable]:
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                               AND d.objid = c.oid AND d.deptype = 'e')
             GROUP BY n.nspname, c.relname, c.oid""").fetchall()
-    return {(s, t): RestoredTable(s, t, tuple(cols), tuple(copied), tuple(pk or ()))
-            for s, t, cols, copied, pk in rows}
+    return {
+        (s, t): RestoredTable(s, t, tuple(cols), tuple(copied), tuple(pk or ()))
+        for s, t, cols, copied, pk in rows
+    }
 
 
 def _expected_columns(entry_columns: tuple[str, ...], restored: RestoredTable) -> tuple[str, ...]:
@@ -170,13 +188,25 @@ class AmcheckRun:
         # not the heaps themselves: every live tuple is read back by the digests already, so a heap check
         # would be a fourth full scan finding nothing new. --install-missing adds the amcheck extension to
         # the scratch database only; it is dropped with it.
-        argv = [client_binary("pg_amcheck"), "--install-missing", "-j", str(jobs), "--index=*.*",
-                "--exclude-schema=pg_catalog", "--exclude-schema=information_schema"]
+        argv = [
+            client_binary("pg_amcheck"),
+            "--install-missing",
+            "-j",
+            str(jobs),
+            "--index=*.*",
+            "--exclude-schema=pg_catalog",
+            "--exclude-schema=information_schema",
+        ]
         if heapallindexed:
             argv.append("--heapallindexed")
         self.started = time.monotonic()
-        self.process = subprocess.Popen([*argv, self.client.conninfo], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, env=self.client.env())
+        self.process = subprocess.Popen(
+            [*argv, self.client.conninfo],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.client.env(),
+        )
         self.output = ("", "")
         self.seconds = 0.0
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -193,13 +223,17 @@ class AmcheckRun:
     def result(self, index_tables: dict[str, str]) -> AmcheckResult:
         self._reader.join()
         out, err = self.output
-        err = self.client.scrub("\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip())
+        err = self.client.scrub(
+            "\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip()
+        )
         problems, current = [], None
         for line in out.splitlines():
             match = _AMCHECK_HEADER.match(line)
             if match:
                 kind, relation, where = match.groups()
-                name = relation.split(".", 1)[1] if relation.count(".") >= 2 else relation  # without the database
+                name = (
+                    relation.split(".", 1)[1] if relation.count(".") >= 2 else relation
+                )  # without the database
                 table = index_tables.get(name)
                 current = f"{kind} {name}{f' (table {table})' if table else ''}{where}"
             elif line.strip() and current:
@@ -207,11 +241,18 @@ class AmcheckRun:
                 current = None  # the first detail line is the finding; HINT/DETAIL lines follow it
         returncode = self.process.returncode
         if returncode == 2 or problems:
-            return AmcheckResult(ran=True, problems=tuple(problems) or (out.strip()[:500],), note=err[:500],
-                                 seconds=self.seconds)
+            return AmcheckResult(
+                ran=True,
+                problems=tuple(problems) or (out.strip()[:500],),
+                note=err[:500],
+                seconds=self.seconds,
+            )
         if returncode != 0:
-            return AmcheckResult(ran=False, note=f"pg_amcheck could not run (exit {returncode}): {err[-500:]}",
-                                 seconds=self.seconds)
+            return AmcheckResult(
+                ran=False,
+                note=f"pg_amcheck could not run (exit {returncode}): {err[-500:]}",
+                seconds=self.seconds,
+            )
         return AmcheckResult(ran=True, seconds=self.seconds)
 
 
@@ -227,9 +268,17 @@ def _index_tables(dsn: str) -> dict[str, str]:
     return dict(rows)
 
 
-def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectation, ...] = (),
-             digest_workers: int = 2, amcheck: bool = True, heapallindexed: bool = True, amcheck_jobs: int = 2,
-             digests: dict[str, tuple[int, str]] | None = None) -> ValidationReport:
+def validate(
+    dsn: str,
+    manifest: Manifest,
+    *,
+    declared: tuple[DeclaredExpectation, ...] = (),
+    digest_workers: int = 2,
+    amcheck: bool = True,
+    heapallindexed: bool = True,
+    amcheck_jobs: int = 2,
+    digests: dict[str, tuple[int, str]] | None = None,
+) -> ValidationReport:
     """Validate the restored database of ``dsn`` against ``manifest``.
 
     ``digests`` (manifest table name -> rows, digest) were taken while pg_restore was still building
@@ -238,12 +287,23 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
     started = time.monotonic()
     catalog = restored_catalog(dsn)
     entries = {name: (split_qualified(name), entry) for name, entry in manifest.tables.items()}
-    specs = [TableSpec(name=name, schema=key[0], table=key[1], rows=entry.rows,
-                       columns=_expected_columns(entry.columns, catalog[key]), primary_key=catalog[key].primary_key)
-             for name, (key, entry) in entries.items() if key in catalog]
+    specs = [
+        TableSpec(
+            name=name,
+            schema=key[0],
+            table=key[1],
+            rows=entry.rows,
+            columns=_expected_columns(entry.columns, catalog[key]),
+            primary_key=catalog[key].primary_key,
+        )
+        for name, (key, entry) in entries.items()
+        if key in catalog
+    ]
     found: dict[tuple[str, str], TableDigestResult | Exception] = {
         entries[name][0]: TableDigestResult(*entries[name][0], rows=rows, digest=digest)
-        for name, (rows, digest) in (digests or {}).items() if name in entries}
+        for name, (rows, digest) in (digests or {}).items()
+        if name in entries
+    }
     early = len(found)
     # GX first, in a thread: importing it is seconds of this process's CPU before its first query, the
     # longest chain of the three; the digest processes and pg_amcheck fill the other core meanwhile.
@@ -267,52 +327,108 @@ def validate(dsn: str, manifest: Manifest, *, declared: tuple[DeclaredExpectatio
         raise
     finally:
         gx.shutdown(wait=True, cancel_futures=True)
-    amcheck_result = (checker.result(_index_tables(dsn)) if checker is not None
-                      else AmcheckResult(ran=False, note="disabled in the restore config"))
+    amcheck_result = (
+        checker.result(_index_tables(dsn))
+        if checker is not None
+        else AmcheckResult(ran=False, note="disabled in the restore config")
+    )
 
     tables, findings = [], []
     for name, (key, entry) in entries.items():
         restored = catalog.get(key)
         evaluated, failed_expectations = expectations.per_table.get(name, (0, 0))
         if restored is None:
-            findings.append(Finding("missing_table", name, f"table {name} is in the backup but not in the "
-                                    "restored database"))
-            tables.append(TableResult(name, False, entry.columns, (), entry.rows, None, entry.digest, None,
-                                      failed_checks=("missing_table",)))
+            findings.append(
+                Finding(
+                    "missing_table", name, f"table {name} is in the backup but not in the restored database"
+                )
+            )
+            tables.append(
+                TableResult(
+                    name,
+                    False,
+                    entry.columns,
+                    (),
+                    entry.rows,
+                    None,
+                    entry.digest,
+                    None,
+                    failed_checks=("missing_table",),
+                )
+            )
             continue
         failed = []
         if entry.columns and restored.copied_columns != entry.columns:
             failed.append("columns")
-            findings.append(Finding("columns", name, f"table {name} has columns {list(restored.copied_columns)}, "
-                                    f"the backup has {list(entry.columns)}"))
+            findings.append(
+                Finding(
+                    "columns",
+                    name,
+                    f"table {name} has columns {list(restored.copied_columns)}, "
+                    f"the backup has {list(entry.columns)}",
+                )
+            )
         digest = found.get(key)
         rows = digest_value = None
         if isinstance(digest, TableDigestResult):
             rows, digest_value = digest.rows, digest.digest
             if rows != entry.rows:
                 failed.append("row_count")
-                findings.append(Finding("row_count", name, f"table {name} has {rows} rows restored, the backup "
-                                        f"has {entry.rows}"))
+                findings.append(
+                    Finding(
+                        "row_count",
+                        name,
+                        f"table {name} has {rows} rows restored, the backup has {entry.rows}",
+                    )
+                )
             if digest_value != entry.digest and "columns" not in failed:
                 failed.append("digest")
-                findings.append(Finding("digest", name, f"content digest of table {name} is {digest_value}, the "
-                                        f"backup's is {entry.digest}: restored values differ from the dumped ones"
-                                        + (" although the row counts match" if rows == entry.rows else "")))
+                findings.append(
+                    Finding(
+                        "digest",
+                        name,
+                        f"content digest of table {name} is {digest_value}, the "
+                        f"backup's is {entry.digest}: restored values differ from the dumped ones"
+                        + (" although the row counts match" if rows == entry.rows else ""),
+                    )
+                )
         elif isinstance(digest, Exception):
             failed.append("digest")
             findings.append(Finding("digest", name, f"table {name} could not be read back: {digest}"))
         if failed_expectations:
             failed.append("expectations")
-        tables.append(TableResult(name, True, entry.columns, restored.copied_columns, entry.rows, rows, entry.digest,
-                                  digest_value, evaluated, failed_expectations, tuple(failed)))
+        tables.append(
+            TableResult(
+                name,
+                True,
+                entry.columns,
+                restored.copied_columns,
+                entry.rows,
+                rows,
+                entry.digest,
+                digest_value,
+                evaluated,
+                failed_expectations,
+                tuple(failed),
+            )
+        )
     findings.extend(Finding("expectations", f.table, f.describe()) for f in expectations.failures)
     findings.extend(Finding("amcheck", None, f"pg_amcheck: {p}") for p in amcheck_result.problems)
     findings.sort(key=lambda f: CHECKS.index(f.check))
     listed = {key for key, _ in entries.values()}
     unlisted = tuple(sorted(f"{s}.{t}" for s, t in catalog if (s, t) not in listed))
     return ValidationReport(
-        tables=tuple(tables), findings=tuple(findings), expectations=expectations, amcheck=amcheck_result,
-        unlisted_tables=unlisted, digests_from_restore=early,
-        timings={"validate": time.monotonic() - started, "gx": expectations.seconds,
-                 "gx_import": expectations.import_seconds, "digests": digest_seconds,
-                 "amcheck": amcheck_result.seconds})
+        tables=tuple(tables),
+        findings=tuple(findings),
+        expectations=expectations,
+        amcheck=amcheck_result,
+        unlisted_tables=unlisted,
+        digests_from_restore=early,
+        timings={
+            "validate": time.monotonic() - started,
+            "gx": expectations.seconds,
+            "gx_import": expectations.import_seconds,
+            "digests": digest_seconds,
+            "amcheck": amcheck_result.seconds,
+        },
+    )

@@ -5,6 +5,7 @@ is the share of the budget consumed in the window divided by the share of the pe
 which reduces to ``(downtime / monitored time in the window) / (1 - t)``: 1 means on track to use
 exactly the budget by the end of the period.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ def burn_rate(window: UptimeFigures, target: float) -> float | None:
     return (window.downtime_seconds / window.monitored_seconds) / (1.0 - target)
 
 
-def error_budget(period: UptimeFigures, last_day: UptimeFigures, last_week: UptimeFigures, target: float,
-                 seconds_left: int) -> BudgetFigures:
+def error_budget(
+    period: UptimeFigures, last_day: UptimeFigures, last_week: UptimeFigures, target: float, seconds_left: int
+) -> BudgetFigures:
     """Budget of a period whose elapsed part is ``period``; ``seconds_left`` of it are still to come.
 
     The time still to come is assumed monitored (the budget of a provisional month is the one the whole

@@ -3,6 +3,7 @@
 A mistake in the file fails the load with a message naming the key and what it should be, rather than
 surfacing later as a wrong uptime figure.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,9 @@ class SlaConfigError(ValueError):
 class MappingConfig:
     name_pattern: str = DEFAULT_NAME_PATTERN  # friendly name -> tenant slug, via the named group "tenant"
     monitors: Mapping[int, str] = field(default_factory=dict)  # monitor id -> tenant slug, wins over the name
-    tenants: Mapping[str, str] = field(default_factory=dict)  # tenant slug -> plan, when no platform DB is used
+    tenants: Mapping[str, str] = field(
+        default_factory=dict
+    )  # tenant slug -> plan, when no platform DB is used
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,10 @@ class SlaConfig:
         try:
             return self.plans[plan]
         except KeyError:
-            raise SlaConfigError(f"plan {plan!r} has no uptime target: add it under `plans:` in sla.yaml "
-                                 f"(known plans: {', '.join(sorted(self.plans))})") from None
+            raise SlaConfigError(
+                f"plan {plan!r} has no uptime target: add it under `plans:` in sla.yaml "
+                f"(known plans: {', '.join(sorted(self.plans))})"
+            ) from None
 
 
 def load_config(path: str | Path = DEFAULT_PATH) -> SlaConfig:
@@ -70,8 +75,10 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     plans = {}
     for plan, target in plans_raw.items():
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
-            raise SlaConfigError(f"{origin}: plans.{plan} must be an uptime target strictly between 0 and 1 "
-                                 f"(0.99 for 99%), got {target!r}")
+            raise SlaConfigError(
+                f"{origin}: plans.{plan} must be an uptime target strictly between 0 and 1 "
+                f"(0.99 for 99%), got {target!r}"
+            )
         plans[str(plan)] = float(target)
 
     mapping_raw = _mapping(top.get("mapping", {}), origin, "mapping")
@@ -80,23 +87,29 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     try:
         compiled = re.compile(str(pattern))
     except re.error as exc:
-        raise SlaConfigError(f"{origin}: mapping.name_pattern is not a valid regular expression ({exc})") from None
+        raise SlaConfigError(
+            f"{origin}: mapping.name_pattern is not a valid regular expression ({exc})"
+        ) from None
     if "tenant" not in compiled.groupindex:
-        raise SlaConfigError(f"{origin}: mapping.name_pattern must capture the tenant slug in a named group "
-                             f"(?P<tenant>...), got {pattern!r}")
+        raise SlaConfigError(
+            f"{origin}: mapping.name_pattern must capture the tenant slug in a named group "
+            f"(?P<tenant>...), got {pattern!r}"
+        )
     monitors = {}
     for ident, slug in _mapping(mapping_raw.get("monitors", {}), origin, "mapping.monitors").items():
         try:
             monitors[int(ident)] = str(slug)
         except (TypeError, ValueError):
-            raise SlaConfigError(f"{origin}: mapping.monitors keys must be UptimeRobot monitor ids, "
-                                 f"got {ident!r}") from None
+            raise SlaConfigError(
+                f"{origin}: mapping.monitors keys must be UptimeRobot monitor ids, got {ident!r}"
+            ) from None
     tenants_raw = _mapping(mapping_raw.get("tenants", {}), origin, "mapping.tenants")
     tenants = {str(slug): str(plan) for slug, plan in tenants_raw.items()}
     for slug, plan in tenants.items():
         if plan not in plans:
-            raise SlaConfigError(f"{origin}: mapping.tenants.{slug} has plan {plan!r}, "
-                                 "which `plans` does not define")
+            raise SlaConfigError(
+                f"{origin}: mapping.tenants.{slug} has plan {plan!r}, which `plans` does not define"
+            )
 
     maintenance = _mapping(top.get("maintenance", {}), origin, "maintenance")
     _only(maintenance, {"policy"}, origin, "maintenance")
@@ -104,26 +117,36 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     try:
         policy = MaintenancePolicy(policy_raw)
     except ValueError:
-        raise SlaConfigError(f"{origin}: maintenance.policy must be one of "
-                             f"{', '.join(p.value for p in MaintenancePolicy)}, got {policy_raw!r}") from None
+        raise SlaConfigError(
+            f"{origin}: maintenance.policy must be one of "
+            f"{', '.join(p.value for p in MaintenancePolicy)}, got {policy_raw!r}"
+        ) from None
 
     cross_check = _mapping(top.get("cross_check", {}), origin, "cross_check")
     _only(cross_check, {"tolerance"}, origin, "cross_check")
     tolerance = cross_check.get("tolerance", 0.001)
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise SlaConfigError(f"{origin}: cross_check.tolerance must be a ratio in [0, 1) "
-                             f"(0.001 is 0.1 percentage point), got {tolerance!r}")
+        raise SlaConfigError(
+            f"{origin}: cross_check.tolerance must be a ratio in [0, 1) "
+            f"(0.001 is 0.1 percentage point), got {tolerance!r}"
+        )
 
     fetch = _mapping(top.get("fetch", {}), origin, "fetch")
     _only(fetch, {"lookback_days"}, origin, "fetch")
     lookback = fetch.get("lookback_days", 3)
     if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < MIN_LOOKBACK_DAYS:
-        raise SlaConfigError(f"{origin}: fetch.lookback_days must be a whole number of days >= "
-                             f"{MIN_LOOKBACK_DAYS}, got {lookback!r}")
+        raise SlaConfigError(
+            f"{origin}: fetch.lookback_days must be a whole number of days >= "
+            f"{MIN_LOOKBACK_DAYS}, got {lookback!r}"
+        )
 
-    return SlaConfig(plans=MappingProxyType(plans),
-                     mapping=MappingConfig(str(pattern), MappingProxyType(monitors), MappingProxyType(tenants)),
-                     maintenance_policy=policy, cross_check_tolerance=float(tolerance), lookback_days=lookback)
+    return SlaConfig(
+        plans=MappingProxyType(plans),
+        mapping=MappingConfig(str(pattern), MappingProxyType(monitors), MappingProxyType(tenants)),
+        maintenance_policy=policy,
+        cross_check_tolerance=float(tolerance),
+        lookback_days=lookback,
+    )
 
 
 def _mapping(value: Any, origin: str, where: str) -> dict:
@@ -137,5 +160,7 @@ def _mapping(value: Any, origin: str, where: str) -> dict:
 def _only(section: dict, allowed: set[str], origin: str, where: str) -> None:
     unknown = set(map(str, section)) - allowed
     if unknown:
-        raise SlaConfigError(f"{origin}: unknown key(s) {', '.join(sorted(unknown))} in {where} "
-                             f"(allowed: {', '.join(sorted(allowed))})")
+        raise SlaConfigError(
+            f"{origin}: unknown key(s) {', '.join(sorted(unknown))} in {where} "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )

@@ -2,6 +2,7 @@
 
 These are the plain reference implementations; ``vectorised.py`` does the same over many monitors at once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

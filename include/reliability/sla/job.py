@@ -2,18 +2,20 @@
 
 A daily run (interval ending Nov 16 00:00) reports November to date, provisionally; the run whose
 interval ends Dec 1 00:00 (daily or monthly) reports November final. The report is fetched once, stored
-in the results store, then described as one :class:`~reliability.outcome.Outcome` per period for
-:func:`reliability.publish.publish_outcomes` (run record, log line, Pushgateway group
+in the results store, then described as one :class:`~reliability.core.outcome.Outcome` per period for
+:func:`reliability.core.publish.publish_outcomes` (run record, log line, Pushgateway group
 ``job=sla_uptime, period=<YYYY-MM>``, Slack on breaches). A fetch that fails raises: nothing is stored.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from reliability.outcome import Outcome
+from reliability.core.outcome import Outcome
 from reliability.sla.config import SlaConfig, load_config
 from reliability.sla.mapping import mapping_from_config, tenant_plans_from_db
 from reliability.sla.period import Period
@@ -27,9 +29,18 @@ JOB = "sla_uptime"
 ACTION = "sla.report"
 
 
-def run(*, base_url: str, api_key: str, results_dsn: str, interval_end: datetime, interval_key: str,
-        platform_dsn: str | None = None, config: SlaConfig | None = None,
-        source: UptimeSource | None = None, tenants: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def run(
+    *,
+    base_url: str,
+    api_key: str,
+    results_dsn: str,
+    interval_end: datetime,
+    interval_key: str,
+    platform_dsn: str | None = None,
+    config: SlaConfig | None = None,
+    source: UptimeSource | None = None,
+    tenants: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
 
     ``interval_end`` is the run's data interval end, used as "now" so a rerun reproduces the report.
@@ -38,10 +49,10 @@ def run(*, base_url: str, api_key: str, results_dsn: str, interval_end: datetime
     ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
     cover every tenant, so a narrowed rerun never erases the others' rows or series.
     """
+    from reliability.core.store import connect
     from reliability.sla.uptimerobot import UptimeRobotClient
-    from reliability.store import connect
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     config = config or load_config()
     mapping = mapping_from_config(config, tenant_plans_from_db(platform_dsn) if platform_dsn else None)
     period = Period.reported_by_run_ending(interval_end)
@@ -53,16 +64,27 @@ def run(*, base_url: str, api_key: str, results_dsn: str, interval_end: datetime
             client.close()
     with connect(results_dsn) as conn:
         saved = save_report(conn, report, interval_key)
-    log.info("SLA %s (%s) stored: %d tenants, %d monitors, %d API requests", report.period, report.kind,
-             len(report.tenants), len(report.monitors), report.requests)
+    log.info(
+        "SLA %s (%s) stored: %d tenants, %d monitors, %d API requests",
+        report.period,
+        report.kind,
+        len(report.tenants),
+        len(report.monitors),
+        report.requests,
+    )
     view = report
     if tenants:
         unknown = sorted(set(tenants) - {t.tenant for t in report.tenants})
         if unknown:
-            raise ValueError(f"unknown tenant(s) {', '.join(unknown)}: not in the SLA report of {report.period}")
-        view = replace(report, tenants=tuple(t for t in report.tenants if t.tenant in tenants),
-                       monitors=tuple(m for m in report.monitors if m.tenant in tenants))
-    outcome = describe(view, saved, started, datetime.now(timezone.utc))
+            raise ValueError(
+                f"unknown tenant(s) {', '.join(unknown)}: not in the SLA report of {report.period}"
+            )
+        view = replace(
+            report,
+            tenants=tuple(t for t in report.tenants if t.tenant in tenants),
+            monitors=tuple(m for m in report.monitors if m.tenant in tenants),
+        )
+    outcome = describe(view, saved, started, datetime.now(UTC))
     return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
 
 
@@ -85,21 +107,40 @@ def describe(report: SlaReport, saved: SaveResult, started: datetime, finished: 
     if summary["unmapped_monitors"]:
         facts.append(("Unmapped monitors", f"{summary['unmapped_monitors']} (no known tenant)"))
     if summary["cross_check_differences"]:
-        facts.append(("Cross-check", f"{summary['cross_check_differences']} monitor(s) differ from UptimeRobot"))
+        facts.append(
+            ("Cross-check", f"{summary['cross_check_differences']} monitor(s) differ from UptimeRobot")
+        )
     if not saved.replaced_current:
         facts.append(("Stored", "history only: a newer or final report of the period was kept"))
     return Outcome(
-        job=JOB, subject={"period": report.period}, status="warning" if breaches or at_risk else "success",
-        started_at=started, finished_at=finished, headline=headline,
-        summary={**summary, "replaced_current": saved.replaced_current}, facts=tuple(facts),
-        metrics=tuple(metrics(report)), alert=bool(breaches), action=ACTION,
-        log_fields={"period": report.period, "kind": report.kind, "breaches": summary["breaches"],
-                    "tenants": len(report.tenants), "monitors": len(report.monitors)})
+        job=JOB,
+        subject={"period": report.period},
+        status="warning" if breaches or at_risk else "success",
+        started_at=started,
+        finished_at=finished,
+        headline=headline,
+        summary={**summary, "replaced_current": saved.replaced_current},
+        facts=tuple(facts),
+        metrics=tuple(metrics(report)),
+        alert=bool(breaches),
+        action=ACTION,
+        log_fields={
+            "period": report.period,
+            "kind": report.kind,
+            "breaches": summary["breaches"],
+            "tenants": len(report.tenants),
+            "monitors": len(report.monitors),
+        },
+    )
 
 
 def _tenant_list(rows, limit: int = 10) -> str:
-    shown = ", ".join(f"{r.tenant} ({r.plan}: {r.uptime_ratio:.3%} < {r.target:.1%})" if r.uptime_ratio is not None
-                      else r.tenant for r in rows[:limit])
+    shown = ", ".join(
+        f"{r.tenant} ({r.plan}: {r.uptime_ratio:.3%} < {r.target:.1%})"
+        if r.uptime_ratio is not None
+        else r.tenant
+        for r in rows[:limit]
+    )
     return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
@@ -107,4 +148,4 @@ def run_end(month: str | None, interval_end: datetime) -> datetime:
     """The "now" of a run: its data interval end, or the end of the requested month (capped at now)."""
     if not month:
         return interval_end
-    return min(Period.parse(month).end, datetime.now(timezone.utc))
+    return min(Period.parse(month).end, datetime.now(UTC))

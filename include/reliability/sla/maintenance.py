@@ -4,11 +4,12 @@ Times are UTC: the UptimeRobot account is expected to be set to UTC (its windows
 time zone). A recurring window that starts before midnight and runs past it covers both days. A monthly
 window on a day the month lacks (the 31st in November) does not occur that month.
 """
+
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -40,7 +41,7 @@ class MaintenanceWindow:
     name: str = ""
 
     @classmethod
-    def from_api(cls, item: dict[str, Any]) -> "MaintenanceWindow":
+    def from_api(cls, item: dict[str, Any]) -> MaintenanceWindow:
         """Parse one window as UptimeRobot's getMWindows returns it (duration in minutes)."""
         ident = item.get("id")
         try:
@@ -51,10 +52,17 @@ class MaintenanceWindow:
         except (KeyError, TypeError, ValueError) as exc:
             raise MaintenanceWindowInvalid(
                 f"maintenance window {ident}: cannot read type/duration/start_time/value ({exc}); "
-                "check the API response format") from None
-        window = cls(id=int(ident), type=kind, duration_seconds=duration, days=days,
-                     active=int(item.get("status", 1)) == 1, name=str(item.get("friendly_name") or ""),
-                     **_parse_start(ident, kind, raw_start))
+                "check the API response format"
+            ) from None
+        window = cls(
+            id=int(ident),
+            type=kind,
+            duration_seconds=duration,
+            days=days,
+            active=int(item.get("status", 1)) == 1,
+            name=str(item.get("friendly_name") or ""),
+            **_parse_start(ident, kind, raw_start),
+        )
         window.validate()
         return window
 
@@ -63,23 +71,28 @@ class MaintenanceWindow:
             raise MaintenanceWindowInvalid(f"maintenance window {self.id}: duration must be positive")
         if self.type == WindowType.ONCE:
             if self.start_epoch is None:
-                raise MaintenanceWindowInvalid(f"maintenance window {self.id}: one-off window needs a start time")
+                raise MaintenanceWindowInvalid(
+                    f"maintenance window {self.id}: one-off window needs a start time"
+                )
             return
         if self.start_minute is None or not 0 <= self.start_minute < 24 * 60:
             raise MaintenanceWindowInvalid(f"maintenance window {self.id}: start time must be HH:mm")
         if self.type == WindowType.WEEKLY and (not self.days or any(not 1 <= d <= 7 for d in self.days)):
             raise MaintenanceWindowInvalid(
-                f"maintenance window {self.id}: weekly value must list weekdays 1 (Monday) to 7, got {self.days}")
+                f"maintenance window {self.id}: weekly value must list weekdays 1 (Monday) to 7, got {self.days}"
+            )
         if self.type == WindowType.MONTHLY and (not self.days or any(not 1 <= d <= 31 for d in self.days)):
             raise MaintenanceWindowInvalid(
-                f"maintenance window {self.id}: monthly value must list days 1 to 31, got {self.days}")
+                f"maintenance window {self.id}: monthly value must list days 1 to 31, got {self.days}"
+            )
 
 
 def _parse_start(ident: Any, kind: WindowType, raw: str) -> dict[str, int]:
     if kind == WindowType.ONCE:
         if not raw.isdigit():
             raise MaintenanceWindowInvalid(
-                f"maintenance window {ident}: one-off start_time must be a Unix time, got {raw!r}")
+                f"maintenance window {ident}: one-off start_time must be a Unix time, got {raw!r}"
+            )
         return {"start_epoch": int(raw)}
     parts = raw.split(":")
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
@@ -116,7 +129,7 @@ def _recurs_on(window: MaintenanceWindow, day: date) -> bool:
 
 
 def _utc_date(epoch: int) -> date:
-    return datetime.fromtimestamp(epoch, timezone.utc).date()
+    return datetime.fromtimestamp(epoch, UTC).date()
 
 
 def _epoch(day: date) -> int:

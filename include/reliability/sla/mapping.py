@@ -5,6 +5,7 @@ A monitor maps by its id (``mapping.monitors`` in sla.yaml) or else by its frien
 directory: the platform database (``tenants.slug``, ``tenants.plan``) or, without it, ``mapping.tenants``.
 A monitor that maps to no known tenant is reported as unmapped, never silently given a plan.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,9 @@ class TenantMapping:
         if slug is None:
             match = self.name_pattern.search(name)
             if not match or not match.group("tenant"):
-                return Unmapped(f"name does not match {self.name_pattern.pattern!r} "
-                                "and the id is not in mapping.monitors")
+                return Unmapped(
+                    f"name does not match {self.name_pattern.pattern!r} and the id is not in mapping.monitors"
+                )
             slug = match.group("tenant")
         plan = self.tenant_plans.get(slug)
         if plan is None:
@@ -54,10 +56,14 @@ def mapping_from_config(config: SlaConfig, tenant_plans: Mapping[str, str] | Non
     unknown = {slug: plan for slug, plan in plans.items() if plan not in config.plans}
     if unknown:
         listed = ", ".join(f"{slug} ({plan})" for slug, plan in sorted(unknown.items()))
-        raise SlaConfigError(f"tenants on plans without an uptime target: {listed}; add the plans under "
-                             "`plans:` in sla.yaml")
-    return TenantMapping(re.compile(config.mapping.name_pattern), MappingProxyType(dict(config.mapping.monitors)),
-                         MappingProxyType(plans))
+        raise SlaConfigError(
+            f"tenants on plans without an uptime target: {listed}; add the plans under `plans:` in sla.yaml"
+        )
+    return TenantMapping(
+        re.compile(config.mapping.name_pattern),
+        MappingProxyType(dict(config.mapping.monitors)),
+        MappingProxyType(plans),
+    )
 
 
 def tenant_plans_from_db(dsn: str) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """SLA periods: UTC calendar months, reported as final once over and as month to date before."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _KEY = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -15,31 +16,31 @@ class Period:
     end: datetime
 
     @classmethod
-    def month(cls, year: int, month: int) -> "Period":
-        start = datetime(year, month, 1, tzinfo=timezone.utc)
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+    def month(cls, year: int, month: int) -> Period:
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
         return cls(f"{year:04d}-{month:02d}", start, end)
 
     @classmethod
-    def parse(cls, key: str) -> "Period":
+    def parse(cls, key: str) -> Period:
         match = _KEY.match(key)
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"SLA period must look like 2026-11, got {key!r}")
         return cls.month(int(match.group(1)), int(match.group(2)))
 
     @classmethod
-    def containing(cls, moment: datetime) -> "Period":
+    def containing(cls, moment: datetime) -> Period:
         moment = as_utc(moment)
         return cls.month(moment.year, moment.month)
 
     @classmethod
-    def before(cls, moment: datetime) -> "Period":
+    def before(cls, moment: datetime) -> Period:
         """The last month that ended at or before ``moment``: the one a monthly final report covers."""
         current = cls.containing(moment)
         return cls.month(current.start.year - (current.start.month == 1), (current.start.month - 2) % 12 + 1)
 
     @classmethod
-    def reported_by_run_ending(cls, interval_end: datetime) -> "Period":
+    def reported_by_run_ending(cls, interval_end: datetime) -> Period:
         """The month a run whose data interval ends at ``interval_end`` reports on: the month of its last
         second. The daily run ending Nov 16 00:00 covers November to date; the one ending Dec 1 00:00 (like
         the monthly run) gives November's final report."""
@@ -53,7 +54,7 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: SLA times must carry a time zone (UTC)")
     # A plain datetime, also from pendulum's (Airflow's context), whose arithmetic can drop the zone.
-    return datetime.fromtimestamp(moment.timestamp(), tz=timezone.utc)
+    return datetime.fromtimestamp(moment.timestamp(), tz=UTC)
 
 
 def epoch(moment: datetime) -> int:

@@ -4,15 +4,16 @@
 configuration and the same ``now`` it returns the same report. If the fetch fails it raises; there is
 no partial report.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from reliability.outcome import Metric
+from reliability.core.outcome import Metric
 from reliability.sla import vectorised
 from reliability.sla.budget import BudgetFigures, error_budget
 from reliability.sla.config import SlaConfig
@@ -84,11 +85,16 @@ class SlaReport:
         """A small JSON-safe digest (for the runs table and XCom): no secrets, no per-row data."""
         with_data = [t for t in self.tenants if t.uptime_ratio is not None]
         return {
-            "period": self.period, "kind": self.kind, "as_of": self.as_of.isoformat(),
-            "monitors": len(self.monitors), "tenants": len(self.tenants),
+            "period": self.period,
+            "kind": self.kind,
+            "as_of": self.as_of.isoformat(),
+            "monitors": len(self.monitors),
+            "tenants": len(self.tenants),
             "tenants_without_data": len(self.tenants) - len(with_data),
             "breaches": sorted(t.tenant for t in self.tenants if t.breach),
-            "projected_breaches": sorted(t.tenant for t in self.tenants if t.projected_breach and not t.breach),
+            "projected_breaches": sorted(
+                t.tenant for t in self.tenants if t.projected_breach and not t.breach
+            ),
             "unmapped_monitors": sum(1 for m in self.monitors if m.tenant is None),
             "cross_check_differences": sum(1 for m in self.monitors if m.cross_check_note),
             "lowest_uptime_ratio": min((t.uptime_ratio for t in with_data), default=None),
@@ -96,8 +102,14 @@ class SlaReport:
         }
 
 
-def compute_sla_report(source: UptimeSource, mapping: TenantMapping, config: SlaConfig, period_start: datetime,
-                       period_end: datetime, now: datetime) -> SlaReport:
+def compute_sla_report(
+    source: UptimeSource,
+    mapping: TenantMapping,
+    config: SlaConfig,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+) -> SlaReport:
     """Uptime, error budget and burn rates per monitor and per tenant for ``[period_start, period_end)``.
 
     The period is final once ``now`` has reached its end, provisional (month to date, up to ``now``)
@@ -107,32 +119,45 @@ def compute_sla_report(source: UptimeSource, mapping: TenantMapping, config: Sla
     if end <= start:
         raise ValueError(f"empty SLA period {period_start.isoformat()} .. {period_end.isoformat()}")
     if now_s <= start:
-        raise ValueError(f"SLA period starting {period_start.isoformat()} has not started "
-                         f"at {as_utc(now).isoformat()}")
+        raise ValueError(
+            f"SLA period starting {period_start.isoformat()} has not started at {as_utc(now).isoformat()}"
+        )
     until = min(end, now_s)
     kind = "final" if now_s >= end else "provisional"
     window_start = min(start, until - WEEK)
-    snapshot = source.fetch(FetchRequest(logs_start=window_start - config.lookback_days * DAY, logs_end=now_s,
-                                         uptime_range=(start, until)))
+    snapshot = source.fetch(
+        FetchRequest(
+            logs_start=window_start - config.lookback_days * DAY, logs_end=now_s, uptime_range=(start, until)
+        )
+    )
 
     monitors = sorted(snapshot.monitors, key=lambda m: m.id)
-    expanded = {ident: occurrences(window, window_start, until)
-                for ident, window in snapshot.maintenance_windows.items()}
+    expanded = {
+        ident: occurrences(window, window_start, until)
+        for ident, window in snapshot.maintenance_windows.items()
+    }
     inputs = [MonitorInput(m.created_at, m.status, m.entries, _maintenance_of(m, expanded)) for m in monitors]
     monitored, down = vectorised.counted_intervals(inputs, window_start, until, config.maintenance_policy)
 
     assignments = [mapping.assign(m.id, m.name) for m in monitors]
     tenants = sorted(mapping.tenant_plans)
     tenant_index = {slug: i for i, slug in enumerate(tenants)}
-    group = np.array([tenant_index[a.tenant] if isinstance(a, Assignment) else -1 for a in assignments],
-                     dtype=np.int64)
+    group = np.array(
+        [tenant_index[a.tenant] if isinstance(a, Assignment) else -1 for a in assignments], dtype=np.int64
+    )
     tenant_monitored = vectorised.regroup(monitored, group, len(tenants))
     tenant_down = vectorised.regroup(down, group, len(tenants))
 
-    def windows(mon: vectorised.IntervalTable, dwn: vectorised.IntervalTable) -> list[tuple[UptimeFigures, ...]]:
-        return list(zip(vectorised.figures(mon, dwn, start, until),
-                        vectorised.figures(mon, dwn, until - DAY, until),
-                        vectorised.figures(mon, dwn, until - WEEK, until)))
+    def windows(
+        mon: vectorised.IntervalTable, dwn: vectorised.IntervalTable
+    ) -> list[tuple[UptimeFigures, ...]]:
+        return list(
+            zip(
+                vectorised.figures(mon, dwn, start, until),
+                vectorised.figures(mon, dwn, until - DAY, until),
+                vectorised.figures(mon, dwn, until - WEEK, until),
+            )
+        )
 
     seconds_left = end - until
     period = _period_key(start)
@@ -141,10 +166,18 @@ def compute_sla_report(source: UptimeSource, mapping: TenantMapping, config: Sla
         mapped = isinstance(assignment, Assignment)
         budget = error_budget(*figs, config.target(assignment.plan), seconds_left) if mapped else None
         ratio, note = _cross_check(monitor, figs[0], config.cross_check_tolerance)
-        monitor_rows.append(MonitorRow(
-            **_figures(period, kind, figs[0], budget), cross_check_ratio=ratio, cross_check_note=note,
-            monitor_id=monitor.id, monitor_name=monitor.name, tenant=assignment.tenant if mapped else None,
-            plan=assignment.plan if mapped else None, unmapped_reason=None if mapped else assignment.reason))
+        monitor_rows.append(
+            MonitorRow(
+                **_figures(period, kind, figs[0], budget),
+                cross_check_ratio=ratio,
+                cross_check_note=note,
+                monitor_id=monitor.id,
+                monitor_name=monitor.name,
+                tenant=assignment.tenant if mapped else None,
+                plan=assignment.plan if mapped else None,
+                unmapped_reason=None if mapped else assignment.reason,
+            )
+        )
 
     members_of: dict[str, list[MonitorRow]] = {slug: [] for slug in tenants}
     for row in monitor_rows:
@@ -155,32 +188,57 @@ def compute_sla_report(source: UptimeSource, mapping: TenantMapping, config: Sla
         members = members_of[slug]
         differing = sum(1 for row in members if row.cross_check_note)
         plan = mapping.tenant_plans[slug]
-        tenant_rows.append(TenantRow(
-            **_figures(period, kind, figs[0], error_budget(*figs, config.target(plan), seconds_left)),
-            cross_check_ratio=None,
-            cross_check_note=(f"{differing} of {len(members)} monitors differ from UptimeRobot's figure"
-                              if differing else None),
-            tenant=slug, plan=plan, monitors=len(members)))
+        tenant_rows.append(
+            TenantRow(
+                **_figures(period, kind, figs[0], error_budget(*figs, config.target(plan), seconds_left)),
+                cross_check_ratio=None,
+                cross_check_note=(
+                    f"{differing} of {len(members)} monitors differ from UptimeRobot's figure"
+                    if differing
+                    else None
+                ),
+                tenant=slug,
+                plan=plan,
+                monitors=len(members),
+            )
+        )
 
-    return SlaReport(period=period, kind=kind, period_start=as_utc(period_start), period_end=as_utc(period_end),
-                     as_of=datetime.fromtimestamp(until, timezone.utc), source=snapshot.source,
-                     monitors=tuple(monitor_rows), tenants=tuple(tenant_rows), requests=snapshot.requests)
+    return SlaReport(
+        period=period,
+        kind=kind,
+        period_start=as_utc(period_start),
+        period_end=as_utc(period_end),
+        as_of=datetime.fromtimestamp(until, UTC),
+        source=snapshot.source,
+        monitors=tuple(monitor_rows),
+        tenants=tuple(tenant_rows),
+        requests=snapshot.requests,
+    )
 
 
-def _maintenance_of(monitor: SourceMonitor, expanded: dict[int, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+def _maintenance_of(
+    monitor: SourceMonitor, expanded: dict[int, list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
     missing = [ident for ident in monitor.maintenance_window_ids if ident not in expanded]
     if missing:
-        raise SnapshotInconsistent(f"monitor {monitor.id} refers to maintenance window(s) {missing} that the "
-                                   "source did not list; they may have changed during the fetch, run again")
+        raise SnapshotInconsistent(
+            f"monitor {monitor.id} refers to maintenance window(s) {missing} that the "
+            "source did not list; they may have changed during the fetch, run again"
+        )
     return [i for ident in monitor.maintenance_window_ids for i in expanded[ident]]
 
 
 def _figures(period: str, kind: str, figs: UptimeFigures, budget: BudgetFigures | None) -> dict[str, Any]:
     return {
-        "period": period, "kind": kind, "uptime_ratio": figs.uptime_ratio,
-        "monitored_seconds": figs.monitored_seconds, "downtime_seconds": figs.downtime_seconds,
-        "incidents": figs.incidents, "longest_incident_seconds": figs.longest_incident_seconds,
-        "target": budget.target if budget else None, "breach": budget.breach if budget else None,
+        "period": period,
+        "kind": kind,
+        "uptime_ratio": figs.uptime_ratio,
+        "monitored_seconds": figs.monitored_seconds,
+        "downtime_seconds": figs.downtime_seconds,
+        "incidents": figs.incidents,
+        "longest_incident_seconds": figs.longest_incident_seconds,
+        "target": budget.target if budget else None,
+        "breach": budget.breach if budget else None,
         "budget_allowed_seconds": budget.allowed_seconds if budget else None,
         "budget_used_seconds": budget.used_seconds if budget else None,
         "budget_remaining_ratio": budget.remaining_ratio if budget else None,
@@ -191,19 +249,23 @@ def _figures(period: str, kind: str, figs: UptimeFigures, budget: BudgetFigures 
     }
 
 
-def _cross_check(monitor: SourceMonitor, figs: UptimeFigures, tolerance: float) -> tuple[float | None, str | None]:
+def _cross_check(
+    monitor: SourceMonitor, figs: UptimeFigures, tolerance: float
+) -> tuple[float | None, str | None]:
     theirs, ours = monitor.provider_uptime_ratio, figs.uptime_ratio
     if theirs is None or ours is None:
         return theirs, None
     difference = ours - theirs
     if abs(difference) <= tolerance:
         return theirs, None
-    return theirs, (f"UptimeRobot reports {theirs:.3%}, we count {ours:.3%} ({difference * 100:+.3f} pp, "
-                    f"tolerance {tolerance * 100:.3f} pp); ours leaves out paused and maintenance time")
+    return theirs, (
+        f"UptimeRobot reports {theirs:.3%}, we count {ours:.3%} ({difference * 100:+.3f} pp, "
+        f"tolerance {tolerance * 100:.3f} pp); ours leaves out paused and maintenance time"
+    )
 
 
 def _period_key(start: int) -> str:
-    moment = datetime.fromtimestamp(start, timezone.utc)
+    moment = datetime.fromtimestamp(start, UTC)
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
@@ -221,12 +283,15 @@ def metrics(report: SlaReport) -> list[Metric]:
     found = []
     for row in report.tenants:
         labels = {"tenant": row.tenant, "plan": row.plan, "period": row.period}
-        values = [("sla_uptime_ratio", {}, row.uptime_ratio), ("sla_target_ratio", {}, row.target),
-                  ("sla_error_budget_remaining_ratio", {}, row.budget_remaining_ratio),
-                  ("sla_breach", {}, None if row.breach is None else float(row.breach)),
-                  ("sla_error_budget_burn_rate", {"window": "1d"}, row.burn_rate_1d),
-                  ("sla_error_budget_burn_rate", {"window": "7d"}, row.burn_rate_7d),
-                  ("sla_error_budget_burn_rate", {"window": "period"}, row.burn_rate_period)]
+        values = [
+            ("sla_uptime_ratio", {}, row.uptime_ratio),
+            ("sla_target_ratio", {}, row.target),
+            ("sla_error_budget_remaining_ratio", {}, row.budget_remaining_ratio),
+            ("sla_breach", {}, None if row.breach is None else float(row.breach)),
+            ("sla_error_budget_burn_rate", {"window": "1d"}, row.burn_rate_1d),
+            ("sla_error_budget_burn_rate", {"window": "7d"}, row.burn_rate_7d),
+            ("sla_error_budget_burn_rate", {"window": "period"}, row.burn_rate_period),
+        ]
         for name, extra, value in values:
             if value is not None:
                 found.append(Metric(name, float(value), {**labels, **extra}, _DOCS[name]))

@@ -4,6 +4,7 @@ UptimeRobot implements it today (``uptimerobot.py``); another provider (Pingdom,
 return the same :class:`Snapshot`: monitors with state-change log entries in UptimeRobot's four types,
 and maintenance windows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

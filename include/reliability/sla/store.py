@@ -5,6 +5,7 @@ replaces an earlier one, the final report replaces any provisional one, and noth
 report except a rerun of the final report. Saving also keeps one snapshot per (period, tenant, day),
 so the month's burn history survives the replacements. Every save is one transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -15,8 +16,17 @@ from reliability.sla.report import MonitorRow, SlaReport, TenantRow
 
 _MONITOR_COLUMNS = [f.name for f in fields(MonitorRow)]
 _TENANT_COLUMNS = [f.name for f in fields(TenantRow)]
-_SNAPSHOT_FIELDS = ["plan", "target", "uptime_ratio", "monitored_seconds", "downtime_seconds",
-                    "budget_remaining_ratio", "burn_rate_period", "breach", "projected_breach"]
+_SNAPSHOT_FIELDS = [
+    "plan",
+    "target",
+    "uptime_ratio",
+    "monitored_seconds",
+    "downtime_seconds",
+    "budget_remaining_ratio",
+    "burn_rate_period",
+    "breach",
+    "projected_breach",
+]
 
 
 @dataclass(frozen=True)
@@ -67,8 +77,9 @@ def save_report(conn, report: SlaReport, interval_key: str) -> SaveResult:
     with conn.transaction():
         # two runs saving the same period at once must not interleave their delete-then-insert
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('reliability.sla:' || %s))", (report.period,))
-        current = conn.execute("SELECT kind, as_of FROM reliability.sla_reports WHERE period = %s",
-                               (report.period,)).fetchone()
+        current = conn.execute(
+            "SELECT kind, as_of FROM reliability.sla_reports WHERE period = %s", (report.period,)
+        ).fetchone()
         replace = current is None or _rank(report.kind, report.as_of) >= _rank(*current)
         if replace:
             conn.execute(
@@ -79,24 +90,48 @@ def save_report(conn, report: SlaReport, interval_key: str) -> SaveResult:
                        period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end,
                        as_of = EXCLUDED.as_of, source = EXCLUDED.source, summary = EXCLUDED.summary,
                        saved_at = now()""",
-                (report.period, report.kind, interval_key, report.period_start, report.period_end, report.as_of,
-                 report.source, Jsonb(report.summary())))
-            for table, columns, rows in (("sla_monitor_rows", _MONITOR_COLUMNS, report.monitors),
-                                         ("sla_tenant_rows", _TENANT_COLUMNS, report.tenants)):
+                (
+                    report.period,
+                    report.kind,
+                    interval_key,
+                    report.period_start,
+                    report.period_end,
+                    report.as_of,
+                    report.source,
+                    Jsonb(report.summary()),
+                ),
+            )
+            for table, columns, rows in (
+                ("sla_monitor_rows", _MONITOR_COLUMNS, report.monitors),
+                ("sla_tenant_rows", _TENANT_COLUMNS, report.tenants),
+            ):
                 conn.execute(f"DELETE FROM reliability.{table} WHERE period = %s", (report.period,))
-                with conn.cursor().copy(f"COPY reliability.{table} ({', '.join(columns)}) FROM STDIN") as copy:
+                with conn.cursor().copy(
+                    f"COPY reliability.{table} ({', '.join(columns)}) FROM STDIN"
+                ) as copy:
                     for row in rows:
                         copy.write_row([getattr(row, c) for c in columns])
         as_of_date = report.as_of.date()
         conn.cursor().executemany(
             f"""INSERT INTO reliability.sla_tenant_snapshots
-                    (period, tenant, as_of_date, as_of, kind, interval_key, {', '.join(_SNAPSHOT_FIELDS)})
-                VALUES (%s, %s, %s, %s, %s, %s, {', '.join(['%s'] * len(_SNAPSHOT_FIELDS))})
+                    (period, tenant, as_of_date, as_of, kind, interval_key, {", ".join(_SNAPSHOT_FIELDS)})
+                VALUES (%s, %s, %s, %s, %s, %s, {", ".join(["%s"] * len(_SNAPSHOT_FIELDS))})
                 ON CONFLICT (period, tenant, as_of_date) DO UPDATE SET as_of = EXCLUDED.as_of,
                     kind = EXCLUDED.kind, interval_key = EXCLUDED.interval_key,
-                    {', '.join(f'{c} = EXCLUDED.{c}' for c in _SNAPSHOT_FIELDS)}""",
-            [(row.period, row.tenant, as_of_date, report.as_of, row.kind, interval_key,
-              *(getattr(row, c) for c in _SNAPSHOT_FIELDS)) for row in report.tenants])
+                    {", ".join(f"{c} = EXCLUDED.{c}" for c in _SNAPSHOT_FIELDS)}""",
+            [
+                (
+                    row.period,
+                    row.tenant,
+                    as_of_date,
+                    report.as_of,
+                    row.kind,
+                    interval_key,
+                    *(getattr(row, c) for c in _SNAPSHOT_FIELDS),
+                )
+                for row in report.tenants
+            ],
+        )
     if not conn.autocommit:
         conn.commit()  # transaction() only makes a savepoint when the caller had a transaction open
     return SaveResult(replaced_current=replace, snapshots=len(report.tenants))
@@ -112,23 +147,36 @@ def list_periods(conn) -> list[PeriodInfo]:
         """SELECT r.period, r.kind, r.as_of, r.interval_key,
                   (SELECT count(*) FROM reliability.sla_tenant_rows t WHERE t.period = r.period),
                   (SELECT count(*) FROM reliability.sla_tenant_rows t WHERE t.period = r.period AND t.breach)
-           FROM reliability.sla_reports r ORDER BY r.period DESC""").fetchall()
+           FROM reliability.sla_reports r ORDER BY r.period DESC"""
+    ).fetchall()
     return [PeriodInfo(*row) for row in rows]
 
 
 def tenant_rows(conn, period: str) -> list[TenantRow]:
     """The tenants of ``period``: breaches first, then lowest uptime first, "no data" last."""
-    return [TenantRow(**row) for row in _select(
-        conn, f"""SELECT {', '.join(_TENANT_COLUMNS)} FROM reliability.sla_tenant_rows WHERE period = %s
-                  ORDER BY breach DESC NULLS LAST, uptime_ratio ASC NULLS LAST, tenant""", (period,))]
+    return [
+        TenantRow(**row)
+        for row in _select(
+            conn,
+            f"""SELECT {", ".join(_TENANT_COLUMNS)} FROM reliability.sla_tenant_rows WHERE period = %s
+                  ORDER BY breach DESC NULLS LAST, uptime_ratio ASC NULLS LAST, tenant""",
+            (period,),
+        )
+    ]
 
 
 def monitor_rows(conn, period: str, tenant: str | None = None) -> list[MonitorRow]:
     """The monitors of ``period`` (of one tenant if given), lowest uptime first."""
     where, params = ("AND tenant = %s", (period, tenant)) if tenant is not None else ("", (period,))
-    return [MonitorRow(**row) for row in _select(
-        conn, f"""SELECT {', '.join(_MONITOR_COLUMNS)} FROM reliability.sla_monitor_rows WHERE period = %s {where}
-                  ORDER BY uptime_ratio ASC NULLS LAST, monitor_id""", params)]
+    return [
+        MonitorRow(**row)
+        for row in _select(
+            conn,
+            f"""SELECT {", ".join(_MONITOR_COLUMNS)} FROM reliability.sla_monitor_rows WHERE period = %s {where}
+                  ORDER BY uptime_ratio ASC NULLS LAST, monitor_id""",
+            params,
+        )
+    ]
 
 
 def plan_summary(conn, period: str) -> list[PlanSummary]:
@@ -139,16 +187,23 @@ def plan_summary(conn, period: str) -> list[PlanSummary]:
                   min(uptime_ratio), avg(uptime_ratio)
            FROM reliability.sla_tenant_rows WHERE period = %s
            GROUP BY plan ORDER BY max(target) DESC NULLS LAST, plan""",
-        (period,)).fetchall()
+        (period,),
+    ).fetchall()
     return [PlanSummary(*row) for row in rows]
 
 
 def tenant_history(conn, period: str) -> list[TenantSnapshot]:
     """Daily snapshots of each tenant over ``period``, by tenant then day: the burn-over-the-month chart."""
-    return [TenantSnapshot(**row) for row in _select(
-        conn, """SELECT tenant, plan, as_of_date, kind, uptime_ratio, target, budget_remaining_ratio,
+    return [
+        TenantSnapshot(**row)
+        for row in _select(
+            conn,
+            """SELECT tenant, plan, as_of_date, kind, uptime_ratio, target, budget_remaining_ratio,
                         burn_rate_period, breach
-                 FROM reliability.sla_tenant_snapshots WHERE period = %s ORDER BY tenant, as_of_date""", (period,))]
+                 FROM reliability.sla_tenant_snapshots WHERE period = %s ORDER BY tenant, as_of_date""",
+            (period,),
+        )
+    ]
 
 
 def _select(conn, query: str, params: tuple) -> list[dict[str, Any]]:

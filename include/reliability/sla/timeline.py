@@ -4,6 +4,7 @@ Each log entry is a state change: 1 down, 2 up, 98 started (up), 99 paused. The 
 the next entry, whatever ``duration`` the API reported (the last entry's duration grows while the state
 lasts, so an ongoing incident is simply the last entry's state lasting until "now").
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -27,8 +28,12 @@ STATE_OF_LOG_TYPE = {LOG_DOWN: State.DOWN, LOG_UP: State.UP, LOG_STARTED: State.
 
 # What was in force before an entry of this type: UptimeRobot only logs "up" after "down", "down" after
 # "up", and "started" after a pause (or at creation). A pause can follow anything, so it tells nothing.
-STATE_BEFORE_LOG_TYPE = {LOG_DOWN: State.UP, LOG_UP: State.DOWN, LOG_STARTED: State.PAUSED,
-                         LOG_PAUSED: State.UNKNOWN}
+STATE_BEFORE_LOG_TYPE = {
+    LOG_DOWN: State.UP,
+    LOG_UP: State.DOWN,
+    LOG_STARTED: State.PAUSED,
+    LOG_PAUSED: State.UNKNOWN,
+}
 
 # Monitor status (0 paused, 1 not checked yet, 2 up, 8 seems down, 9 down) -> state, used only when not a
 # single log entry falls in the fetched range, so the current status has held throughout. "Seems down" is
@@ -57,8 +62,10 @@ class Segment(NamedTuple):
 
 def ordered(entries: Iterable[LogEntry]) -> list[LogEntry]:
     """Entries of the four known types in the order they happened, whatever order the API returned."""
-    return sorted((e for e in entries if e.type in STATE_OF_LOG_TYPE),
-                  key=lambda e: (e.datetime, e.id, TIE_RANK[e.type]))
+    return sorted(
+        (e for e in entries if e.type in STATE_OF_LOG_TYPE),
+        key=lambda e: (e.datetime, e.id, TIE_RANK[e.type]),
+    )
 
 
 def initial_state(ordered_entries: list[LogEntry], status: int) -> State:

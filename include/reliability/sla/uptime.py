@@ -3,6 +3,7 @@
 ``vectorised.py`` computes the same figures for many monitors at once with numpy; the two must agree
 (a test checks them against each other on random data). The rules are written down in ``RULES.md``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -52,8 +53,9 @@ class UptimeFigures:
         return (self.monitored_seconds - self.downtime_seconds) / self.monitored_seconds
 
 
-def counted_intervals(monitor: MonitorInput, start: int, end: int,
-                      policy: MaintenancePolicy = MaintenancePolicy.EXCLUDE) -> CountedIntervals:
+def counted_intervals(
+    monitor: MonitorInput, start: int, end: int, policy: MaintenancePolicy = MaintenancePolicy.EXCLUDE
+) -> CountedIntervals:
     """Monitored and down time of one monitor within ``[start, end)``, counted from its creation.
 
     ``end`` is the period's end or "now", whichever is earlier, so an ongoing incident counts until now.
@@ -72,13 +74,18 @@ def counted_intervals(monitor: MonitorInput, start: int, end: int,
 def figures(counted: CountedIntervals, start: int, end: int) -> UptimeFigures:
     """Figures for ``[start, end)``; an incident crossing a boundary counts with its part inside."""
     down = iv.clip(counted.down, start, end)
-    return UptimeFigures(monitored_seconds=iv.total(iv.clip(counted.monitored, start, end)),
-                         downtime_seconds=iv.total(down), incidents=len(down),
-                         longest_incident_seconds=max((e - s for s, e in down), default=0))
+    return UptimeFigures(
+        monitored_seconds=iv.total(iv.clip(counted.monitored, start, end)),
+        downtime_seconds=iv.total(down),
+        incidents=len(down),
+        longest_incident_seconds=max((e - s for s, e in down), default=0),
+    )
 
 
 def combine(members: Iterable[CountedIntervals]) -> CountedIntervals:
     """A tenant: monitored while any of its monitors is monitored, down while any of them is down."""
     members = list(members)
-    return CountedIntervals(tuple(iv.union(i for m in members for i in m.monitored)),
-                            tuple(iv.union(i for m in members for i in m.down)))
+    return CountedIntervals(
+        tuple(iv.union(i for m in members for i in m.monitored)),
+        tuple(iv.union(i for m in members for i in m.down)),
+    )

@@ -8,6 +8,7 @@ sorted by (owner, start), disjoint and merged within each owner. Set operations 
 once by "keying" times with the owner (``owner * span + time``) so one running maximum or one sort
 handles every owner without mixing them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +17,14 @@ from itertools import chain
 
 import numpy as np
 
-from reliability.sla.timeline import (LOG_TYPES, STATE_BEFORE_LOG_TYPE, STATE_OF_LOG_TYPE, STATE_OF_STATUS,
-                                      TIE_RANK, State)
+from reliability.sla.timeline import (
+    LOG_TYPES,
+    STATE_BEFORE_LOG_TYPE,
+    STATE_OF_LOG_TYPE,
+    STATE_OF_STATUS,
+    TIE_RANK,
+    State,
+)
 from reliability.sla.uptime import MaintenancePolicy, MonitorInput, UptimeFigures
 
 _EARLIEST = np.iinfo(np.int64).min // 4  # before any real time, far from overflow when subtracted
@@ -44,7 +51,7 @@ class IntervalTable:
     end: np.ndarray
 
     @classmethod
-    def empty(cls, owners: int) -> "IntervalTable":
+    def empty(cls, owners: int) -> IntervalTable:
         nothing = np.empty(0, dtype=np.int64)
         return cls(owners, nothing, nothing, nothing)
 
@@ -63,8 +70,9 @@ class IntervalTable:
         return seconds, count, longest
 
 
-def union(owners: int, owner: np.ndarray, start: np.ndarray, end: np.ndarray,
-          presorted: bool = False) -> IntervalTable:
+def union(
+    owners: int, owner: np.ndarray, start: np.ndarray, end: np.ndarray, presorted: bool = False
+) -> IntervalTable:
     """Merge each owner's intervals (overlapping or touching) into disjoint sorted ones."""
     keep = end > start
     owner, start, end = owner[keep], start[keep], end[keep]
@@ -93,10 +101,12 @@ def difference(keep: IntervalTable, remove: IntervalTable) -> IntervalTable:
     owner = np.concatenate((keep.owner, keep.owner, remove.owner, remove.owner))
     time = np.concatenate((keep.start, keep.end, remove.start, remove.end))
     n_keep, n_remove = keep.owner.size, remove.owner.size
-    in_keep = np.concatenate((np.ones(n_keep, np.int64), -np.ones(n_keep, np.int64),
-                              np.zeros(2 * n_remove, np.int64)))
-    in_remove = np.concatenate((np.zeros(2 * n_keep, np.int64), np.ones(n_remove, np.int64),
-                                -np.ones(n_remove, np.int64)))
+    in_keep = np.concatenate(
+        (np.ones(n_keep, np.int64), -np.ones(n_keep, np.int64), np.zeros(2 * n_remove, np.int64))
+    )
+    in_remove = np.concatenate(
+        (np.zeros(2 * n_keep, np.int64), np.ones(n_remove, np.int64), -np.ones(n_remove, np.int64))
+    )
     order = np.argsort(_owner_time_key(owner, time), kind="stable")
     owner, time = owner[order], time[order]
     # every owner's events sum to zero, so running counts never leak from one owner into the next
@@ -113,14 +123,19 @@ def regroup(table: IntervalTable, group_of_owner: np.ndarray, groups: int) -> In
     return union(groups, group[member], table.start[member], table.end[member])
 
 
-def counted_intervals(monitors: Sequence[MonitorInput], start: int, end: int,
-                      policy: MaintenancePolicy = MaintenancePolicy.EXCLUDE) -> tuple[IntervalTable, IntervalTable]:
+def counted_intervals(
+    monitors: Sequence[MonitorInput],
+    start: int,
+    end: int,
+    policy: MaintenancePolicy = MaintenancePolicy.EXCLUDE,
+) -> tuple[IntervalTable, IntervalTable]:
     """Monitored and down intervals of every monitor within ``[start, end)`` (see ``uptime.counted_intervals``)."""
     n = len(monitors)
     counts = np.fromiter((len(m.entries) for m in monitors), dtype=np.int64, count=n)
     total = int(counts.sum())
-    flat = np.fromiter(chain.from_iterable(chain.from_iterable(m.entries for m in monitors)),
-                       dtype=np.int64, count=total * 4).reshape(total, 4)
+    flat = np.fromiter(
+        chain.from_iterable(chain.from_iterable(m.entries for m in monitors)), dtype=np.int64, count=total * 4
+    ).reshape(total, 4)
     owner = np.repeat(np.arange(n, dtype=np.int64), counts)
     time, kind, ident = flat[:, 0], flat[:, 1], flat[:, 2]
     known = np.isin(kind, LOG_TYPES)
@@ -191,14 +206,21 @@ def _maintenance_table(monitors: Sequence[MonitorInput]) -> IntervalTable:
     total = int(counts.sum())
     if total == 0:
         return IntervalTable.empty(len(monitors))
-    flat = np.fromiter(chain.from_iterable(chain.from_iterable(m.maintenance for m in monitors)),
-                       dtype=np.int64, count=total * 2).reshape(total, 2)
-    return union(len(monitors), np.repeat(np.arange(len(monitors), dtype=np.int64), counts), flat[:, 0], flat[:, 1])
+    flat = np.fromiter(
+        chain.from_iterable(chain.from_iterable(m.maintenance for m in monitors)),
+        dtype=np.int64,
+        count=total * 2,
+    ).reshape(total, 2)
+    return union(
+        len(monitors), np.repeat(np.arange(len(monitors), dtype=np.int64), counts), flat[:, 0], flat[:, 1]
+    )
 
 
 def figures(monitored: IntervalTable, down: IntervalTable, start: int, end: int) -> list[UptimeFigures]:
     """Per owner figures for ``[start, end)``, as ``uptime.figures`` computes them one at a time."""
     seconds, _, _ = monitored.within(start, end)
     downtime, incidents, longest = down.within(start, end)
-    return [UptimeFigures(int(m), int(d), int(i), int(lg))
-            for m, d, i, lg in zip(seconds.tolist(), downtime.tolist(), incidents.tolist(), longest.tolist())]
+    return [
+        UptimeFigures(int(m), int(d), int(i), int(lg))
+        for m, d, i, lg in zip(seconds.tolist(), downtime.tolist(), incidents.tolist(), longest.tolist())
+    ]

@@ -4,6 +4,7 @@ The ``seconds`` Param sets how long the only task works; the deadline is a minut
 queued, so ``seconds=0`` finishes in time and five minutes do not. Loaded from its own DAG bundle by the
 operate tests only; it is not one of the project's jobs.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, Param, dag, task
 
-from reliability.dag_defaults import DEFAULT_ARGS
-from reliability.deadlines import notify_deadline_missed
+from reliability.airflow.deadlines import notify_deadline_missed
+from reliability.airflow.defaults import DEFAULT_ARGS
 
 DEADLINE_SECONDS = 60
 
@@ -28,13 +29,23 @@ DEADLINE_SECONDS = 60
     max_active_runs=2,
     tags=["operate-test"],
     default_args=DEFAULT_ARGS,
-    params={"seconds": Param(0, type="integer", minimum=0, maximum=300, title="Work for (s)",
-                             description="How long the task runs before it succeeds")},
+    params={
+        "seconds": Param(
+            0,
+            type="integer",
+            minimum=0,
+            maximum=300,
+            title="Work for (s)",
+            description="How long the task runs before it succeeds",
+        )
+    },
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(seconds=DEADLINE_SECONDS),
-        callback=AsyncCallback(notify_deadline_missed,
-                               kwargs={"expected": f"finishes within {DEADLINE_SECONDS} s of being queued"}),
+        callback=AsyncCallback(
+            notify_deadline_missed,
+            kwargs={"expected": f"finishes within {DEADLINE_SECONDS} s of being queued"},
+        ),
     ),
 )
 def operate_deadline_probe():

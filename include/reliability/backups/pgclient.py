@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reliability.tabledigest import LIBPQ_ENV
+from reliability.backups.tabledigest import LIBPQ_ENV
 
 
 class ClientNotFound(RuntimeError):
@@ -50,7 +50,7 @@ class ClientConnection:
     password: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_dsn(cls, dsn: str) -> "ClientConnection":
+    def from_dsn(cls, dsn: str) -> ClientConnection:
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
         params = conninfo_to_dict(dsn)

@@ -6,28 +6,56 @@ drops chunk ``805`` and adds chunk ``911``. Everything else is byte-identical ac
 size cache spares all but the changed files. Content is generated from fixed seeds: JavaScript-like
 text that compresses about as well as real bundles, and the same bytes on every machine.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 DEMO_APP = "web"
-_KEYWORDS = ("const", "let", "return", "function", "if", "else", "await", "async", "new", "this", "null",
-             "undefined", "true", "false", "typeof", "export", "import", "from", "default", "props", "state")
+_KEYWORDS = (
+    "const",
+    "let",
+    "return",
+    "function",
+    "if",
+    "else",
+    "await",
+    "async",
+    "new",
+    "this",
+    "null",
+    "undefined",
+    "true",
+    "false",
+    "typeof",
+    "export",
+    "import",
+    "from",
+    "default",
+    "props",
+    "state",
+)
 # (build id, main.js size, chunks present): build 1004 is the one that breaks the budget.
-_BUILDS = (("1001", 172_000, ("217", "805")), ("1002", 175_000, ("217", "805")),
-           ("1003", 178_000, ("217", "805")), ("1004", 290_000, ("217", "911")))
+_BUILDS = (
+    ("1001", 172_000, ("217", "805")),
+    ("1002", 175_000, ("217", "805")),
+    ("1003", 178_000, ("217", "805")),
+    ("1004", 290_000, ("217", "911")),
+)
 _CHUNKS = {"217": (28_000, 217), "805": (22_000, 805), "911": (36_000, 911)}
 
 
 def javascript(seed: int, size: int) -> bytes:
     """``size`` bytes of minified-JavaScript-like text; a longer text from one seed extends a shorter one."""
     rnd = random.Random(seed)
-    names = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9)))
-             + rnd.choice(("", "Id", "List", "State", "Props", "Handler", "Value"))
-             for _ in range(600)]
+    names = [
+        "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9)))
+        + rnd.choice(("", "Id", "List", "State", "Props", "Handler", "Value"))
+        for _ in range(600)
+    ]
     out: list[str] = []
     length = 0
     while length < size:
@@ -37,11 +65,11 @@ def javascript(seed: int, size: int) -> bytes:
             keyword = rnd.choice(_KEYWORDS)
             piece = f"function {a}({b},{c}){{{keyword} {b}.{c}({rnd.randint(0, 999)});return {c}}}"
         elif kind < 0.55:
-            piece = f"const {a}={b}.{c}?{b}.{c}:\"{rnd.choice(names)}-{rnd.randint(0, 99)}\";"
+            piece = f'const {a}={b}.{c}?{b}.{c}:"{rnd.choice(names)}-{rnd.randint(0, 99)}";'
         elif kind < 0.8:
             piece = f"if({a}.{b}==={rnd.randint(0, 9999)}){{{c}.push({{{a}:{b},{c}:{rnd.random():.3f}}})}}"
         else:
-            piece = f"export {rnd.choice(_KEYWORDS)} {a}=async({b})=>await {c}({b},\"{rnd.choice(names)}\");"
+            piece = f'export {rnd.choice(_KEYWORDS)} {a}=async({b})=>await {c}({b},"{rnd.choice(names)}");'
         out.append(piece)
         length += len(piece)
     return "".join(out).encode()[:size]
@@ -52,9 +80,11 @@ def stylesheet(seed: int, size: int) -> bytes:
     out: list[str] = []
     length = 0
     while length < size:
-        rule = (f".c{rnd.randint(0, 4000)}-{rnd.choice(('btn', 'card', 'nav', 'grid', 'hero'))}"
-                f"{{margin:{rnd.randint(0, 32)}px;color:#{rnd.randint(0, 0xFFFFFF):06x};"
-                f"display:{rnd.choice(('flex', 'block', 'grid', 'none'))}}}")
+        rule = (
+            f".c{rnd.randint(0, 4000)}-{rnd.choice(('btn', 'card', 'nav', 'grid', 'hero'))}"
+            f"{{margin:{rnd.randint(0, 32)}px;color:#{rnd.randint(0, 0xFFFFFF):06x};"
+            f"display:{rnd.choice(('flex', 'block', 'grid', 'none'))}}}"
+        )
         out.append(rule)
         length += len(rule)
     return "".join(out).encode()[:size]
@@ -77,7 +107,8 @@ def demo_build(build_id: str) -> dict[str, bytes]:
     files[f"static/js/{main_name}"] = main
     # Source maps are not downloaded by browsers; the budget file ignores them.
     files[f"static/js/{main_name}.map"] = json.dumps(
-        {"version": 3, "sources": ["src/index.js"], "mappings": main[:60_000].hex()}).encode()
+        {"version": 3, "sources": ["src/index.js"], "mappings": main[:60_000].hex()}
+    ).encode()
     vendor = javascript(2, 400_000)
     files[f"static/js/{_hashed('vendor', '.js', vendor)}"] = vendor
     for chunk in chunks:
@@ -86,18 +117,26 @@ def demo_build(build_id: str) -> dict[str, bytes]:
         files[f"static/js/{_hashed(chunk, '.chunk.js', content)}"] = content
     css = stylesheet(3, 30_000)
     files[f"static/css/{_hashed('main', '.css', css)}"] = css
-    logo = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-            + b"".join(b'<circle cx="%d" cy="%d" r="%d"/>' % (i % 64, (i * 7) % 64, i % 9) for i in range(90))
-            + b"</svg>")
+    logo = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        + b"".join(b'<circle cx="%d" cy="%d" r="%d"/>' % (i % 64, (i * 7) % 64, i % 9) for i in range(90))
+        + b"</svg>"
+    )
     files[f"static/media/{_hashed('logo', '.svg', logo)}"] = logo
     scripts = "".join(f'<script src="/{p}"></script>' for p in sorted(files) if p.endswith(".js"))
-    files["index.html"] = (f"<!doctype html><html><head><title>Web</title>"
-                           f'<link rel="stylesheet" href="/{next(p for p in files if p.endswith(".css"))}">'
-                           f"</head><body><div id=\"root\"></div>{scripts}</body></html>").encode()
-    created = datetime(2026, 1, 5, 9, tzinfo=timezone.utc) + timedelta(days=index)
-    files["build-info.json"] = json.dumps({
-        "branch": "main", "commit": hashlib.sha1(build_id.encode()).hexdigest(),
-        "created_at": created.isoformat().replace("+00:00", "Z")}).encode()
+    files["index.html"] = (
+        f"<!doctype html><html><head><title>Web</title>"
+        f'<link rel="stylesheet" href="/{next(p for p in files if p.endswith(".css"))}">'
+        f'</head><body><div id="root"></div>{scripts}</body></html>'
+    ).encode()
+    created = datetime(2026, 1, 5, 9, tzinfo=UTC) + timedelta(days=index)
+    files["build-info.json"] = json.dumps(
+        {
+            "branch": "main",
+            "commit": hashlib.sha1(build_id.encode()).hexdigest(),
+            "created_at": created.isoformat().replace("+00:00", "Z"),
+        }
+    ).encode()
     return files
 
 

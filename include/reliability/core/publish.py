@@ -5,22 +5,29 @@ talks to a less essential system. A failed push or Slack call does not stop the 
 the run's summary and raised at the end as :class:`PublishIncomplete`, so the Airflow task shows it and
 retries it (a rerun of the same interval is idempotent everywhere).
 """
+
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from reliability.adapters.jsonlog import log_event
 from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
-from reliability.adapters.slack import SlackNotifier, outcome_blocks
-from reliability.outcome import Metric, Outcome
+from reliability.core.outcome import Metric, Outcome
+from reliability.core.slack import outcome_blocks
 
 log = logging.getLogger(__name__)
 DEFAULT_LOG_PATH = "backup-monitor.log"
 _LOG_RESERVED = {"path", "action", "status", "duration_ms", "level", "timestamp"}
+
+
+class Notifier(Protocol):
+    """Sends one Slack message (``reliability.airflow.slack.SlackNotifier`` in a DAG, a fake in tests)."""
+
+    def send(self, text: str, blocks: list[dict] | None = None) -> None: ...
 
 
 class PublishIncomplete(RuntimeError):
@@ -31,7 +38,7 @@ class PublishIncomplete(RuntimeError):
 class PublishTargets:
     results_dsn: str | None
     pushgateway: PushgatewayConfig | None
-    slack: SlackNotifier | None
+    slack: Notifier | None
     log_path: str | Path = DEFAULT_LOG_PATH
     interval_key: str = ""
     logical_date: datetime | None = None
@@ -48,8 +55,13 @@ class PublishReport:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"stored": self.stored, "logged": self.logged, "pushed": self.pushed,
-                "slack_sent": self.slack_sent, "errors": list(self.errors)}
+        return {
+            "stored": self.stored,
+            "logged": self.logged,
+            "pushed": self.pushed,
+            "slack_sent": self.slack_sent,
+            "errors": list(self.errors),
+        }
 
 
 def job_metrics(outcome: Outcome) -> list[Metric]:
@@ -57,15 +69,26 @@ def job_metrics(outcome: Outcome) -> list[Metric]:
     finished = outcome.finished_at.timestamp()
     common = [
         Metric("reliability_job_last_run_timestamp_seconds", finished, documentation="End of the last run"),
-        Metric("reliability_job_success", 1.0 if outcome.succeeded else 0.0,
-               documentation="1 if the last run succeeded, else 0"),
-        Metric("reliability_job_duration_seconds", outcome.duration_seconds, documentation="Duration of the last run"),
+        Metric(
+            "reliability_job_success",
+            1.0 if outcome.succeeded else 0.0,
+            documentation="1 if the last run succeeded, else 0",
+        ),
+        Metric(
+            "reliability_job_duration_seconds",
+            outcome.duration_seconds,
+            documentation="Duration of the last run",
+        ),
     ]
     if outcome.succeeded:
-        common.append(Metric("reliability_job_last_success_timestamp_seconds", finished,
-                             documentation="End of the last successful run"))
+        common.append(
+            Metric(
+                "reliability_job_last_success_timestamp_seconds",
+                finished,
+                documentation="End of the last successful run",
+            )
+        )
     return common + list(outcome.metrics)
-
 
 
 def _compact(summary: dict, limit: int = 500) -> dict:
@@ -90,13 +113,23 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
         _store(outcomes, targets, report)
     for outcome in outcomes:
         try:
-            fields = {"job": outcome.job, **outcome.subject, "headline": outcome.headline,
-                      **outcome.log_fields, "summary": _compact(outcome.summary)}
+            fields = {
+                "job": outcome.job,
+                **outcome.subject,
+                "headline": outcome.headline,
+                **outcome.log_fields,
+                "summary": _compact(outcome.summary),
+            }
             fields = {k: v for k, v in fields.items() if k not in _LOG_RESERVED}
-            log_event(targets.log_path, action=outcome.action or outcome.job, status=outcome.status,
-                      duration_ms=int(outcome.duration_seconds * 1000),
-                      level="error" if outcome.status == "failed" else ("warn" if outcome.alert else "info"),
-                      timestamp=outcome.finished_at, **fields)
+            log_event(
+                targets.log_path,
+                action=outcome.action or outcome.job,
+                status=outcome.status,
+                duration_ms=int(outcome.duration_seconds * 1000),
+                level="error" if outcome.status == "failed" else ("warn" if outcome.alert else "info"),
+                timestamp=outcome.finished_at,
+                **fields,
+            )
             report.logged += 1
         except OSError as exc:
             report.errors.append(f"log {targets.log_path}: {exc}")
@@ -121,51 +154,45 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
             log.error("publish: %s", error)
         if targets.results_dsn:
             _record_publish_errors(outcomes, targets, report.errors)
-        raise PublishIncomplete(f"{len(outcomes)} outcome(s) stored and logged, but publishing failed: "
-                                + "; ".join(report.errors))
+        raise PublishIncomplete(
+            f"{len(outcomes)} outcome(s) stored and logged, but publishing failed: "
+            + "; ".join(report.errors)
+        )
     return report
 
 
 def _store(outcomes: list[Outcome], targets: PublishTargets, report: PublishReport) -> None:
-    from reliability.store import RunRecord, connect, record_run
+    from reliability.core.store import RunRecord, connect, record_run
 
     with connect(targets.results_dsn) as conn:
         for outcome in outcomes:
-            record_run(conn, RunRecord(
-                job=outcome.job, interval_key=_run_key(targets, outcome), status=outcome.status,
-                started_at=outcome.started_at, finished_at=outcome.finished_at,
-                summary={"headline": outcome.headline, "subject": outcome.subject, **outcome.summary},
-                logical_date=targets.logical_date))
+            record_run(
+                conn,
+                RunRecord(
+                    job=outcome.job,
+                    interval_key=_run_key(targets, outcome),
+                    status=outcome.status,
+                    started_at=outcome.started_at,
+                    finished_at=outcome.finished_at,
+                    summary={"headline": outcome.headline, "subject": outcome.subject, **outcome.summary},
+                    logical_date=targets.logical_date,
+                ),
+            )
             report.stored += 1
 
 
 def _record_publish_errors(outcomes: list[Outcome], targets: PublishTargets, errors: list[str]) -> None:
     from psycopg.types.json import Jsonb
 
-    from reliability.store import connect
+    from reliability.core.store import connect
 
     try:
         with connect(targets.results_dsn) as conn:
             for outcome in outcomes:
-                conn.execute("UPDATE reliability.runs SET summary = summary || %s WHERE job = %s AND interval_key = %s",
-                             (Jsonb({"publish_errors": errors}), outcome.job, _run_key(targets, outcome)))
+                conn.execute(
+                    "UPDATE reliability.runs SET summary = summary || %s WHERE job = %s AND interval_key = %s",
+                    (Jsonb({"publish_errors": errors}), outcome.job, _run_key(targets, outcome)),
+                )
             conn.commit()
     except Exception as exc:
         log.error("could not record publish errors in the results store: %s", type(exc).__name__)
-
-
-def publish_outcomes(outcomes: list[dict]) -> dict:
-    """The DAG side: resolve the standard connections from Airflow and publish (call from a task)."""
-    from reliability import connections
-    from reliability.dag_defaults import current_context_info
-
-    info = current_context_info()
-    targets = PublishTargets(
-        results_dsn=connections.postgres_dsn("reliability_results_db"),
-        pushgateway=connections.pushgateway_config("reliability_pushgateway"),
-        slack=SlackNotifier("reliability_slack") if connections.exists("reliability_slack") else None,
-        log_path=os.environ.get("RELIABILITY_LOG_PATH", DEFAULT_LOG_PATH),
-        interval_key=info["interval_key"], logical_date=info["logical_date"], run_url=info["run_url"],
-        notify_success=info.get("notify_success", True),
-    )
-    return publish([Outcome.from_dict(o) for o in outcomes], targets).as_dict()

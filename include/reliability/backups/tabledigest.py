@@ -9,6 +9,7 @@ fixed time zone).
 Each row line is hashed on its own (BLAKE2b, 64 bits) and the hashes are added modulo 2**128: the sum
 does not depend on row order, and unlike XOR a duplicated row does not cancel out.
 """
+
 from __future__ import annotations
 
 import sys
@@ -28,7 +29,11 @@ SESSION_SETTINGS = {
     "bytea_output": "hex",
 }
 # The same, as libpq environment variables for the pg_dump/pg_restore processes.
-LIBPQ_ENV = {"PGTZ": "UTC", "PGDATESTYLE": "ISO", "PGOPTIONS": "-c IntervalStyle=postgres -c extra_float_digits=3"}
+LIBPQ_ENV = {
+    "PGTZ": "UTC",
+    "PGDATESTYLE": "ISO",
+    "PGOPTIONS": "-c IntervalStyle=postgres -c extra_float_digits=3",
+}
 
 
 @dataclass

@@ -4,6 +4,7 @@ Migrations are the numbered ``migrations/NNN_name.sql`` files, applied in order,
 transaction per file and under an advisory lock, so two workers migrating at once cannot race. A file
 that changed after it was applied is an error: migrations are append-only history.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,13 +56,18 @@ def migrate(dsn: str) -> list[str]:
                 digest = hashlib.sha256(text.encode()).hexdigest()
                 if version in done:
                     if done[version] != digest:
-                        raise MigrationError(f"migration {path.name} changed after it was applied; "
-                                             "add a new migration instead of editing an applied one")
+                        raise MigrationError(
+                            f"migration {path.name} changed after it was applied; "
+                            "add a new migration instead of editing an applied one"
+                        )
                     continue
                 with conn.transaction():
                     conn.execute(text)
-                    conn.execute("INSERT INTO reliability.schema_migrations (version, name, sha256) "
-                                 "VALUES (%s, %s, %s)", (version, name, digest))
+                    conn.execute(
+                        "INSERT INTO reliability.schema_migrations (version, name, sha256) "
+                        "VALUES (%s, %s, %s)",
+                        (version, name, digest),
+                    )
                 applied_now.append(f"{version}_{name}")
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))

@@ -5,14 +5,21 @@ Objects go under ``uploads/<tenant>/<site>/<file name>`` (tenant slugs and site 
 metadata entry, the next with neither (unverifiable). File names include spaces, unicode, ``%`` and a
 0-byte file, as real uploads do. Contents are pseudo-random from ``seed``, so a rerun writes the same bytes.
 """
+
 from __future__ import annotations
 
 import hashlib
 import mimetypes
 import random
 
-FILE_NAMES = ("logo.png", "Invoice März 2026.pdf", "team photo (1).jpg", "100% growth.csv", "notes.txt",
-              "empty.txt")
+FILE_NAMES = (
+    "logo.png",
+    "Invoice März 2026.pdf",
+    "team photo (1).jpg",
+    "100% growth.csv",
+    "notes.txt",
+    "empty.txt",
+)
 SOURCES = ("s3_checksum", "metadata", "none")
 
 
@@ -20,8 +27,15 @@ def demo_key(tenant: int, site: int, name: str) -> str:
     return f"uploads/tenant-{tenant:03d}/site-{site}/{name}"
 
 
-def seed_demo_uploads(s3_client, bucket: str, *, tenants: int = 6, sites_per_tenant: int = 2,
-                      max_bytes: int = 256 * 1024, seed: int = 42) -> dict:
+def seed_demo_uploads(
+    s3_client,
+    bucket: str,
+    *,
+    tenants: int = 6,
+    sites_per_tenant: int = 2,
+    max_bytes: int = 256 * 1024,
+    seed: int = 42,
+) -> dict:
     """Upload the demo objects; return how many, their bytes, and how many per checksum source."""
     rng = random.Random(seed)
     by_source = {source: 0 for source in SOURCES}

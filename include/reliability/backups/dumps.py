@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from reliability.backup.verdict import HistoryPoint
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """A recent verified dump of the same database, format and compression."""
+
+    size_bytes: int
+    rows: int
+    finished_at: datetime
 
 
 @dataclass(frozen=True)

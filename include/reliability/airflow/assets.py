@@ -1,4 +1,7 @@
-"""The Assets "a new verified backup of <database> exists", for DAGs that follow the backups.
+"""The project's Assets: "a new verified backup of <database> exists", and "a new front-end build".
+
+``build_size_watchdog/builds``: CI announces a build with an event whose extra names app and build id.
+
 
 checksum_validation and restore_test schedule on :data:`BACKUP_ASSETS` (or one :func:`backup_asset`).
 backup_verify emits events for them through :data:`BACKUP_ALIAS`, and only for the databases whose new
@@ -21,6 +24,7 @@ from airflow.sdk import Asset, AssetAlias
 
 from reliability.backup.config import load_config
 
+BUILDS = Asset("build_size_watchdog/builds")
 BACKUP_ALIAS = AssetAlias("backup_verify/verified-backups", group="backup")
 
 

@@ -4,16 +4,19 @@ Everything Airflow-specific (context, params, connections) is resolved here, so 
 callable without a scheduler. States travel between tasks as ``RunState.to_dict()``; a task whose
 upstream crashed receives ``None`` for it.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from reliability.restore.config import load_config
-from reliability.restore.errors import CheckFailed
+from reliability.airflow import connections
+from reliability.airflow.context import interval_key
+from reliability.restore.config import RestoreConfig, load_config
 from reliability.restore.job import (
     STEPS,
     RunState,
+    Settings,
     choose_step,
     conclude,
     create_step,
@@ -21,19 +24,28 @@ from reliability.restore.job import (
     drop_step,
     final_state,
     restore_step,
-    settings_from_connections,
     sweep_step,
     validate_step,
 )
 
 
-class RestoreTestFailed(CheckFailed):
-    """Raised by the last task so that a failed restore test is a failed DAG run (after publishing)."""
+def settings_from_connections(config: RestoreConfig | None = None, database: str | None = None) -> Settings:
+    """Settings from the Airflow connections named in the config."""
+    config = config or load_config()
+    db = config.database(database or config.databases[0].name)
+    return Settings(
+        config=config,
+        scratch_dsn=connections.postgres_dsn(config.scratch_conn_id),
+        source_dsn=connections.postgres_dsn(db.source_conn_id),
+        s3=connections.s3_client(),
+        bucket=connections.s3_bucket(),
+        results_dsn=connections.postgres_dsn("reliability_results_db")
+        if connections.exists("reliability_results_db")
+        else None,
+    )
 
-    check = "restore_test"
 
-
-def _settings(database: str):
+def _settings(database: str) -> Settings:
     return settings_from_connections(load_config(), database)
 
 
@@ -46,17 +58,21 @@ def _run_at(context: dict[str, Any]) -> datetime:
     if logical is not None:
         return logical
     dag_run = context.get("dag_run")
-    return getattr(dag_run, "run_after", None) or datetime.now(timezone.utc)
+    return getattr(dag_run, "run_after", None) or datetime.now(UTC)
 
 
 def choose_backup(context: dict[str, Any]) -> dict[str, Any]:
-    from reliability.dag_defaults import interval_key
-
     params = context["params"]
     database = params["database"]
-    return choose_step(_settings(database), database, interval_key(context), _run_at(context),
-                       backup_key=params.get("backup_key") or None,
-                       keep_on_failure=params.get("keep_scratch_on_failure"), jobs=params.get("jobs")).to_dict()
+    return choose_step(
+        _settings(database),
+        database,
+        interval_key(context),
+        _run_at(context),
+        backup_key=params.get("backup_key") or None,
+        keep_on_failure=params.get("keep_scratch_on_failure"),
+        jobs=params.get("jobs"),
+    ).to_dict()
 
 
 def download_and_check(state: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +95,9 @@ def validate(state: dict[str, Any]) -> dict[str, Any]:
     return validate_step(_settings(current.database), current).to_dict()
 
 
-def drop_scratch_database(created: dict[str, Any] | None, validated: dict[str, Any] | None) -> dict[str, Any] | None:
+def drop_scratch_database(
+    created: dict[str, Any] | None, validated: dict[str, Any] | None
+) -> dict[str, Any] | None:
     start = _state(created) or _state(validated)
     if start is None:
         return None
@@ -87,16 +105,22 @@ def drop_scratch_database(created: dict[str, Any] | None, validated: dict[str, A
     return dropped.to_dict() if dropped else None
 
 
-def publish(chosen: dict[str, Any] | None, downloaded: dict[str, Any] | None, restored: dict[str, Any] | None,
-            validated: dict[str, Any] | None, dropped: dict[str, Any] | None,
-            context: dict[str, Any]) -> dict[str, Any]:
+def publish_results(
+    chosen: dict[str, Any] | None,
+    downloaded: dict[str, Any] | None,
+    restored: dict[str, Any] | None,
+    validated: dict[str, Any] | None,
+    dropped: dict[str, Any] | None,
+    context: dict[str, Any],
+) -> dict[str, Any]:
     """Conclude the run (results store row) and publish its outcome (runs row, metrics, Slack, log).
+
+    Returns the outcome (as :func:`reliability.airflow.tasks.check_outcomes` reads it) and the publish report.
 
     The teardown's result stands for the create step's: the teardown runs exactly when the scratch
     database was created, and returns the latest state it saw.
     """
-    from reliability.dag_defaults import interval_key
-    from reliability.publish import publish_outcomes
+    from reliability.airflow.publish import publish_outcomes
 
     database = context["params"]["database"]
     states = [chosen, downloaded, dropped, restored, validated]
@@ -104,13 +128,6 @@ def publish(chosen: dict[str, Any] | None, downloaded: dict[str, Any] | None, re
     outcome = conclude(_settings(database), state, database=database, interval_key=interval_key(context))
     report = publish_outcomes([outcome.to_dict()])
     return {"status": outcome.status, "headline": outcome.headline, "publish": report}
-
-
-def check_result(published: dict[str, Any]) -> str:
-    """Fail the run when the restore test failed; a warning (RTO/RPO breach) passes, already alerted."""
-    if published["status"] == "failed":
-        raise RestoreTestFailed(published["headline"])
-    return published["headline"]
 
 
 def sweep(context: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 Credentials live in Airflow Connections (``AIRFLOW_CONN_*`` in the local stack, a secrets backend in
 production). Airflow is imported inside each function so the library stays importable without it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,17 +32,29 @@ def postgres_dsn(conn_id: str, dbname: str | None = None) -> str:
     from psycopg.conninfo import make_conninfo
 
     conn = get(conn_id)
-    extra = {k: v for k, v in conn.extra_dejson.items() if k in ("sslmode", "sslrootcert", "connect_timeout",
-                                                                   "application_name", "options")}
-    return make_conninfo(host=conn.host or "localhost", port=conn.port or 5432, user=conn.login or "",
-                         password=conn.password or "", dbname=dbname or conn.schema or "postgres", **extra)
+    extra = {
+        k: v
+        for k, v in conn.extra_dejson.items()
+        if k in ("sslmode", "sslrootcert", "connect_timeout", "application_name", "options")
+    }
+    return make_conninfo(
+        host=conn.host or "localhost",
+        port=conn.port or 5432,
+        user=conn.login or "",
+        password=conn.password or "",
+        dbname=dbname or conn.schema or "postgres",
+        **extra,
+    )
 
 
 def s3_settings(conn_id: str = "reliability_s3") -> dict[str, Any]:
     conn = get(conn_id)
     extra = conn.extra_dejson
-    return {"bucket": extra.get("bucket"), "endpoint_url": extra.get("endpoint_url"),
-            "region_name": extra.get("region_name", "us-east-1")}
+    return {
+        "bucket": extra.get("bucket"),
+        "endpoint_url": extra.get("endpoint_url"),
+        "region_name": extra.get("region_name", "us-east-1"),
+    }
 
 
 def s3_bucket(conn_id: str = "reliability_s3") -> str:
@@ -61,7 +74,11 @@ def s3_client(conn_id: str = "reliability_s3"):
 def pushgateway_config(conn_id: str = "reliability_pushgateway") -> PushgatewayConfig:
     conn = get(conn_id)
     host = conn.host or "localhost"
-    url = host if "://" in host else f"{conn.schema or 'http'}://{host}{':' + str(conn.port) if conn.port else ''}"
+    url = (
+        host
+        if "://" in host
+        else f"{conn.schema or 'http'}://{host}{':' + str(conn.port) if conn.port else ''}"
+    )
     return PushgatewayConfig(url=url, username=conn.login or None, password=conn.password or None)
 
 
@@ -69,5 +86,9 @@ def http_base_url_and_secret(conn_id: str) -> tuple[str, str]:
     """Base URL and password of an http connection (e.g. ``uptimerobot``: the API key is the password)."""
     conn = get(conn_id)
     host = conn.host or ""
-    base = host if "://" in host else f"{conn.schema or 'https'}://{host}{':' + str(conn.port) if conn.port else ''}"
+    base = (
+        host
+        if "://" in host
+        else f"{conn.schema or 'https'}://{host}{':' + str(conn.port) if conn.port else ''}"
+    )
     return base.rstrip("/"), conn.password or ""

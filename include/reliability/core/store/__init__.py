@@ -2,7 +2,8 @@
 
 Writes are idempotent per (job, interval): a rerun of the same interval replaces its rows.
 """
-from reliability.store.db import connect, migrate
-from reliability.store.runs import RunRecord, latest_runs, record_run
+
+from reliability.core.store.db import connect, migrate
+from reliability.core.store.runs import RunRecord, latest_runs, record_run
 
 __all__ = ["connect", "migrate", "RunRecord", "record_run", "latest_runs"]

@@ -3,6 +3,7 @@
 It is the contract between the backup job (writer), checksum validation (expected SHA-256 and size)
 and the restore test (expected tables, columns, row counts and content digests).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ class ManifestError(ValueError):
 @dataclass(frozen=True)
 class TableEntry:
     rows: int
-    digest: str  # reliability.tabledigest hexdigest of the table's COPY rows
+    digest: str  # reliability.backups.tabledigest hexdigest of the table's COPY rows
     columns: tuple[str, ...] = ()
 
 
@@ -60,7 +61,7 @@ class Manifest:
         return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str | bytes, source: str = "manifest") -> "Manifest":
+    def from_json(cls, text: str | bytes, source: str = "manifest") -> Manifest:
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -69,13 +70,24 @@ class Manifest:
             raise ManifestError(f"{source} is not a JSON object")
         version = data.get("manifest_version")
         if version != MANIFEST_VERSION:
-            raise ManifestError(f"{source} has manifest_version {version!r}; this code reads {MANIFEST_VERSION}")
+            raise ManifestError(
+                f"{source} has manifest_version {version!r}; this code reads {MANIFEST_VERSION}"
+            )
         try:
-            tables = {name: TableEntry(rows=int(t["rows"]), digest=str(t["digest"]),
-                                       columns=tuple(t.get("columns", ())))
-                      for name, t in data["tables"].items()}
-            return cls(**{**data, "tables": tables, "reasons": tuple(data.get("reasons", ())),
-                          "pg_dump_warnings": tuple(data.get("pg_dump_warnings", ()))})
+            tables = {
+                name: TableEntry(
+                    rows=int(t["rows"]), digest=str(t["digest"]), columns=tuple(t.get("columns", ()))
+                )
+                for name, t in data["tables"].items()
+            }
+            return cls(
+                **{
+                    **data,
+                    "tables": tables,
+                    "reasons": tuple(data.get("reasons", ())),
+                    "pg_dump_warnings": tuple(data.get("pg_dump_warnings", ())),
+                }
+            )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"{source} is missing or has a malformed field: {exc}") from None
 

@@ -1,4 +1,5 @@
 """The shared runs table: one row per (job, interval), replaced by a rerun."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,8 +29,15 @@ def record_run(conn, record: RunRecord) -> None:
                logical_date = EXCLUDED.logical_date, status = EXCLUDED.status,
                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
                summary = EXCLUDED.summary, attempts = reliability.runs.attempts + 1, updated_at = now()""",
-        (record.job, record.interval_key, record.logical_date, record.status, record.started_at,
-         record.finished_at, Jsonb(record.summary)),
+        (
+            record.job,
+            record.interval_key,
+            record.logical_date,
+            record.status,
+            record.started_at,
+            record.finished_at,
+            Jsonb(record.summary),
+        ),
     )
     conn.commit()
 
@@ -37,6 +45,8 @@ def record_run(conn, record: RunRecord) -> None:
 def latest_runs(conn, job: str, limit: int = 10) -> list[dict[str, Any]]:
     cur = conn.execute(
         """SELECT job, interval_key, logical_date, status, started_at, finished_at, summary, attempts
-           FROM reliability.runs WHERE job = %s ORDER BY started_at DESC LIMIT %s""", (job, limit))
+           FROM reliability.runs WHERE job = %s ORDER BY started_at DESC LIMIT %s""",
+        (job, limit),
+    )
     names = [d.name for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

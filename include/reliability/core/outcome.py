@@ -1,8 +1,9 @@
 """What every job hands to publishing: one outcome per subject (database, app, period...).
 
-Jobs compute; :mod:`reliability.publish` stores, pushes, notifies and logs. Keeping the outcome a plain
+Jobs compute; :mod:`reliability.core.publish` stores, pushes, notifies and logs. Keeping the outcome a plain
 frozen value means a failed push or Slack call can never lose it: it is stored first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,23 +54,38 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe form, for XCom between the compute and publish tasks."""
         return {
-            "job": self.job, "subject": dict(self.subject), "status": self.status,
-            "started_at": self.started_at.isoformat(), "finished_at": self.finished_at.isoformat(),
-            "headline": self.headline, "summary": self.summary, "facts": [list(f) for f in self.facts],
-            "metrics": [{"name": m.name, "value": m.value, "labels": m.labels, "documentation": m.documentation}
-                        for m in self.metrics],
-            "alert": self.alert, "action": self.action, "log_fields": self.log_fields, "detail": self.detail,
+            "job": self.job,
+            "subject": dict(self.subject),
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "headline": self.headline,
+            "summary": self.summary,
+            "facts": [list(f) for f in self.facts],
+            "metrics": [
+                {"name": m.name, "value": m.value, "labels": m.labels, "documentation": m.documentation}
+                for m in self.metrics
+            ],
+            "alert": self.alert,
+            "action": self.action,
+            "log_fields": self.log_fields,
+            "detail": self.detail,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Outcome":
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
         return cls(
-            job=data["job"], subject=dict(data["subject"]), status=data["status"],
+            job=data["job"],
+            subject=dict(data["subject"]),
+            status=data["status"],
             started_at=datetime.fromisoformat(data["started_at"]),
             finished_at=datetime.fromisoformat(data["finished_at"]),
-            headline=data["headline"], summary=data.get("summary", {}),
+            headline=data["headline"],
+            summary=data.get("summary", {}),
             facts=tuple(tuple(f) for f in data.get("facts", ())),
             metrics=tuple(Metric(**m) for m in data.get("metrics", ())),
-            alert=data.get("alert", False), action=data.get("action", ""), log_fields=data.get("log_fields", {}),
+            alert=data.get("alert", False),
+            action=data.get("action", ""),
+            log_fields=data.get("log_fields", {}),
             detail=data.get("detail", ""),
         )

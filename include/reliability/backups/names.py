@@ -1,4 +1,5 @@
 """Table names as the manifest writes them (pg_dump's quoting: ``public.pageviews``, ``s."Odd Name"``)."""
+
 from __future__ import annotations
 
 
@@ -8,7 +9,7 @@ def split_qualified(name: str) -> tuple[str, str]:
     while i < len(name):
         ch = name[i]
         if quoted:
-            if ch == '"' and name[i + 1:i + 2] == '"':
+            if ch == '"' and name[i + 1 : i + 2] == '"':
                 current.append('"')
                 i += 1
             elif ch == '"':

@@ -1,0 +1,26 @@
+"""The ``sla_uptime`` DAG's task bodies: the UptimeRobot and database connections in, the SLA job, outcomes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reliability.airflow import connections
+from reliability.airflow.context import interval_key
+
+
+def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -> list[dict]:
+    from reliability.sla.job import run, run_end
+
+    params = params or {}
+    base_url, api_key = connections.http_base_url_and_secret("uptimerobot")
+    return run(
+        base_url=base_url,
+        api_key=api_key,
+        results_dsn=connections.postgres_dsn("reliability_results_db"),
+        platform_dsn=connections.postgres_dsn("reliability_source_db"),
+        interval_end=run_end(
+            params.get("month"), context.get("data_interval_end") or context["dag_run"].run_after
+        ),
+        interval_key=interval_key(context),
+        tenants=params.get("tenants") or None,
+    )
