@@ -44,8 +44,9 @@ def child(args) -> None:
     """One job run in this process; prints its figures as JSON."""
     import boto3
 
-    from reliability.backup.config import BackupConfig, DatabaseConfig
+    from reliability.backup.config import BackupConfig
     from reliability.backup.job import BackupRequest, BackupTargets, run
+    from reliability.backups.databases import DatabaseConfig
 
     s3 = boto3.client(
         "s3",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 
-from reliability.backup.config import DatabaseConfig
 from reliability.backup.job import BackupRequest, BackupTargets, run, to_outcome
+from reliability.backups.databases import DatabaseConfig
 from reliability.backups.dumps import DumpRecord, latest_dump, record_dump
 from reliability.backups.manifest import Manifest, manifest_key
 from reliability.backups.tabledigest import SESSION_SETTINGS, digest_copy_stream

@@ -6,28 +6,17 @@ only PyYAML, which Airflow itself already loads.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "backup.yaml"
+from reliability.backups.databases import DatabaseConfig, load_databases, parse_databases
+from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
+
+CONFIG_PATH = CONFIG_DIR / "backup.yaml"
 FORMATS = ("custom", "directory")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
 _KEY_FIELDS = ("{database}", "{stamp}")
-
-
-class ConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class DatabaseConfig:
-    name: str
-    conn_id: str = "reliability_source_db"
-    dbname: str | None = None
-    exclude_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,29 +98,6 @@ class BackupConfig:
         return key + ".tar" if fmt == "directory" else key
 
 
-def _database(raw: Any, index: int) -> DatabaseConfig:
-    if not isinstance(raw, dict) or "name" not in raw:
-        raise ConfigError(f"databases[{index}] must be a mapping with at least `name`")
-    name = str(raw["name"])
-    if not _NAME.match(name):
-        raise ConfigError(
-            f"databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-' "
-            "(it becomes a metric label, an S3 key part and an Asset name)"
-        )
-    unknown = set(raw) - {"name", "conn_id", "dbname", "exclude_tables"}
-    if unknown:
-        raise ConfigError(f"databases[{index}] ({name}) has unknown keys {sorted(unknown)}")
-    excludes = raw.get("exclude_tables") or []
-    if not isinstance(excludes, list) or not all(isinstance(p, str) and "." in p for p in excludes):
-        raise ConfigError(f"databases[{index}].exclude_tables must be a list of `schema.table` patterns")
-    return DatabaseConfig(
-        name=name,
-        conn_id=str(raw.get("conn_id", "reliability_source_db")),
-        dbname=raw.get("dbname"),
-        exclude_tables=tuple(excludes),
-    )
-
-
 def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source} must be a mapping")
@@ -143,7 +109,7 @@ def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupC
         if unknown:
             raise ConfigError(f"verify has unknown keys {sorted(unknown)}")
         return BackupConfig(
-            databases=tuple(_database(raw, i) for i, raw in enumerate(data.get("databases") or [])),
+            databases=parse_databases(data["databases"], source) if "databases" in data else load_databases(),
             key_template=str(s3.get("key_template", BackupConfig.key_template)),
             part_size_bytes=int(float(s3.get("part_size_mib", 8)) * 1024 * 1024),
             dump=DumpOptions(
@@ -160,13 +126,6 @@ def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupC
 
 
 def load_config(path: str | Path | None = None) -> BackupConfig:
-    import yaml
-
+    """``backup.yaml``; the databases come from the shared ``databases.yaml`` (or a ``databases`` key here)."""
     path = Path(path or CONFIG_PATH)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the backup config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the backup config {path} is not valid YAML: {exc}") from None
-    return parse_config(data, str(path))
+    return parse_config(read_yaml(path, "backup config"), str(path))

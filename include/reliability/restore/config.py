@@ -12,25 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from reliability.backups.databases import DatabaseConfig, load_databases, parse_databases
+from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
+
 CONFIG_PATH = CONFIG_DIR / "restore.yaml"
-_DATABASE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
 # A prefix that is empty, or could match ordinary database names, would let the sweeper and the teardown
 # drop databases they did not create: it must be a lowercase word ending in '_', at least 5 characters.
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{3,30}_$")
 _EXPECTATION = re.compile(r"^expect_[a-z0-9_]+$")
-
-
-class ConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class DatabaseConfig:
-    name: str
-    source_conn_id: str = "reliability_source_db"
-    rto_seconds: float | None = None  # None: the config's default target
-    rpo_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,25 +113,6 @@ def _section(data: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     return value
 
 
-def _database(raw: Any, index: int, source: str) -> DatabaseConfig:
-    if not isinstance(raw, dict) or "name" not in raw:
-        raise ConfigError(f"{source}: databases[{index}] must be a mapping with at least `name`")
-    name = str(raw["name"])
-    if not _DATABASE.match(name):
-        raise ConfigError(
-            f"{source}: databases[{index}].name {name!r} must be lowercase letters, digits, '_' or '-'"
-        )
-    _known(
-        f"databases[{index}] ({name})", raw, {"name", "source_conn_id", "rto_seconds", "rpo_seconds"}, source
-    )
-    return DatabaseConfig(
-        name=name,
-        source_conn_id=str(raw.get("source_conn_id", "reliability_source_db")),
-        rto_seconds=float(raw["rto_seconds"]) if raw.get("rto_seconds") is not None else None,
-        rpo_seconds=float(raw["rpo_seconds"]) if raw.get("rpo_seconds") is not None else None,
-    )
-
-
 def _flag(section: dict[str, Any], key: str, default: bool, where: str, source: str) -> bool:
     value = section.get(key, default)
     if not isinstance(value, bool):
@@ -169,12 +139,10 @@ def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
         {"digest_workers", "digest_during_restore", "amcheck", "heapallindexed", "expectations_file"},
         source,
     )
-    databases = data.get("databases") or []
-    if not isinstance(databases, list):
-        raise ConfigError(f"{source}: `databases` must be a list")
+    databases = parse_databases(data["databases"], source) if "databases" in data else load_databases()
     try:
         return RestoreConfig(
-            databases=tuple(_database(raw, i, source) for i, raw in enumerate(databases)),
+            databases=databases,
             rto_seconds=float(targets.get("rto_seconds", RestoreConfig.rto_seconds)),
             rpo_seconds=float(targets.get("rpo_seconds", RestoreConfig.rpo_seconds)),
             backup_prefix=str(backups.get("prefix", RestoreConfig.backup_prefix)),
@@ -197,20 +165,9 @@ def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
         raise ConfigError(f"{source}: malformed value: {exc}") from None
 
 
-def _read_yaml(path: Path, what: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the {what} {path} is not valid YAML: {exc}") from None
-
-
 def load_config(path: str | Path | None = None) -> RestoreConfig:
     path = Path(path or CONFIG_PATH)
-    return parse_config(_read_yaml(path, "restore config"), str(path))
+    return parse_config(read_yaml(path, "restore config"), str(path))
 
 
 def parse_expectations(data: Any, source: str = "expectations config") -> tuple[DeclaredExpectation, ...]:
@@ -246,4 +203,4 @@ def parse_expectations(data: Any, source: str = "expectations config") -> tuple[
 
 def load_expectations(path: str | Path) -> tuple[DeclaredExpectation, ...]:
     path = Path(path)
-    return parse_expectations(_read_yaml(path, "expectations config"), str(path))
+    return parse_expectations(read_yaml(path, "expectations config"), str(path))

@@ -36,7 +36,7 @@ def settings_from_connections(config: RestoreConfig | None = None, database: str
     return Settings(
         config=config,
         scratch_dsn=connections.postgres_dsn(config.scratch_conn_id),
-        source_dsn=connections.postgres_dsn(db.source_conn_id),
+        source_dsn=connections.postgres_dsn(db.conn_id, db.dbname),
         s3=connections.s3_client(),
         bucket=connections.s3_bucket(),
         results_dsn=connections.postgres_dsn("reliability_results_db")
