@@ -108,9 +108,8 @@ def build_size_watchdog():
 
         return publish_outcomes(list(outcomes))
 
-    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
-    # second Slack message from the failure callback.
-    @task(retries=0, on_failure_callback=None)
+    # The gate turns a published failure into a failed run: no retry (the verdict would not change).
+    @task(retries=0)
     def check_outcomes(outcomes) -> str:
         from reliability.airflow.tasks import check_outcomes as check
 

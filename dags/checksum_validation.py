@@ -110,9 +110,8 @@ def checksum_validation():
 
         return publish_outcomes(outcomes)
 
-    # The gate only turns an already published (and alerted) failure into a failed run: no retry, and no
-    # second Slack message from the failure callback.
-    @task(retries=0, on_failure_callback=None)
+    # The gate turns a published failure into a failed run: no retry (the verdict would not change).
+    @task(retries=0)
     def check_outcomes(outcomes: list[dict]) -> str:
         from reliability.airflow.tasks import check_outcomes as check
 
