@@ -73,22 +73,20 @@ def s3_client(conn_id: str = "reliability_s3"):
 
 def pushgateway_config(conn_id: str = "reliability_pushgateway") -> PushgatewayConfig:
     conn = get(conn_id)
-    host = conn.host or "localhost"
-    url = (
-        host
-        if "://" in host
-        else f"{conn.schema or 'http'}://{host}{':' + str(conn.port) if conn.port else ''}"
-    )
+    url = base_url(conn, default_host="localhost", default_scheme="http")
     return PushgatewayConfig(url=url, username=conn.login or None, password=conn.password or None)
 
 
 def http_base_url_and_secret(conn_id: str) -> tuple[str, str]:
     """Base URL and password of an http connection (e.g. ``uptimerobot``: the API key is the password)."""
     conn = get(conn_id)
-    host = conn.host or ""
-    base = (
-        host
-        if "://" in host
-        else f"{conn.schema or 'https'}://{host}{':' + str(conn.port) if conn.port else ''}"
-    )
-    return base.rstrip("/"), conn.password or ""
+    return base_url(conn, default_host="", default_scheme="https").rstrip("/"), conn.password or ""
+
+
+def base_url(conn, *, default_host: str, default_scheme: str) -> str:
+    """``host`` when it is already a URL, else ``<schema>://<host>[:<port>]`` of an http-like connection."""
+    host = conn.host or default_host
+    if "://" in host:
+        return host
+    port = f":{conn.port}" if conn.port else ""
+    return f"{conn.schema or default_scheme}://{host}{port}"
