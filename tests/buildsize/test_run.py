@@ -1,5 +1,6 @@
 """The job end to end on real components: demo builds in (moto) S3, the results store in PostgreSQL."""
 
+import dataclasses
 import json
 
 import pytest
@@ -140,27 +141,72 @@ def test_a_missing_build_is_a_failed_outcome(s3_client, s3_bucket, results_dsn, 
     assert "build 404 of web" in outcome.summary["error"] and "does not exist" in outcome.summary["error"]
 
 
-def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, repo_config):
+@pytest.fixture
+def local_config(tmp_path, repo_config):
+    """The repository's budgets with ``tmp_path`` as the one folder local builds may come from."""
+    return dataclasses.replace(repo_config, local_build_roots=(tmp_path,))
+
+
+def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, local_config):
     folder = tmp_path / "empty-build"
     folder.mkdir()
     (folder / "build-info.json").write_text('{"branch": "main"}')
-    (outcome,) = check([run.BuildRequest("web", str(folder))], None, None, results_dsn, repo_config)
+    (outcome,) = check([run.BuildRequest("web", str(folder))], None, None, results_dsn, local_config)
     assert outcome.status == "failed"
     assert outcome.summary["error"].startswith(f"build empty-build of web in {folder} has no files")
 
 
 def test_a_local_folder_is_checked_on_demand_with_the_branch_given(
-    tmp_path, write_build, results_dsn, repo_config
+    tmp_path, write_build, results_dsn, local_config
 ):
     files = {p: c for p, c in demo_build("1002").items() if p != "build-info.json"}
     folder = write_build(tmp_path / "pr-77", files)
     request = run.BuildRequest.from_dict(
-        run.plan({"app": "web", "build": str(folder), "branch": "feature/x"}, config=repo_config)[0]
+        run.plan({"app": "web", "build": str(folder), "branch": "feature/x"}, config=local_config)[0]
     )
-    (outcome,) = check([request], None, None, results_dsn, repo_config)
+    (outcome,) = check([request], None, None, results_dsn, local_config)
     assert outcome.status == "success"
     assert outcome.summary["build_id"] == "pr-77" and outcome.summary["branch"] == "feature/x"
     assert outcome.summary["files"] == 7  # the source map is ignored
+
+
+def test_local_folders_are_refused_unless_under_a_configured_root(tmp_path, write_build, repo_config):
+    folder = write_build(tmp_path / "ssl", {"a.js": b"x" * 100})
+    assert repo_config.local_build_roots == ()  # none by default
+    with pytest.raises(ValueError, match="local folders are off"):
+        run.plan({"app": "web", "build": "/etc/ssl"}, config=repo_config)
+    elsewhere = dataclasses.replace(repo_config, local_build_roots=(tmp_path / "builds",))
+    (tmp_path / "builds").mkdir()
+    (tmp_path / "builds" / "escape").symlink_to(folder)  # a link must not lead out of the root
+    for path in (str(folder), str(tmp_path / "builds"), str(tmp_path / "builds" / "escape")):
+        with pytest.raises(ValueError, match="not inside a folder of local_build_roots"):
+            run.plan({"app": "web", "build": path}, config=elsewhere)
+
+
+def test_a_local_folder_named_like_a_recorded_s3_build_is_refused(
+    s3_client, demo_bucket, tmp_path, write_build, results_dsn, local_config
+):
+    from reliability.core.store import connect
+
+    (s3,) = check([run.BuildRequest(DEMO_APP, "1004")], s3_client, demo_bucket, results_dsn, local_config)
+    folder = write_build(tmp_path / "1004", {"static/js/main.0123456789abcdef.js": b"x" * 10})
+    (local,) = check([run.BuildRequest(DEMO_APP, str(folder))], None, None, results_dsn, local_config)
+    assert local.status == "failed" and "is recorded from S3" in local.summary["error"]
+    with connect(results_dsn) as conn:
+        (row,) = conn.execute(
+            "SELECT source, origin, brotli_bytes FROM reliability.build_size_builds WHERE build_id = '1004'"
+        ).fetchall()
+    assert row == (row[0], "s3", s3.summary["bytes"]["brotli"]) and "s3://" in row[0]
+
+
+def test_local_builds_never_join_a_baseline(
+    s3_client, demo_bucket, tmp_path, write_build, results_dsn, local_config
+):
+    local_folder = write_build(tmp_path / "local-1", demo_build("1001"))  # main, built before 1002
+    (local,) = check([run.BuildRequest(DEMO_APP, str(local_folder))], None, None, results_dsn, local_config)
+    assert local.status == "success" and local.summary["branch"] == "main"
+    (s3,) = check([run.BuildRequest(DEMO_APP, "1002")], s3_client, demo_bucket, results_dsn, local_config)
+    assert s3.summary["baseline"]["build_ids"] == []
 
 
 def test_builds_announced_by_ci_come_first(repo_config):

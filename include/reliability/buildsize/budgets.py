@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from reliability.buildsize.globs import Glob
 from reliability.buildsize.normalise import normalise
@@ -73,6 +74,8 @@ class AppBudget:
 class BudgetConfig:
     source: str
     apps: dict[str, AppBudget]
+    # Folders on the worker under which the trigger form may name a build folder; none: S3 builds only.
+    local_build_roots: tuple[Path, ...] = ()
 
     def app(self, name: str) -> AppBudget:
         try:

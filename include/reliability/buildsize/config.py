@@ -62,7 +62,7 @@ def parse_config(text: str, source: str = "<budgets>") -> BudgetConfig:
         reader = _Reader(source, loader)
         if root is None:
             raise ConfigError(f"{source}: the budget file is empty; it needs at least 'apps:'")
-        top = reader.mapping(root, "the budget file", ("version", "defaults", "apps"))
+        top = reader.mapping(root, "the budget file", ("version", "local_build_roots", "defaults", "apps"))
         if "version" in top and reader.value(top["version"][1]) != 1:
             raise reader.fail(top["version"][1], "version must be 1")
         defaults = dict(_BUILTIN)
@@ -82,7 +82,13 @@ def parse_config(text: str, source: str = "<budgets>") -> BudgetConfig:
             apps[name] = reader.app(name, app_node, defaults)
         if not apps:
             raise reader.fail(apps_node, "'apps' is empty: configure at least one app")
-        return BudgetConfig(source, apps)
+        roots = ()
+        if "local_build_roots" in top:
+            roots = tuple(
+                reader.folder(item, "local_build_roots")
+                for item in reader.sequence(top["local_build_roots"][1], "local_build_roots")
+            )
+        return BudgetConfig(source, apps, roots)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, source) from None
     finally:
@@ -166,6 +172,14 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(node, f"{where} must be a non-empty string")
         return value
+
+    def folder(self, node, where: str) -> Path:
+        path = self.string(node, f"a folder in {where}")
+        if not path.startswith("/") or ".." in Path(path).parts:
+            raise self.fail(node, f"{path!r} in {where} must be an absolute path without '..'")
+        if Path(path) == Path("/"):
+            raise self.fail(node, f"{where} must not hold '/': name the folder CI builds are copied to")
+        return Path(path)
 
     def settings(self, node, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}

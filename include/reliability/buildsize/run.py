@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from reliability.buildsize.budgets import AppBudget, BudgetConfig
@@ -36,6 +37,7 @@ from reliability.buildsize.sources import (
     LocalBuild,
     S3Build,
     check_build_id,
+    local_build_folder,
     newest_build_id,
 )
 from reliability.core.outcome import Outcome
@@ -93,7 +95,9 @@ def plan_requests(
     build = (build or "").strip() or None
     if app:
         config.app(app)
-        if build and not build.startswith("/"):
+        if build and build.startswith("/"):
+            build = str(local_build_folder(build, config.local_build_roots))
+        elif build:
             check_build_id(build)
         return [BuildRequest(app, build, baseline_branch or None, branch or None)]
     if build:
@@ -173,6 +177,7 @@ def check_builds(
                 s3_client=s3_client,
                 bucket=bucket,
                 workers=workers,
+                local_roots=config.local_build_roots,
             )
             for r in requests
         ]
@@ -182,9 +187,15 @@ def check_builds(
     return outcomes
 
 
-def open_source(request: BuildRequest, s3_client=None, bucket: str | None = None) -> BuildSource:
+def open_source(
+    request: BuildRequest, s3_client=None, bucket: str | None = None, local_roots: Sequence[Path] = ()
+) -> BuildSource:
     if request.is_local:
-        return LocalBuild(request.build, request.app)
+        try:
+            folder = local_build_folder(request.build, local_roots)
+        except ValueError as exc:
+            raise BuildSizeError(str(exc)) from None
+        return LocalBuild(folder, request.app)
     if s3_client is None or not bucket:
         raise BuildSizeError(
             f"builds of {request.app} are read from S3, but no S3 client or bucket was given"
@@ -203,14 +214,17 @@ def check_build(
     s3_client=None,
     bucket: str | None = None,
     workers: int | None = None,
+    local_roots: Sequence[Path] = (),
 ) -> Outcome:
-    from reliability.buildsize.store import BuildRecord, load_baseline, save_build
+    from reliability.buildsize.store import BuildRecord, load_baseline, refuse_replacing_s3, save_build
 
     started = datetime.now(UTC)
     build_id = request.build or "(newest)"
     try:
-        source = open_source(request, s3_client, bucket)
+        source = open_source(request, s3_client, bucket, local_roots)
         build_id = source.build_id
+        if source.is_local:
+            refuse_replacing_s3(conn, budget.app, build_id)
         raw_info = source.read_small(budget.build_info_file)
         info = (
             BuildInfo.parse(raw_info, f"{budget.build_info_file} of {source.where}")
@@ -247,7 +261,15 @@ def check_build(
     save_build(
         conn,
         BuildRecord(
-            budget.app, build_id, branch, info.commit, built_at, finished, interval_key, source.where
+            budget.app,
+            build_id,
+            branch,
+            info.commit,
+            built_at,
+            finished,
+            interval_key,
+            source.where,
+            local=source.is_local,
         ),
         bundles,
         comparison,
