@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -158,6 +159,22 @@ def test_a_rule_without_limits_is_an_error(budgets):
 def test_an_unknown_app_lists_the_configured_ones(budgets):
     with pytest.raises(ValueError, match=r"app 'mobile' is not configured in .* \(configured: admin, web\)"):
         budgets(VALID).app("mobile")
+
+
+@pytest.mark.parametrize(
+    "roots, message",
+    [
+        ("[builds]", r"line 1: 'builds' in local_build_roots must be an absolute path"),
+        ('["/srv/../etc"]', r"line 1: '/srv/../etc' in local_build_roots must be an absolute path without"),
+        ('["/"]', r"line 1: local_build_roots must not hold '/'"),
+    ],
+)
+def test_local_build_roots_must_be_absolute_folders(roots, message, budgets):
+    with pytest.raises(ConfigError, match=message):
+        budgets(f"local_build_roots: {roots}\napps:\n  web: {{}}\n")
+    assert budgets('local_build_roots: ["/srv/builds"]\napps:\n  web: {}\n').local_build_roots == (
+        Path("/srv/builds"),
+    )
 
 
 def test_a_missing_budget_file_says_which_file(tmp_path):
