@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reliability.backup.config import CONFIG_PATH, ConfigError, load_config, parse_config
-from reliability.backup.job import plan_requests
+from reliability.backup.run import plan_requests
 
 
 def test_shipped_config_loads():

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reliability.adapters.pushgateway import PushgatewayConfig
-from reliability.backup.job import BackupRequest, run, to_outcome
+from reliability.backup.models import BackupRequest
+from reliability.backup.run import run
 from reliability.core.publish import PublishIncomplete, PublishTargets, publish
 from reliability.core.store import connect, latest_runs
 from stack.processes import free_port
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
     config, targets, pushgateway, tmp_path
 ):
-    outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-1"), config, targets))
+    outcome = run(BackupRequest("platform", interval_key="pub-1"), config, targets)
     publish(
         [outcome],
         PublishTargets(
@@ -52,7 +53,7 @@ def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
 
 
 def test_pushgateway_down_still_stores_and_logs_the_verdict(config, targets, tmp_path):
-    outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-2"), config, targets))
+    outcome = run(BackupRequest("platform", interval_key="pub-2"), config, targets)
     dead = PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01)
     with pytest.raises(PublishIncomplete, match="Pushgateway"):
         publish(

@@ -7,7 +7,8 @@ from typing import Any
 from reliability.airflow import connections
 from reliability.airflow.context import interval_key
 from reliability.backup.config import load_config
-from reliability.backup.job import BackupRequest, BackupTargets, plan_requests, run, to_outcome
+from reliability.backup.models import BackupRequest, BackupTargets
+from reliability.backup.run import plan_requests, run
 
 
 def plan(context: dict[str, Any], config_path: str | None = None) -> list[dict[str, Any]]:
@@ -42,4 +43,4 @@ def dump_and_verify(request: dict[str, Any], config_path: str | None = None) -> 
             else None
         ),
     )
-    return to_outcome(run(req, config, targets)).to_dict()
+    return run(req, config, targets).to_dict()
