@@ -7,7 +7,7 @@ from dataclasses import replace
 from reliability.backup.models import JOB, BackupResult
 from reliability.backup.upload import describe_error
 from reliability.backup.verdict import Verdict
-from reliability.backups.manifest import Manifest, ManifestError, manifest_key
+from reliability.backups.manifest import Manifest, ManifestError, S3Checksum, manifest_key
 
 
 def load_manifest(s3, bucket: str, dump_key: str, warnings: list[str]) -> Manifest | None:
@@ -43,6 +43,7 @@ def write_manifest(result: BackupResult, s3, exclude_tables, archive_dbname: str
         finished_at=result.finished_at.isoformat(),
         size_bytes=result.size_bytes,
         sha256=result.sha256,
+        s3_checksum=S3Checksum("CRC64NVME", "FULL_OBJECT", result.crc64nvme) if result.crc64nvme else None,
         tables=result.tables,
         toc=result.toc,
         verdict=result.verdict.verdict,

@@ -65,6 +65,7 @@ class BackupResult:
     compression: int | None = None
     size_bytes: int = 0
     sha256: str | None = None
+    crc64nvme: str | None = None  # S3's full-object CRC64NVME, base64 (new dumps only)
     tables: dict[str, TableEntry] = field(default_factory=dict)
     toc: dict[str, int] = field(default_factory=dict)
     server_version: str | None = None
@@ -99,6 +100,7 @@ class BackupResult:
             "compression": self.compression,
             "size_bytes": self.size_bytes,
             "sha256": self.sha256,
+            **({"crc64nvme": self.crc64nvme} if self.crc64nvme else {}),
             "tables": len(self.tables),
             "rows": self.rows,
             "toc": self.toc,

@@ -123,6 +123,7 @@ def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTarg
         uploaded=dump.uploaded,
         size_bytes=dump.size_bytes,
         sha256=dump.sha256,
+        crc64nvme=dump.crc64nvme,
         tables=_table_entries(report) if report else {},
         toc=dict(report.toc) if report else {},
         server_version=catalog.server_version,
