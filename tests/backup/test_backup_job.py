@@ -1,13 +1,15 @@
 """The whole job on real components: PostgreSQL + pg_dump/pg_restore, moto's S3 server, the results store."""
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from reliability.backup.models import BackupRequest, BackupTargets
+from reliability.backup.models import BackupRequest, BackupTargets, RequestError
 from reliability.backup.outcome import to_outcome
 from reliability.backup.run import execute
 from reliability.backups.databases import DatabaseConfig
@@ -107,14 +109,23 @@ def test_outcome_carries_the_metric_contract_and_no_secret(config, targets, pg_c
     assert pg_cluster.password not in text
 
 
-def test_rerun_of_the_same_interval_replaces_its_rows(config, targets):
+def test_rerun_of_the_same_interval_keeps_a_row_for_every_dump_it_left_in_s3(config, targets, s3_client):
     first = execute(request(), config, targets)
     second = execute(request(), config, targets)
+    assert first.dump_key != second.dump_key
     rows = dump_rows(targets.results_dsn)
-    assert len(rows) == 1 and rows[0][3] == "verified"
+    assert [(r[0], r[3], r[4]) for r in rows] == [(request().interval_key, "verified", True)] * 2
     with psycopg.connect(targets.results_dsn) as conn:
-        assert conn.execute("SELECT count(*) FROM reliability.backup_tables").fetchone()[0] == 8
+        recorded = {k for (k,) in conn.execute("SELECT dump_key FROM reliability.backup_dumps")}
+        per_dump = dict(
+            conn.execute(
+                "SELECT dump_key, count(*) FROM reliability.backup_tables GROUP BY dump_key"
+            ).fetchall()
+        )
         assert latest_dump(conn, "platform").dump_key == second.dump_key
+    dumps = {k for k in s3_keys(s3_client, targets.bucket) if not k.endswith(".manifest.json")}
+    assert dumps == recorded == {first.dump_key, second.dump_key}  # no object in S3 without its row
+    assert per_dump == {first.dump_key: 8, second.dump_key: 8}
     # The rerun is not compared with the first attempt of its own interval (that would hide a size drop).
     assert first.verdict.verdict == second.verdict.verdict == "verified"
 
@@ -156,10 +167,35 @@ def test_verify_only_detects_an_object_changed_after_its_manifest(config, target
     )
 
 
-def test_verify_only_of_a_missing_object_fails(config, targets):
-    checked = execute(request(verify_only_key="backups/platform/2026/01/01/none.dump"), config, targets)
-    assert checked.verdict.verdict == "failed" and "NoSuchKey" in checked.verdict.reasons[0]
-    assert to_outcome(checked).status == "failed"
+def test_rerun_after_an_attempt_that_left_no_object_replaces_that_attempts_row(config, targets, s3_client):
+    failed = execute(request(), config, replace(targets, s3=FailingS3(s3_client, fail_part=1)))
+    assert failed.verdict.verdict == "failed" and not failed.uploaded
+    second = execute(request(), config, targets)
+    assert [(r[3], r[4]) for r in dump_rows(targets.results_dsn)] == [("verified", True)]
+    assert s3_keys(s3_client, targets.bucket) == [second.dump_key, manifest_key(second.dump_key)]
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("backups/platform/2026/01/01/none.dump", "does not exist"),
+        ("../../etc/passwd", "'.' or '..' path segments"),
+        (
+            "backups/nonexistent/2026/01/01/x.dump",
+            "not under a configured database's prefix (backups/platform/)",
+        ),
+        ("backups/platform/../../etc/passwd", "'.' or '..' path segments"),
+    ],
+)
+def test_verify_only_of_a_key_that_is_no_dump_of_the_database_is_an_error_and_records_nothing(
+    config, targets, s3_client, key, message
+):
+    nightly = execute(request(), config, targets)
+    before = dump_rows(targets.results_dsn)
+    with pytest.raises(RequestError, match=re.escape(message)):
+        execute(request(verify_only_key=key, interval_key="manual-typo"), config, targets)
+    assert dump_rows(targets.results_dsn) == before and before[0][3] == "verified"
+    assert s3_keys(s3_client, targets.bucket) == [nightly.dump_key, manifest_key(nightly.dump_key)]
 
 
 def test_sudden_size_drop_against_recent_dumps_is_suspicious(config, targets):

@@ -148,3 +148,34 @@ def test_only_usable_new_dumps_are_announced():
         ("backup_verify/a", "k-a"),
         ("backup_verify/c", "k-c"),
     ]
+
+
+def test_plan_task_refuses_a_verify_only_key_that_is_no_dump_before_anything_runs(
+    monkeypatch, s3_server, s3_client, s3_bucket
+):
+    """Issue 15, defect 4: the run fails at its first task with the reason, so nothing is published and
+    the database's gauges and rows keep describing its real backups."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from reliability.airflow.tasks.backup_verify import plan
+
+    extra = {"bucket": s3_bucket, "endpoint_url": s3_server, "region_name": "us-east-1"}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_S3",
+        json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}),
+    )
+    good = "backups/platform/2026/01/01/platform-20260101T020000Z.dump"
+    s3_client.put_object(Bucket=s3_bucket, Key=good, Body=b"PGDMP")
+
+    def context(key):
+        return {"params": {"databases": ["platform"], "verify_only_key": key}, "run_id": "manual__typo"}
+
+    for key, reason in [
+        ("../../etc/passwd", "'.' or '..' path segments"),
+        ("backups/nonexistent/2026/01/01/x.dump", "not under a configured database's prefix"),
+        ("backups/platform/2026/01/01/none.dump", "does not exist"),
+    ]:
+        with pytest.raises(AirflowFailException, match=reason):
+            plan(context(key))
+    (planned,) = plan(context(good))
+    assert (planned["database"], planned["verify_only_key"]) == ("platform", good)

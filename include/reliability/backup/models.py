@@ -14,6 +14,12 @@ JOB = "backup_verify"
 ACTION = "backup.verify"
 
 
+class RequestError(ValueError):
+    """A request that cannot be run as asked (a verify-only key that is not a dump of a configured
+    database, or that does not exist). It fails that request alone, before anything is recorded: the
+    database's rows and gauges keep describing its real backups."""
+
+
 @dataclass(frozen=True)
 class BackupRequest:
     """One database to back up and verify, or (``verify_only_key``) one existing object to verify."""

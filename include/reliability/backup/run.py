@@ -6,20 +6,17 @@ Publishing (runs row, Pushgateway, Slack, backup-monitor.log) is :mod:`reliabili
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from reliability.backup.catalog import CatalogUnavailable, SourceCatalog, read_catalog
 from reliability.backup.config import BackupConfig, ConfigError, DumpOptions
 from reliability.backup.manifests import load_manifest, write_manifest
-from reliability.backup.models import BackupRequest, BackupResult, BackupTargets
+from reliability.backup.models import BackupRequest, BackupResult, BackupTargets, RequestError
 from reliability.backup.outcome import to_outcome
 from reliability.backup.store import size_history, store_result
 from reliability.backup.verdict import Verdict, judge
 from reliability.backups.manifest import TableEntry
 from reliability.core.outcome import Outcome
-
-_KEY_DATABASE = re.compile(r"^backups/([^/]+)/")
 
 
 def plan_requests(
@@ -43,16 +40,40 @@ def plan_requests(
         "interval_key": interval_key,
     }
     if verify_only_key:
-        match = _KEY_DATABASE.match(verify_only_key)
-        if match and match.group(1) in [d.name for d in config.databases]:
-            names = [match.group(1)]
-        elif len(names) != 1:
-            raise ConfigError(
-                f"verify-only key {verify_only_key!r} does not name its database (backups/<db>/...): "
-                "choose exactly one database for it"
-            )
-        return [BackupRequest(database=names[0], verify_only_key=verify_only_key, **options)]
+        database = verify_only_database(config, verify_only_key)
+        return [BackupRequest(database=database, verify_only_key=verify_only_key, **options)]
     return [BackupRequest(database=name, **options) for name in names]
+
+
+def verify_only_database(config: BackupConfig, key: str) -> str:
+    """The configured database whose prefix ``key`` is under; :class:`RequestError` otherwise."""
+    segments = key.split("/")
+    if key != key.strip() or any(s in ("", ".", "..") for s in segments) or any(ord(c) < 32 for c in key):
+        raise RequestError(
+            f"verify-only key {key!r} is not an S3 key of a dump (empty, '.' or '..' path segments, "
+            "surrounding blanks or control characters)"
+        )
+    database = config.key_database(key)
+    if database is None or database not in [d.name for d in config.databases]:
+        prefixes = ", ".join(config.database_prefix(d.name) for d in config.databases)
+        raise RequestError(
+            f"verify-only key {key!r} is not under a configured database's prefix ({prefixes}): "
+            "nothing was verified or recorded"
+        )
+    return database
+
+
+def check_object_exists(s3, bucket: str, key: str) -> None:
+    """:class:`RequestError` when ``key`` is not an object in ``bucket`` (so a typo is not a failed backup).
+    Any other error (access denied, S3 down) is left to the read, which reports it as the verdict's reason."""
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise RequestError(
+                f"verify-only key s3://{bucket}/{key} does not exist: nothing was verified or recorded"
+            ) from None
 
 
 def run(request: BackupRequest, config: BackupConfig, targets: BackupTargets) -> Outcome:
@@ -146,6 +167,9 @@ def run_verify_only(request: BackupRequest, config: BackupConfig, targets: Backu
     started = datetime.now(UTC)
     db = config.database(request.database)
     key = request.verify_only_key
+    if verify_only_database(config, key) != db.name:
+        raise RequestError(f"verify-only key {key!r} is not a dump of database {db.name!r}")
+    check_object_exists(targets.s3, targets.bucket, key)
     warnings: list[str] = []
     manifest = load_manifest(targets.s3, targets.bucket, key, warnings)
     dumped_at = datetime.fromisoformat(manifest.finished_at) if manifest else None
