@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reliability.restore.errors import UnsafeScratch
-from reliability.restore.job import RunState, drop_step, run_restore_test
+from reliability.restore.run import drop_step, run_restore_test
 from reliability.restore.scratch import (
     Endpoint,
     check_scratch_target,
@@ -23,6 +23,7 @@ from reliability.restore.scratch import (
     scratch_name,
     sweep,
 )
+from reliability.restore.state import RunState
 from tests.restore.conftest import DATABASE, databases
 
 PREFIX = "restore_test_"

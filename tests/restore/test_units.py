@@ -16,8 +16,8 @@ from reliability.restore.config import (
     parse_config,
     parse_expectations,
 )
-from reliability.restore.job import Failure, RunState, final_state
 from reliability.restore.restore import parse_toc
+from reliability.restore.state import Failure, RunState, final_state
 
 T0 = datetime(2026, 11, 29, 4, tzinfo=UTC)
 
