@@ -179,7 +179,8 @@ def component_child(args) -> None:
     from reliability.backups.names import split_qualified
     from reliability.restore.amcheck import AmcheckRun
     from reliability.restore.choose import read_manifest
-    from reliability.restore.config import load_config, load_expectations
+    from reliability.restore.config import load_config
+    from reliability.restore.declared import load_expectations
     from reliability.restore.validate import restored_catalog
 
     dsn = os.environ["BENCH_SCRATCH_DSN"]

@@ -218,4 +218,4 @@ def test_keep_on_failure_keeps_the_scratch_database_for_debugging(
     assert outcome.status == "failed" and outcome.summary["scratch_dropped"] is False
     assert databases(pg_cluster) == {kept}
     assert ("Scratch database", f"{kept} (KEPT)") in outcome.facts
-    drop_scratch_database(settings.scratch_dsn, kept, "restore_test_")
+    drop_scratch_database(settings.scratch_dsn, settings.source_dsn, kept, "restore_test_")

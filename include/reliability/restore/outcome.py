@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from reliability.core.formatting import format_duration
 from reliability.core.outcome import Metric, Outcome
 from reliability.restore.config import RestoreConfig
+from reliability.restore.errors import CONFIG_CHECKS
 from reliability.restore.state import RunState, unreported
 
 JOB = "restore_test"
@@ -64,6 +65,11 @@ class Figures:
 
 def headline(state: RunState, figures: Figures) -> str:
     failure, validation = state.failure, state.validation or {}
+    if failure and failure.check in CONFIG_CHECKS:
+        return (
+            f"Restore test of {state.database} did not run: configuration error (the backup was not "
+            f"judged): {failure.message}"
+        )
     if failure:
         where = failure.check + (f", table {failure.table}" if failure.table else "")
         return f"Restore test of {state.database} FAILED at {failure.step} ({where}): {failure.message}"
@@ -109,16 +115,22 @@ def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
 
 
 def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
-    validation = state.validation
+    validation, failure = state.validation, state.failure
     found = [
-        Metric(
-            "restore_success",
-            0.0 if state.failure else 1.0,
-            documentation="1 if the last restore test passed",
-        ),
         Metric("restore_rto_target_seconds", figures.rto_target, documentation="RTO target"),
         Metric("restore_rpo_target_seconds", figures.rpo_target, documentation="RPO target"),
     ]
+    if failure is None or failure.check not in CONFIG_CHECKS:
+        # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
+        # RestoreTestFailed does not claim the backup cannot be restored.
+        found.insert(
+            0,
+            Metric(
+                "restore_success",
+                0.0 if failure else 1.0,
+                documentation="1 if the last restore test passed",
+            ),
+        )
     # Figures that were not measured are left out rather than pushed as zero.
     if figures.rto is not None:
         found.append(
@@ -181,6 +193,7 @@ def to_outcome(
         "rpo_breached": figures.rpo_breached,
         "warnings": list(figures.warnings),
         "failure": asdict(failure) if failure else None,
+        "configuration_error": bool(failure and failure.check in CONFIG_CHECKS),
         "scratch_database": state.scratch_name or None,
         "scratch_dropped": state.scratch_dropped,
         "timings": {k: round(v, 3) for k, v in state.timings.items()},

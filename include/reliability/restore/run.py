@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from reliability.backups.names import split_qualified
+from reliability.core.config import ConfigError
 from reliability.core.outcome import Outcome
 from reliability.restore.choose import choose_backup, read_manifest
-from reliability.restore.config import ConfigError, load_expectations
+from reliability.restore.declared import check_columns, load_expectations
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.download import download_backup, remove_download
-from reliability.restore.errors import CheckFailed, NoVerifiedBackup
+from reliability.restore.errors import CheckFailed, ExpectationsConfigError, NoVerifiedBackup
 from reliability.restore.outcome import to_outcome
 from reliability.restore.restore import run_pg_restore
 from reliability.restore.scratch import (
@@ -47,6 +49,15 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def _config_errors() -> Iterator[None]:
+    """A broken expectations file is the operator's to fix: a finding, not a crash to retry."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise ExpectationsConfigError(str(exc)) from None
 
 
 def _step(state: RunState, step: str, work: Callable[[], dict[str, Any]]) -> RunState:
@@ -113,10 +124,8 @@ def choose_step(
         check_scratch_target(
             settings.scratch_dsn, settings.source_dsn, state.scratch_name, config.scratch_prefix
         )
-        try:
-            load_expectations(config.expectations_path)  # a broken file fails now, not after the restore
-        except ConfigError as exc:
-            raise CheckFailed(str(exc), check="expectations_config") from None
+        with _config_errors():  # a broken file fails now, not after the restore
+            declared = load_expectations(config.expectations_path)
         try:
             chosen = choose_backup(
                 settings.s3,
@@ -135,7 +144,13 @@ def choose_step(
                 "backup": exc.newest,
                 "backup_age_seconds": exc.age_seconds,
             }
-        return {"backup": chosen, "backup_age_seconds": chosen.age_seconds(now)}
+        found = {"backup": chosen, "backup_age_seconds": chosen.age_seconds(now)}
+        try:
+            # A column the backup does not have is a typo in the file: found before anything is downloaded.
+            check_columns(declared, read_manifest(settings.s3, settings.bucket, chosen.key))
+        except ConfigError as exc:
+            return {**found, "failure": Failure("choose_backup", ExpectationsConfigError.check, str(exc))}
+        return found
 
     return _step(state, "choose_backup", work)
 
@@ -231,7 +246,8 @@ def validate_step(settings: Settings, state: RunState) -> RunState:
 
     def work() -> dict[str, Any]:
         manifest = read_manifest(settings.s3, settings.bucket, state.backup.key)
-        try:
+        # GX's own argument checks (built with the suites); a file broken since the first task, too.
+        with _config_errors():
             declared = load_expectations(config.expectations_path)
             report = validate(
                 settings.scratch_target(state.scratch_name),
@@ -243,9 +259,6 @@ def validate_step(settings: Settings, state: RunState) -> RunState:
                 amcheck_jobs=state.jobs,
                 digests={name: (rows, digest) for name, (rows, digest) in state.digests.items()},
             )
-        except ConfigError as exc:
-            # A broken expectations file is the operator's to fix, not a crash to retry.
-            raise CheckFailed(str(exc), check="expectations_config") from None
         if settings.results_dsn:
             from reliability.core.store import connect
 
@@ -286,14 +299,21 @@ def drop_step(settings: Settings, created: RunState | None, finished: RunState |
             settings.config.sweep_after_hours,
         )
         return replace(state, scratch_dropped=False)
-    drop_scratch_database(settings.scratch_dsn, state.scratch_name, settings.config.scratch_prefix)
+    drop_scratch_database(
+        settings.scratch_dsn, settings.source_dsn, state.scratch_name, settings.config.scratch_prefix
+    )
     return replace(state, scratch_dropped=True)
 
 
-def sweep_step(settings: Settings, now: datetime | None = None) -> SweepReport:
-    """Drop leftover scratch databases and downloads older than the configured age."""
+def sweep_step(settings: Settings, now: datetime | None = None, sources: tuple[str, ...] = ()) -> SweepReport:
+    """Drop leftover scratch databases and downloads older than the configured age.
+
+    ``sources``: connection strings of every configured source database (default: this run's), none
+    of which the scratch connection may lead to (:class:`UnsafeScratch` before anything is dropped).
+    """
     return sweep(
         settings.scratch_dsn,
+        sources or (settings.source_dsn,),
         settings.config.scratch_prefix,
         timedelta(hours=settings.config.sweep_after_hours),
         now or _now(),

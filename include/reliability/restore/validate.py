@@ -19,7 +19,7 @@ from typing import Any
 from reliability.backups.manifest import Manifest
 from reliability.backups.names import split_qualified
 from reliability.restore.amcheck import AmcheckResult, AmcheckRun, index_tables
-from reliability.restore.config import DeclaredExpectation
+from reliability.restore.declared import DeclaredExpectation
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.expectations import ExpectationsReport, TableSpec, run_expectations
 

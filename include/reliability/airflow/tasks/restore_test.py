@@ -128,5 +128,14 @@ def publish_results(
 
 
 def sweep(context: dict[str, Any]) -> dict[str, Any]:
-    database = context["params"]["database"]
-    return sweep_step(_settings(database)).to_dict()
+    """Sweep old scratch databases; a scratch connection leading to any source database fails the task."""
+    from reliability.airflow.errors import JobFailed
+    from reliability.restore.errors import UnsafeScratch
+
+    config = load_config()
+    settings = settings_from_connections(config, context["params"]["database"])
+    sources = tuple(connections.postgres_dsn(db.conn_id, db.dbname) for db in config.databases)
+    try:
+        return sweep_step(settings, sources=sources).to_dict()
+    except UnsafeScratch as exc:
+        raise JobFailed(f"scratch sweep refused: {exc.message}") from None
