@@ -9,7 +9,7 @@ from reliability.airflow.context import interval_key
 
 
 def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -> list[dict]:
-    from reliability.sla.job import run, run_end
+    from reliability.sla.run import run, run_end
 
     params = params or {}
     base_url, api_key = connections.http_base_url_and_secret("uptimerobot")

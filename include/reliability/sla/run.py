@@ -15,18 +15,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from reliability.core.outcome import Outcome
 from reliability.sla.config import SlaConfig, load_config
 from reliability.sla.mapping import mapping_from_config, tenant_plans_from_db
+from reliability.sla.outcome import to_outcome
 from reliability.sla.period import Period
-from reliability.sla.report import SlaReport, compute_sla_report, metrics
+from reliability.sla.report import compute_sla_report, metrics
 from reliability.sla.source import UptimeSource
-from reliability.sla.store import SaveResult, save_report
 
 log = logging.getLogger(__name__)
-
-JOB = "sla_uptime"
-ACTION = "sla.report"
 
 
 def run(
@@ -50,6 +46,7 @@ def run(
     cover every tenant, so a narrowed rerun never erases the others' rows or series.
     """
     from reliability.core.store import connect
+    from reliability.sla.store import save_report
     from reliability.sla.uptimerobot import UptimeRobotClient
 
     started = datetime.now(UTC)
@@ -84,64 +81,8 @@ def run(
             tenants=tuple(t for t in report.tenants if t.tenant in tenants),
             monitors=tuple(m for m in report.monitors if m.tenant in tenants),
         )
-    outcome = describe(view, saved, started, datetime.now(UTC))
+    outcome = to_outcome(view, saved, started, datetime.now(UTC))
     return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
-
-
-def describe(report: SlaReport, saved: SaveResult, started: datetime, finished: datetime) -> Outcome:
-    summary = report.summary()
-    breaches = [t for t in report.tenants if t.breach]
-    at_risk = [t for t in report.tenants if t.projected_breach and not t.breach]
-    scope = "final" if report.kind == "final" else f"to {report.as_of:%Y-%m-%d %H:%M} UTC"
-    if breaches:
-        headline = f"SLA {report.period} ({scope}): {len(breaches)} of {len(report.tenants)} tenants breached"
-    else:
-        headline = f"SLA {report.period} ({scope}): every tenant with data within target"
-    facts = [("Period", f"{report.period}, {'final' if report.kind == 'final' else 'month ' + scope}")]
-    if breaches:
-        facts.append(("Breached", _tenant_list(breaches)))
-    if at_risk:
-        facts.append(("On course to miss", _tenant_list(at_risk)))
-    if summary["tenants_without_data"]:
-        facts.append(("No data", f"{summary['tenants_without_data']} tenant(s) without monitored time"))
-    if summary["unmapped_monitors"]:
-        facts.append(("Unmapped monitors", f"{summary['unmapped_monitors']} (no known tenant)"))
-    if summary["cross_check_differences"]:
-        facts.append(
-            ("Cross-check", f"{summary['cross_check_differences']} monitor(s) differ from UptimeRobot")
-        )
-    if not saved.replaced_current:
-        facts.append(("Stored", "history only: a newer or final report of the period was kept"))
-    return Outcome(
-        job=JOB,
-        subject={"period": report.period},
-        status="warning" if breaches or at_risk else "success",
-        started_at=started,
-        finished_at=finished,
-        headline=headline,
-        summary={**summary, "replaced_current": saved.replaced_current},
-        facts=tuple(facts),
-        metrics=tuple(metrics(report)),
-        alert=bool(breaches),
-        action=ACTION,
-        log_fields={
-            "period": report.period,
-            "kind": report.kind,
-            "breaches": summary["breaches"],
-            "tenants": len(report.tenants),
-            "monitors": len(report.monitors),
-        },
-    )
-
-
-def _tenant_list(rows, limit: int = 10) -> str:
-    shown = ", ".join(
-        f"{r.tenant} ({r.plan}: {r.uptime_ratio:.3%} < {r.target:.1%})"
-        if r.uptime_ratio is not None
-        else r.tenant
-        for r in rows[:limit]
-    )
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def run_end(month: str | None, interval_end: datetime) -> datetime:

@@ -9,7 +9,8 @@ import psycopg
 
 from reliability.core.outcome import Outcome
 from reliability.sla.config import parse_config
-from reliability.sla.job import JOB, run
+from reliability.sla.outcome import JOB
+from reliability.sla.run import run
 from reliability.sla.store import list_periods, tenant_rows
 from tests.sla.support import API_KEY, NOW, TENANTS
 
