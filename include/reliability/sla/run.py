@@ -21,14 +21,14 @@ from reliability.sla.outcome import to_outcome
 from reliability.sla.period import Period
 from reliability.sla.report import compute_sla_report, metrics
 from reliability.sla.source import UptimeSource
+from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 
 log = logging.getLogger(__name__)
 
 
 def run(
     *,
-    base_url: str,
-    api_key: str,
+    uptimerobot: UptimeRobotSettings | None,
     results_dsn: str,
     interval_end: datetime,
     interval_key: str,
@@ -40,24 +40,26 @@ def run(
     """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
 
     ``interval_end`` is the run's data interval end, used as "now" so a rerun reproduces the report.
-    ``platform_dsn`` (the platform database) supplies tenants and plans; without it, sla.yaml's
-    ``mapping.tenants`` does. ``source`` replaces UptimeRobot (tests, another provider).
+    ``uptimerobot`` says which API (v2 or v3) to read with which key. ``platform_dsn`` (the platform
+    database) supplies tenants and plans; without it, sla.yaml's ``mapping.tenants`` does. ``source``
+    replaces UptimeRobot (tests, another provider).
     ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
     cover every tenant, so a narrowed rerun never erases the others' rows or series.
     """
     from reliability.core.store import connect
     from reliability.sla.store import save_report
-    from reliability.sla.uptimerobot import UptimeRobotClient
 
     started = datetime.now(UTC)
     config = config or load_config()
     mapping = mapping_from_config(config, tenant_plans_from_db(platform_dsn) if platform_dsn else None)
     period = Period.reported_by_run_ending(interval_end)
-    client = source or UptimeRobotClient(base_url, api_key)
+    if source is None and uptimerobot is None:
+        raise ValueError("run needs the UptimeRobot settings or another source")
+    client = source or uptimerobot.client()
     try:
         report = compute_sla_report(client, mapping, config, period.start, period.end, interval_end)
     finally:
-        if isinstance(client, UptimeRobotClient):
+        if source is None:
             client.close()
     with connect(results_dsn) as conn:
         saved = save_report(conn, report, interval_key)

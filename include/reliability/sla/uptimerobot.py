@@ -14,6 +14,7 @@ returns everything or raises, never part of the monitors; the key never appears 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -83,6 +84,21 @@ class UptimeRobotClient:
         )
 
     def get_monitors(self, request: FetchRequest) -> list[SourceMonitor]:
+        """Every monitor with its logs from ``request.logs_start`` and the entry before where in doubt."""
+        monitors = self.list_monitors(request)
+        doubtful = [
+            m
+            for m in monitors
+            if m.entries and min(m.entries, key=lambda e: (e.datetime, e.id)).type in (LOG_DOWN, LOG_PAUSED)
+        ]
+        earlier = self.entries_before(doubtful, request.logs_start)
+        return [replace(m, entries=earlier[m.id] + m.entries) if earlier.get(m.id) else m for m in monitors]
+
+    def list_monitors(
+        self, request: FetchRequest, log_types: Sequence[int] = LOG_TYPES
+    ) -> list[SourceMonitor]:
+        """Every monitor with its log entries of ``log_types`` since ``request.logs_start`` (50 per call),
+        its maintenance window ids and UptimeRobot's uptime for ``request.uptime_range``."""
         range_start, range_end = request.uptime_range
         # up to the present even for a report of the past: `status` is today's, and it only stands for the
         # whole range when no entry at all falls in it
@@ -91,34 +107,29 @@ class UptimeRobotClient:
             "logs": 1,
             "logs_start_date": request.logs_start,
             "logs_end_date": logs_end,
-            "log_types": "-".join(map(str, LOG_TYPES)),
+            "log_types": "-".join(map(str, log_types)),
             "mwindows": 1,
             "custom_uptime_ranges": f"{range_start}_{range_end}",
         }
         monitors = [self._monitor(item) for item in self._all_pages("getMonitors", "monitors", params)]
-        monitors = self._with_entry_before(monitors, request.logs_start)
         log.info(
             "getMonitors: %d monitors, %d log entries", len(monitors), sum(len(m.entries) for m in monitors)
         )
         return monitors
 
-    def _with_entry_before(self, monitors: list[SourceMonitor], logs_start: int) -> list[SourceMonitor]:
-        """Add the last entry before ``logs_start`` where the fetched ones leave the state then in doubt.
+    def entries_before(
+        self, monitors: Sequence[SourceMonitor], logs_start: int
+    ) -> dict[int, tuple[LogEntry, ...]]:
+        """Each monitor's newest log entry before ``logs_start`` (none if it has none), by monitor id.
 
         A first entry "up" can only follow "down", and "started" only a pause; but "down" may follow
-        "down" (the error changed) and "paused" may follow anything. For those monitors one more
-        getMonitors call per 50 of them asks for their newest entry before ``logs_start``.
+        "down" (the error changed) and "paused" may follow anything, so for those the state when the logs
+        start is in doubt. One getMonitors call per 50 monitors; monitors created since are skipped.
         """
-        doubtful = [
-            m
-            for m in monitors
-            if m.created_at < logs_start
-            and m.entries
-            and min(m.entries, key=lambda e: (e.datetime, e.id)).type in (LOG_DOWN, LOG_PAUSED)
-        ]
+        wanted = [m for m in monitors if m.created_at < logs_start]
         earlier: dict[int, tuple[LogEntry, ...]] = {}
-        for i in range(0, len(doubtful), PAGE_SIZE):
-            chunk = doubtful[i : i + PAGE_SIZE]
+        for i in range(0, len(wanted), PAGE_SIZE):
+            chunk = wanted[i : i + PAGE_SIZE]
             params = {
                 "monitors": "-".join(str(m.id) for m in chunk),
                 "logs": 1,
@@ -129,11 +140,9 @@ class UptimeRobotClient:
             }
             for item in self._all_pages("getMonitors", "monitors", params):
                 earlier[int(item["id"])] = self._monitor(item).entries
-        if doubtful:
-            log.info(
-                "getMonitors: looked up the entry before the fetched logs for %d monitors", len(doubtful)
-            )
-        return [replace(m, entries=earlier[m.id] + m.entries) if earlier.get(m.id) else m for m in monitors]
+        if wanted:
+            log.info("getMonitors: looked up the entry before the fetched logs for %d monitors", len(wanted))
+        return earlier
 
     def get_maintenance_windows(self) -> dict[int, MaintenanceWindow]:
         windows = {}
