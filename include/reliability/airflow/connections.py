@@ -77,10 +77,16 @@ def pushgateway_config(conn_id: str = "reliability_pushgateway") -> PushgatewayC
     return PushgatewayConfig(url=url, username=conn.login or None, password=conn.password or None)
 
 
-def http_base_url_and_secret(conn_id: str) -> tuple[str, str]:
-    """Base URL and password of an http connection (e.g. ``uptimerobot``: the API key is the password)."""
+def uptimerobot_settings(conn_id: str = "uptimerobot"):
+    """API version, base URL and keys of the UptimeRobot connection (v2 or v3, see docs/operating.md)."""
+    from reliability.sla.uptimerobot_settings import UptimeRobotSettings
+
     conn = get(conn_id)
-    return base_url(conn, default_host="", default_scheme="https").rstrip("/"), conn.password or ""
+    return UptimeRobotSettings.from_connection(
+        base_url(conn, default_host="", default_scheme="https").rstrip("/"),
+        conn.password or "",
+        conn.extra_dejson,
+    )
 
 
 def base_url(conn, *, default_host: str, default_scheme: str) -> str:
