@@ -92,3 +92,27 @@ def http_base_url_and_secret(conn_id: str) -> tuple[str, str]:
         else f"{conn.schema or 'https'}://{host}{':' + str(conn.port) if conn.port else ''}"
     )
     return base.rstrip("/"), conn.password or ""
+
+
+def redis_settings(conn_id: str = "reliability_redis") -> dict[str, Any]:
+    """Host, port, login, password, db and ssl of a redis connection (``extra``: ``db``, ``ssl``)."""
+    conn = get(conn_id)
+    extra = conn.extra_dejson
+    return {
+        "conn_id": conn_id,
+        "host": conn.host or "localhost",
+        "port": int(conn.port or 6379),
+        "username": conn.login or None,
+        "password": conn.password or None,
+        "db": int(extra.get("db", 0)),
+        "ssl": str(extra.get("ssl", "false")).lower() in ("1", "true", "yes"),
+    }
+
+
+def http_settings(conn_id: str) -> dict[str, Any]:
+    """Base URL, login and password of an http connection (e.g. ``reliability_prometheus``)."""
+    conn = get(conn_id)
+    base, password = http_base_url_and_secret(conn_id)
+    if "://" not in (conn.host or "") and not conn.schema:
+        base = "http" + base.removeprefix("https")
+    return {"conn_id": conn_id, "url": base, "username": conn.login or None, "password": password or None}
