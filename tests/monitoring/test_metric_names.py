@@ -52,6 +52,7 @@ CONTRACT = {
     "build_size_warning",
     "push_time_seconds",
     "push_failure_time_seconds",
+    "reliability_verifier_canary_ok",
 }
 # The platform's monitoring document, section 3, plus node_exporter's CPU counter.
 PLATFORM_DOCUMENTED = {
