@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from reliability.sla.config import SlaConfigError, load_config, parse_config
+from reliability.core.config import ConfigError
+from reliability.sla.config import load_config, parse_config
 from reliability.sla.mapping import Assignment, Unmapped, mapping_from_config, tenant_plans_from_db
 from reliability.sla.uptime import MaintenancePolicy
 
@@ -38,12 +39,12 @@ def test_shipped_config_has_the_plan_targets_and_defaults():
     ],
 )
 def test_invalid_config_names_the_key_and_what_it_should_be(change, message):
-    with pytest.raises(SlaConfigError, match=message):
+    with pytest.raises(ConfigError, match=message):
         parse_config({**VALID, **change}, origin="sla.yaml")
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path):
-    with pytest.raises(SlaConfigError, match="not found"):
+    with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "sla.yaml")
 
 
@@ -67,7 +68,7 @@ def test_monitor_of_no_known_tenant_is_unmapped_with_the_reason():
 
 
 def test_tenant_on_a_plan_without_target_fails_the_mapping():
-    with pytest.raises(SlaConfigError, match="acme \\(trial\\)"):
+    with pytest.raises(ConfigError, match="acme \\(trial\\)"):
         mapping_from_config(parse_config(VALID), {"acme": "trial", "globex": "pro"})
 
 

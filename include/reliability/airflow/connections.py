@@ -73,22 +73,52 @@ def s3_client(conn_id: str = "reliability_s3"):
 
 def pushgateway_config(conn_id: str = "reliability_pushgateway") -> PushgatewayConfig:
     conn = get(conn_id)
-    host = conn.host or "localhost"
-    url = (
-        host
-        if "://" in host
-        else f"{conn.schema or 'http'}://{host}{':' + str(conn.port) if conn.port else ''}"
-    )
+    url = base_url(conn, default_host="localhost", default_scheme="http")
     return PushgatewayConfig(url=url, username=conn.login or None, password=conn.password or None)
 
 
-def http_base_url_and_secret(conn_id: str) -> tuple[str, str]:
-    """Base URL and password of an http connection (e.g. ``uptimerobot``: the API key is the password)."""
+def uptimerobot_settings(conn_id: str = "uptimerobot"):
+    """API version, base URL and keys of the UptimeRobot connection (v2 or v3, see docs/operating.md)."""
+    from reliability.sla.uptimerobot_settings import UptimeRobotSettings
+
     conn = get(conn_id)
-    host = conn.host or ""
-    base = (
-        host
-        if "://" in host
-        else f"{conn.schema or 'https'}://{host}{':' + str(conn.port) if conn.port else ''}"
+    return UptimeRobotSettings.from_connection(
+        base_url(conn, default_host="", default_scheme="https").rstrip("/"),
+        conn.password or "",
+        conn.extra_dejson,
     )
-    return base.rstrip("/"), conn.password or ""
+
+
+def base_url(conn, *, default_host: str, default_scheme: str) -> str:
+    """``host`` when it is already a URL, else ``<schema>://<host>[:<port>]`` of an http-like connection."""
+    host = conn.host or default_host
+    if "://" in host:
+        return host
+    port = f":{conn.port}" if conn.port else ""
+    return f"{conn.schema or default_scheme}://{host}{port}"
+
+
+def redis_settings(conn_id: str = "reliability_redis") -> dict[str, Any]:
+    """Host, port, login, password, db and ssl of a redis connection (``extra``: ``db``, ``ssl``)."""
+    conn = get(conn_id)
+    extra = conn.extra_dejson
+    return {
+        "conn_id": conn_id,
+        "host": conn.host or "localhost",
+        "port": int(conn.port or 6379),
+        "username": conn.login or None,
+        "password": conn.password or None,
+        "db": int(extra.get("db", 0)),
+        "ssl": str(extra.get("ssl", "false")).lower() in ("1", "true", "yes"),
+    }
+
+
+def http_settings(conn_id: str) -> dict[str, Any]:
+    """Base URL, login and password of an http connection (e.g. ``reliability_prometheus``)."""
+    conn = get(conn_id)
+    return {
+        "conn_id": conn_id,
+        "url": base_url(conn, default_host="localhost", default_scheme="http").rstrip("/"),
+        "username": conn.login or None,
+        "password": conn.password or None,
+    }

@@ -13,16 +13,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
 from reliability.sla.uptime import MaintenancePolicy
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "sla.yaml"
+DEFAULT_PATH = CONFIG_DIR / "sla.yaml"
 DEFAULT_NAME_PATTERN = r"^(?P<tenant>[^/]+)/"
 # logs from before the earliest window are what tell the state each monitor was in when it starts
 MIN_LOOKBACK_DAYS = 1
-
-
-class SlaConfigError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -46,36 +43,31 @@ class SlaConfig:
         try:
             return self.plans[plan]
         except KeyError:
-            raise SlaConfigError(
+            raise ConfigError(
                 f"plan {plan!r} has no uptime target: add it under `plans:` in sla.yaml "
                 f"(known plans: {', '.join(sorted(self.plans))})"
             ) from None
 
 
 def load_config(path: str | Path = DEFAULT_PATH) -> SlaConfig:
-    import yaml
-
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SlaConfigError(f"{path}: SLA config file not found") from None
-    except yaml.YAMLError as exc:
-        raise SlaConfigError(f"{path}: not valid YAML ({exc})") from None
-    return parse_config(raw, origin=str(path))
+    """sla.yaml, validated; a mistake is a :class:`~reliability.core.config.ConfigError` naming the file."""
+    return parse_config(read_yaml(path, "SLA config file"), origin=str(path))
 
 
 def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     top = _mapping(raw, origin, "the top level")
-    _only(top, {"plans", "mapping", "maintenance", "cross_check", "fetch"}, origin, "the top level")
+    # credits: validated by reliability.sla.credits (the service credits table)
+    _only(
+        top, {"plans", "mapping", "maintenance", "cross_check", "fetch", "credits"}, origin, "the top level"
+    )
 
     plans_raw = _mapping(top.get("plans"), origin, "plans")
     if not plans_raw:
-        raise SlaConfigError(f"{origin}: `plans` must map each plan to its uptime target, e.g. `pro: 0.99`")
+        raise ConfigError(f"{origin}: `plans` must map each plan to its uptime target, e.g. `pro: 0.99`")
     plans = {}
     for plan, target in plans_raw.items():
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1:
-            raise SlaConfigError(
+            raise ConfigError(
                 f"{origin}: plans.{plan} must be an uptime target strictly between 0 and 1 "
                 f"(0.99 for 99%), got {target!r}"
             )
@@ -87,11 +79,11 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     try:
         compiled = re.compile(str(pattern))
     except re.error as exc:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: mapping.name_pattern is not a valid regular expression ({exc})"
         ) from None
     if "tenant" not in compiled.groupindex:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: mapping.name_pattern must capture the tenant slug in a named group "
             f"(?P<tenant>...), got {pattern!r}"
         )
@@ -100,14 +92,14 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
         try:
             monitors[int(ident)] = str(slug)
         except (TypeError, ValueError):
-            raise SlaConfigError(
+            raise ConfigError(
                 f"{origin}: mapping.monitors keys must be UptimeRobot monitor ids, got {ident!r}"
             ) from None
     tenants_raw = _mapping(mapping_raw.get("tenants", {}), origin, "mapping.tenants")
     tenants = {str(slug): str(plan) for slug, plan in tenants_raw.items()}
     for slug, plan in tenants.items():
         if plan not in plans:
-            raise SlaConfigError(
+            raise ConfigError(
                 f"{origin}: mapping.tenants.{slug} has plan {plan!r}, which `plans` does not define"
             )
 
@@ -117,7 +109,7 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     try:
         policy = MaintenancePolicy(policy_raw)
     except ValueError:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: maintenance.policy must be one of "
             f"{', '.join(p.value for p in MaintenancePolicy)}, got {policy_raw!r}"
         ) from None
@@ -126,7 +118,7 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     _only(cross_check, {"tolerance"}, origin, "cross_check")
     tolerance = cross_check.get("tolerance", 0.001)
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: cross_check.tolerance must be a ratio in [0, 1) "
             f"(0.001 is 0.1 percentage point), got {tolerance!r}"
         )
@@ -135,7 +127,7 @@ def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     _only(fetch, {"lookback_days"}, origin, "fetch")
     lookback = fetch.get("lookback_days", 3)
     if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < MIN_LOOKBACK_DAYS:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: fetch.lookback_days must be a whole number of days >= "
             f"{MIN_LOOKBACK_DAYS}, got {lookback!r}"
         )
@@ -153,14 +145,14 @@ def _mapping(value: Any, origin: str, where: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SlaConfigError(f"{origin}: {where} must be a mapping, got {type(value).__name__}")
+        raise ConfigError(f"{origin}: {where} must be a mapping, got {type(value).__name__}")
     return value
 
 
 def _only(section: dict, allowed: set[str], origin: str, where: str) -> None:
     unknown = set(map(str, section)) - allowed
     if unknown:
-        raise SlaConfigError(
+        raise ConfigError(
             f"{origin}: unknown key(s) {', '.join(sorted(unknown))} in {where} "
             f"(allowed: {', '.join(sorted(allowed))})"
         )

@@ -25,6 +25,9 @@ class WindowType(IntEnum):
     MONTHLY = 4
 
 
+LAST_DAY = -1  # API v3's day of a monthly window for the last day of the month
+
+
 class MaintenanceWindowInvalid(ValueError):
     pass
 
@@ -36,7 +39,8 @@ class MaintenanceWindow:
     duration_seconds: int
     start_epoch: int | None = None  # one-off windows
     start_minute: int | None = None  # recurring windows: minutes after 00:00 UTC
-    days: tuple[int, ...] = ()  # weekly: ISO weekdays 1 (Monday)..7; monthly: days of the month 1..31
+    # weekly: ISO weekdays 1 (Monday)..7; monthly: days of the month 1..31, or -1 for the last (API v3)
+    days: tuple[int, ...] = ()
     active: bool = True
     name: str = ""
 
@@ -66,6 +70,47 @@ class MaintenanceWindow:
         window.validate()
         return window
 
+    @classmethod
+    def from_api_v3(cls, item: dict[str, Any]) -> MaintenanceWindow:
+        """Parse one window as API v3's ``GET /maintenance-windows`` returns it.
+
+        ``interval`` once/daily/weekly/monthly, ``date`` (YYYY-MM-DD, one-off windows), ``time``
+        (HH:mm:ss), ``duration`` in minutes, ``days``, ``status`` active/paused. A recurring window's
+        ``date`` is not used: v2 has none, and v3 does not document what it would change.
+        """
+        ident = item.get("id")
+        try:
+            kind = _V3_INTERVALS[str(item["interval"])]
+            duration = int(item["duration"]) * 60
+            clock = str(item["time"])
+            days = tuple(int(v) for v in item.get("days") or ())
+            status = str(item.get("status", "active"))
+            if kind == WindowType.ONCE:
+                start = datetime.fromisoformat(f"{item['date']}T{clock}").replace(tzinfo=UTC)
+                raw_start = str(calendar.timegm(start.timetuple()))
+            else:
+                raw_start = clock
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {ident}: cannot read interval/date/time/duration/days ({exc}); "
+                "check the API response format"
+            ) from None
+        if status not in ("active", "paused"):
+            raise MaintenanceWindowInvalid(
+                f"maintenance window {ident}: status {status!r} is not active/paused"
+            )
+        window = cls(
+            id=int(ident),
+            type=kind,
+            duration_seconds=duration,
+            days=days,
+            active=status == "active",
+            name=str(item.get("name") or ""),
+            **_parse_start(ident, kind, raw_start),
+        )
+        window.validate()
+        return window
+
     def validate(self) -> None:
         if self.duration_seconds <= 0:
             raise MaintenanceWindowInvalid(f"maintenance window {self.id}: duration must be positive")
@@ -81,10 +126,21 @@ class MaintenanceWindow:
             raise MaintenanceWindowInvalid(
                 f"maintenance window {self.id}: weekly value must list weekdays 1 (Monday) to 7, got {self.days}"
             )
-        if self.type == WindowType.MONTHLY and (not self.days or any(not 1 <= d <= 31 for d in self.days)):
+        if self.type == WindowType.MONTHLY and (
+            not self.days or any(not 1 <= d <= 31 and d != LAST_DAY for d in self.days)
+        ):
             raise MaintenanceWindowInvalid(
-                f"maintenance window {self.id}: monthly value must list days 1 to 31, got {self.days}"
+                f"maintenance window {self.id}: monthly value must list days 1 to 31 (or -1, the last), "
+                f"got {self.days}"
             )
+
+
+_V3_INTERVALS = {
+    "once": WindowType.ONCE,
+    "daily": WindowType.DAILY,
+    "weekly": WindowType.WEEKLY,
+    "monthly": WindowType.MONTHLY,
+}
 
 
 def _parse_start(ident: Any, kind: WindowType, raw: str) -> dict[str, int]:
@@ -125,7 +181,9 @@ def _recurs_on(window: MaintenanceWindow, day: date) -> bool:
         return True
     if window.type == WindowType.WEEKLY:
         return day.isoweekday() in window.days
-    return day.day in window.days
+    if day.day in window.days:
+        return True
+    return LAST_DAY in window.days and (day + timedelta(days=1)).month != day.month
 
 
 def _utc_date(epoch: int) -> date:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from reliability.sla.config import SlaConfig, SlaConfigError
+from reliability.core.config import ConfigError
+from reliability.sla.config import SlaConfig
 
 TENANTS_QUERY = "SELECT slug, plan FROM tenants ORDER BY slug"
 
@@ -56,7 +57,7 @@ def mapping_from_config(config: SlaConfig, tenant_plans: Mapping[str, str] | Non
     unknown = {slug: plan for slug, plan in plans.items() if plan not in config.plans}
     if unknown:
         listed = ", ".join(f"{slug} ({plan})" for slug, plan in sorted(unknown.items()))
-        raise SlaConfigError(
+        raise ConfigError(
             f"tenants on plans without an uptime target: {listed}; add the plans under `plans:` in sla.yaml"
         )
     return TenantMapping(

@@ -9,13 +9,11 @@ from reliability.airflow.context import interval_key
 
 
 def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -> list[dict]:
-    from reliability.sla.job import run, run_end
+    from reliability.sla.run import run, run_end
 
     params = params or {}
-    base_url, api_key = connections.http_base_url_and_secret("uptimerobot")
     return run(
-        base_url=base_url,
-        api_key=api_key,
+        uptimerobot=connections.uptimerobot_settings(),
         results_dsn=connections.postgres_dsn("reliability_results_db"),
         platform_dsn=connections.postgres_dsn("reliability_source_db"),
         interval_end=run_end(

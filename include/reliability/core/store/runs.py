@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import dict_row
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -43,10 +45,10 @@ def record_run(conn, record: RunRecord) -> None:
 
 
 def latest_runs(conn, job: str, limit: int = 10) -> list[dict[str, Any]]:
-    cur = conn.execute(
-        """SELECT job, interval_key, logical_date, status, started_at, finished_at, summary, attempts
-           FROM reliability.runs WHERE job = %s ORDER BY started_at DESC LIMIT %s""",
-        (job, limit),
-    )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """SELECT job, interval_key, logical_date, status, started_at, finished_at, summary, attempts
+               FROM reliability.runs WHERE job = %s ORDER BY started_at DESC LIMIT %s""",
+            (job, limit),
+        )
+        return cur.fetchall()

@@ -15,24 +15,20 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from reliability.core.outcome import Outcome
 from reliability.sla.config import SlaConfig, load_config
 from reliability.sla.mapping import mapping_from_config, tenant_plans_from_db
+from reliability.sla.outcome import to_outcome
 from reliability.sla.period import Period
-from reliability.sla.report import SlaReport, compute_sla_report, metrics
+from reliability.sla.report import compute_sla_report, metrics
 from reliability.sla.source import UptimeSource
-from reliability.sla.store import SaveResult, save_report
+from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 
 log = logging.getLogger(__name__)
-
-JOB = "sla_uptime"
-ACTION = "sla.report"
 
 
 def run(
     *,
-    base_url: str,
-    api_key: str,
+    uptimerobot: UptimeRobotSettings | None,
     results_dsn: str,
     interval_end: datetime,
     interval_key: str,
@@ -44,23 +40,26 @@ def run(
     """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
 
     ``interval_end`` is the run's data interval end, used as "now" so a rerun reproduces the report.
-    ``platform_dsn`` (the platform database) supplies tenants and plans; without it, sla.yaml's
-    ``mapping.tenants`` does. ``source`` replaces UptimeRobot (tests, another provider).
+    ``uptimerobot`` says which API (v2 or v3) to read with which key. ``platform_dsn`` (the platform
+    database) supplies tenants and plans; without it, sla.yaml's ``mapping.tenants`` does. ``source``
+    replaces UptimeRobot (tests, another provider).
     ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
     cover every tenant, so a narrowed rerun never erases the others' rows or series.
     """
     from reliability.core.store import connect
-    from reliability.sla.uptimerobot import UptimeRobotClient
+    from reliability.sla.store import save_report
 
     started = datetime.now(UTC)
     config = config or load_config()
     mapping = mapping_from_config(config, tenant_plans_from_db(platform_dsn) if platform_dsn else None)
     period = Period.reported_by_run_ending(interval_end)
-    client = source or UptimeRobotClient(base_url, api_key)
+    if source is None and uptimerobot is None:
+        raise ValueError("run needs the UptimeRobot settings or another source")
+    client = source or uptimerobot.client()
     try:
         report = compute_sla_report(client, mapping, config, period.start, period.end, interval_end)
     finally:
-        if isinstance(client, UptimeRobotClient):
+        if source is None:
             client.close()
     with connect(results_dsn) as conn:
         saved = save_report(conn, report, interval_key)
@@ -84,64 +83,8 @@ def run(
             tenants=tuple(t for t in report.tenants if t.tenant in tenants),
             monitors=tuple(m for m in report.monitors if m.tenant in tenants),
         )
-    outcome = describe(view, saved, started, datetime.now(UTC))
+    outcome = to_outcome(view, saved, started, datetime.now(UTC))
     return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
-
-
-def describe(report: SlaReport, saved: SaveResult, started: datetime, finished: datetime) -> Outcome:
-    summary = report.summary()
-    breaches = [t for t in report.tenants if t.breach]
-    at_risk = [t for t in report.tenants if t.projected_breach and not t.breach]
-    scope = "final" if report.kind == "final" else f"to {report.as_of:%Y-%m-%d %H:%M} UTC"
-    if breaches:
-        headline = f"SLA {report.period} ({scope}): {len(breaches)} of {len(report.tenants)} tenants breached"
-    else:
-        headline = f"SLA {report.period} ({scope}): every tenant with data within target"
-    facts = [("Period", f"{report.period}, {'final' if report.kind == 'final' else 'month ' + scope}")]
-    if breaches:
-        facts.append(("Breached", _tenant_list(breaches)))
-    if at_risk:
-        facts.append(("On course to miss", _tenant_list(at_risk)))
-    if summary["tenants_without_data"]:
-        facts.append(("No data", f"{summary['tenants_without_data']} tenant(s) without monitored time"))
-    if summary["unmapped_monitors"]:
-        facts.append(("Unmapped monitors", f"{summary['unmapped_monitors']} (no known tenant)"))
-    if summary["cross_check_differences"]:
-        facts.append(
-            ("Cross-check", f"{summary['cross_check_differences']} monitor(s) differ from UptimeRobot")
-        )
-    if not saved.replaced_current:
-        facts.append(("Stored", "history only: a newer or final report of the period was kept"))
-    return Outcome(
-        job=JOB,
-        subject={"period": report.period},
-        status="warning" if breaches or at_risk else "success",
-        started_at=started,
-        finished_at=finished,
-        headline=headline,
-        summary={**summary, "replaced_current": saved.replaced_current},
-        facts=tuple(facts),
-        metrics=tuple(metrics(report)),
-        alert=bool(breaches),
-        action=ACTION,
-        log_fields={
-            "period": report.period,
-            "kind": report.kind,
-            "breaches": summary["breaches"],
-            "tenants": len(report.tenants),
-            "monitors": len(report.monitors),
-        },
-    )
-
-
-def _tenant_list(rows, limit: int = 10) -> str:
-    shown = ", ".join(
-        f"{r.tenant} ({r.plan}: {r.uptime_ratio:.3%} < {r.target:.1%})"
-        if r.uptime_ratio is not None
-        else r.tenant
-        for r in rows[:limit]
-    )
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def run_end(month: str | None, interval_end: datetime) -> datetime:

@@ -9,8 +9,10 @@ import psycopg
 
 from reliability.core.outcome import Outcome
 from reliability.sla.config import parse_config
-from reliability.sla.job import JOB, run
+from reliability.sla.outcome import JOB
+from reliability.sla.run import run
 from reliability.sla.store import list_periods, tenant_rows
+from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 from tests.sla.support import API_KEY, NOW, TENANTS
 
 CONFIG = parse_config(
@@ -23,8 +25,7 @@ CONFIG = parse_config(
 
 def test_daily_run_stores_the_month_to_date_and_describes_the_breach(fake, results_dsn, dataset):
     (outcome,) = run(
-        base_url=fake.url,
-        api_key=API_KEY,
+        uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
         results_dsn=results_dsn,
         interval_end=NOW,
         interval_key="2026-11-16",
@@ -51,8 +52,7 @@ def test_daily_run_stores_the_month_to_date_and_describes_the_breach(fake, resul
 
 def test_run_ending_on_the_first_of_the_month_gives_the_final_report_of_the_month_before(fake, results_dsn):
     (outcome,) = run(
-        base_url=fake.url,
-        api_key=API_KEY,
+        uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
         results_dsn=results_dsn,
         interval_end=datetime(2026, 11, 1, tzinfo=UTC),
         interval_key="2026-11-01",
