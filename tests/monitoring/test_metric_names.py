@@ -67,6 +67,7 @@ CONTRACT = {
     "performance_ai_objective_ratio",
     "performance_ai_latency_target_seconds",
     "performance_ai_below_target",
+    "reliability_verifier_canary_ok",
 }
 # The platform's monitoring document, section 3, plus node_exporter's CPU counter.
 PLATFORM_DOCUMENTED = {
