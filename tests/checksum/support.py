@@ -206,7 +206,8 @@ def _handler_for(proxy: FaultProxy):
                 elif fault.kind == "truncate":
                     payload = payload[: fault.after_bytes]
             rewrites = proxy.header_rewrites(key) if op == "object" else {}
-            response_headers = [(n, rewrites.get(n.lower(), v)) for n, v in response_headers]
+            response_headers = [(n, rewrites.pop(n.lower(), v)) for n, v in response_headers]
+            response_headers += list(rewrites.items())  # the ones the object did not have
             self.send_response(status)
             for name, value in response_headers:
                 if name.lower() not in (
@@ -217,10 +218,13 @@ def _handler_for(proxy: FaultProxy):
                     "date",
                 ):
                     self.send_header(name, value)
+            if self.command == "HEAD":  # no body: the upstream's Content-Length is the object's (or part's)
+                upstream = dict((n.lower(), v) for n, v in response_headers).get("content-length", "0")
+                self.send_header("Content-Length", upstream)
+                self.end_headers()
+                return
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if self.command == "HEAD":
-                return
             if fault is not None and fault.kind == "cut":
                 # Promise the whole body, send part of it, hang up: a connection lost mid-download.
                 self.wfile.write(payload[: fault.after_bytes])

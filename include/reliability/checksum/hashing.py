@@ -198,8 +198,8 @@ class _Reader:
         self.requests += parts.requests
         return parts
 
-    def exact_sizes(self, key: str, count: int) -> tuple[int, ...]:
-        sizes, calls = exact_head_sizes(self.client, self.bucket, key, count)
+    def exact_sizes(self, key: str, count: int, first_size: int) -> tuple[int, ...]:
+        sizes, calls = exact_head_sizes(self.client, self.bucket, key, count, first_size)
         self.requests += calls
         return tuple(sizes)
 
@@ -264,7 +264,9 @@ def check_object(
         judgement = judge(read.found, read.digests, listed_size=listed_size, notes=notes)
         if _rests_on_assumed_parts(read, judgement):
             # Part sizes were assumed equal: ask for each, and read again on the true boundaries if they differ.
-            exact, more = reader.retrying(lambda: reader.exact_sizes(item.key, len(read.parts.sizes)))
+            exact, more = reader.retrying(
+                lambda: reader.exact_sizes(item.key, len(read.parts.sizes), read.parts.sizes[0])
+            )
             attempts += more - 1
             if exact != read.parts.sizes:
                 read, more = reader.retrying(lambda: reader.read(item.key, manifest, only, exact))

@@ -118,14 +118,15 @@ def from_head(client, bucket: str, key: str, object_size: int) -> tuple[list[int
     last = object_size - size * (count - 1)
     if count > 1 and not 0 < last <= size:
         # Not SDK-style equal parts: ask for each one.
-        return exact_head_sizes(client, bucket, key, count, first_size=size)
+        sizes, calls = exact_head_sizes(client, bucket, key, count, first_size=size)
+        return sizes, calls + 1
     return [size] * (count - 1) + [last], 1
 
 
 def exact_head_sizes(
     client, bucket: str, key: str, count: int, first_size: int | None = None
 ) -> tuple[list[int], int]:
-    """Every part's size, one HeadObject each (part 1's size may be known already)."""
+    """Every part's size, one HeadObject each (part 1's size may be known already), and the calls made."""
     sizes, calls = [], 0
     for number in range(1, count + 1):
         if number == 1 and first_size is not None:
@@ -133,7 +134,7 @@ def exact_head_sizes(
             continue
         sizes.append(int(client.head_object(Bucket=bucket, Key=key, PartNumber=number)["ContentLength"]))
         calls += 1
-    return sizes, calls + (1 if first_size is not None else 0)
+    return sizes, calls
 
 
 def part_sizes(client, bucket: str, key: str, *, etag: str, object_size: int, count: int | None) -> Parts:
