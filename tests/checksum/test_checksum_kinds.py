@@ -90,17 +90,20 @@ def every_kind(s3_client, bare_client, s3_bucket):
 def test_every_kind_is_verified_by_its_source_in_one_get_and_at_most_one_metadata_call(
     every_kind, proxied_client, fault_proxy, s3_bucket, config
 ):
+    for kind, (_, multipart) in KINDS.items():
+        if multipart:  # S3 lists the parts of objects uploaded with checksums (moto 5.2.5 does not)
+            fault_proxy.object_parts[key_of(kind)] = None
     for kind, (source, multipart) in KINDS.items():
         result = check(proxied_client, s3_bucket, config, kind)
         assert (result.outcome, result.source) == (OK, source), (kind, result.notes, result.error)
         assert source in {label.split(" ")[0] for label in result.agreeing} and not result.disagreeing
         assert fault_proxy.gets(key_of(kind)) == 1
-        metadata_calls = fault_proxy.count("ATTRIBUTES", key_of(kind)) + fault_proxy.count(
-            "HEAD", key_of(kind)
-        )
-        assert metadata_calls == (2 if multipart else 0), (
-            kind
-        )  # GetObjectAttributes (no parts on moto) + HEAD
+        attributes = fault_proxy.count("ATTRIBUTES", key_of(kind))
+        heads = fault_proxy.count("HEAD", key_of(kind))
+        metadata_calls = attributes + heads
+        assert metadata_calls == (1 if multipart else 0), kind
+        # No GetObjectAttributes for an object without checksums: S3 would not list its parts.
+        assert (attributes, heads) == ((0, 1) if kind == "etag_multipart" else (metadata_calls, 0)), kind
         assert result.requests == 1 + metadata_calls + (1 if kind == "manifest" else 0)
     composite = check(proxied_client, s3_bucket, config, "multipart_composite_crc32")
     assert set(composite.agreeing) == {"s3_composite (crc32)", "etag_multipart"}

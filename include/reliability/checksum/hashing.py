@@ -190,6 +190,7 @@ class _Reader:
                 etag=str(response.get("ETag") or ""),
                 object_size=int(response.get("ContentLength") or 0),
                 count=next((e.parts for e in per_part if e.parts), None),
+                listed_by_s3=any(name.startswith("Checksum") and name != "ChecksumType" for name in response),
             )
         except PartsUnavailable as exc:
             self.requests += 2

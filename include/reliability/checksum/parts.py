@@ -1,7 +1,8 @@
 """Part boundaries of a multipart object, needed for its composite checksum and its multipart ETag.
 
-First ``GetObjectAttributes`` with ``ObjectParts`` (one call per 1,000 parts; S3 lists the parts only for
-objects uploaded with an additional checksum). Else ``HeadObject`` with ``PartNumber=1``: the part
+First ``GetObjectAttributes`` with ``ObjectParts`` (one call per 1,000 parts), for objects uploaded with
+an additional checksum: S3 lists the parts of no other object, so for those (multipart ETag only) it is
+not asked. Else, or when it is denied or lists no parts, ``HeadObject`` with ``PartNumber=1``: the part
 count and the first part's size; SDKs cut every part but the last to the same size, so the rest follow
 from the object's size (one call). That assumption is checked by :func:`exact_head_sizes` (one
 ``HeadObject`` per part) before a disagreement that depends on it becomes a verdict.
@@ -35,6 +36,10 @@ class PartsProblem(Exception):
 
 class PartsUnavailable(Exception):
     """Neither GetObjectAttributes nor HeadObject gave the part sizes."""
+
+
+class _NotListed(Exception):
+    pass
 
 
 class VersionChanged(Exception):
@@ -137,16 +142,32 @@ def exact_head_sizes(
     return sizes, calls
 
 
-def part_sizes(client, bucket: str, key: str, *, etag: str, object_size: int, count: int | None) -> Parts:
-    """The object's part sizes; raises PartsProblem, PartsUnavailable or VersionChanged (see the module)."""
+def part_sizes(
+    client,
+    bucket: str,
+    key: str,
+    *,
+    etag: str,
+    object_size: int,
+    count: int | None,
+    listed_by_s3: bool = True,
+) -> Parts:
+    """The object's part sizes; raises PartsProblem, PartsUnavailable or VersionChanged (see the module).
+
+    ``listed_by_s3``: the object has an additional checksum, so GetObjectAttributes may list its parts.
+    """
     calls = 0
     try:
+        if not listed_by_s3:
+            raise _NotListed()
         sizes, calls = from_attributes(client, bucket, key, etag)
         if sizes is not None:
             _check(sizes, object_size, "GetObjectAttributes", count)
             return Parts(tuple(sizes), ATTRIBUTES, calls)
     except (VersionChanged, PartsProblem):
         raise
+    except _NotListed:
+        pass
     except Exception as exc:
         if _code(exc) is None:
             raise
