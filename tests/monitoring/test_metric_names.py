@@ -32,6 +32,8 @@ CONTRACT = {
     "checksum_verified_bytes",
     "checksum_scrub_coverage_ratio",
     "checksum_read_errors",
+    "checksum_verified_ratio",
+    "checksum_verified_ratio_floor",
     "restore_duration_seconds",
     "restore_backup_age_seconds",
     "restore_success",
