@@ -53,6 +53,8 @@ class Figures:
                 f"over the RPO target of {format_duration(rpo_target)}"
             )
         validation = state.validation or {}
+        if validation.get("collation_mismatch"):
+            warnings.append(validation["collation"])
         if validation.get("amcheck") == "not run" and config.amcheck:
             warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
         if state.scratch_created and state.scratch_dropped is None:
@@ -108,6 +110,19 @@ def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
             ),
             ("pg_amcheck", validation["amcheck"]),
         ]
+        if "foreign_keys" in validation:
+            found += [
+                (
+                    "Foreign keys",
+                    f"{validation['foreign_keys']} checked, {validation['foreign_keys_violated']} violated "
+                    f"({validation['foreign_key_violations']:,} rows referencing nothing)",
+                ),
+                ("Sequences", f"{validation['sequences']} checked, {validation['sequences_behind']} behind"),
+                ("Collation", validation["collation"]),
+            ]
+            if validation["not_valid_total"]:
+                listed = "; ".join(validation["not_valid_constraints"])
+                found.append(("NOT VALID constraints", f"{validation['not_valid_total']}: {listed}"))
     if state.scratch_created:
         fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
         found.append(("Scratch database", f"{state.scratch_name} ({fate})"))
@@ -162,6 +177,29 @@ def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
             ),
             Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
             Metric("restore_rows", validation["rows"], documentation="Rows restored and validated"),
+        ]
+    if validation and "foreign_keys" in validation:
+        found += [
+            Metric(
+                "restore_foreign_key_violations",
+                validation["foreign_key_violations"],
+                documentation="Restored rows whose foreign key references no row (anti-join per constraint)",
+            ),
+            Metric(
+                "restore_sequences_behind",
+                validation["sequences_behind"],
+                documentation="Restored sequences whose next value is already taken in the column they own",
+            ),
+            Metric(
+                "restore_not_valid_constraints",
+                validation["not_valid_total"],
+                documentation="Constraints restored NOT VALID (PostgreSQL does not vouch for them)",
+            ),
+            Metric(
+                "restore_collation_version_mismatch",
+                1.0 if validation["collation_mismatch"] else 0.0,
+                documentation="1 if the scratch database's collation version differs from the library's",
+            ),
         ]
     return tuple(found)
 
