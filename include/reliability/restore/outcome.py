@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from reliability.core.formatting import format_duration
 from reliability.core.outcome import Metric, Outcome
+from reliability.core.slack import mrkdwn_escape
 from reliability.restore.config import RestoreConfig
 from reliability.restore.errors import CONFIG_CHECKS
 from reliability.restore.state import RunState, unreported
@@ -111,22 +112,31 @@ def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
             ("pg_amcheck", validation["amcheck"]),
         ]
         if "foreign_keys" in validation:
-            found += [
+            found.append(
                 (
-                    "Foreign keys",
+                    "Foreign keys / sequences",
                     f"{validation['foreign_keys']} checked, {validation['foreign_keys_violated']} violated "
-                    f"({validation['foreign_key_violations']:,} rows referencing nothing)",
-                ),
-                ("Sequences", f"{validation['sequences']} checked, {validation['sequences_behind']} behind"),
-                ("Collation", validation["collation"]),
-            ]
-            if validation["not_valid_total"]:
-                listed = "; ".join(validation["not_valid_constraints"])
-                found.append(("NOT VALID constraints", f"{validation['not_valid_total']}: {listed}"))
+                    f"({validation['foreign_key_violations']:,} rows referencing nothing) / "
+                    f"{validation['sequences']} checked, {validation['sequences_behind']} behind",
+                )
+            )
     if state.scratch_created:
         fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
         found.append(("Scratch database", f"{state.scratch_name} ({fate})"))
     return tuple(found)
+
+
+def detail(state: RunState) -> str:
+    """What PostgreSQL does not vouch for in the restored database, shown full width in Slack."""
+    validation = state.validation or {}
+    if not validation.get("not_valid_total"):
+        return ""
+    listed = "\n".join(f"• {mrkdwn_escape(c)}" for c in validation["not_valid_constraints"])
+    more = validation["not_valid_total"] - len(validation["not_valid_constraints"])
+    return (
+        f"*NOT VALID constraints* ({validation['not_valid_total']}; checked on the data all the same):\n"
+        f"{listed}" + (f"\n… and {more} more" if more else "")
+    )
 
 
 def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
@@ -247,6 +257,7 @@ def to_outcome(
         summary=summary,
         facts=facts(state, figures),
         metrics=metrics(state, figures),
+        detail=detail(state),
         alert=status != "success",
         action=ACTION,
         log_fields={
