@@ -17,16 +17,7 @@ from reliability.restore.integrity import check_integrity
 from reliability.restore.run import run_restore_test
 from reliability.restore.store import check_results, latest_tests, table_results
 from reliability.restore.validate import validate
-from tests.restore.conftest import DATABASE, databases
-from tests.restore.test_validate import manifest_of
-
-
-@pytest.fixture
-def fresh_db(pg_cluster):
-    name = f"integrity_{uuid.uuid4().hex[:8]}"
-    dsn = pg_cluster.create_database(name)
-    yield dsn
-    pg_cluster.drop_database(name)
+from tests.restore.conftest import DATABASE, databases, manifest_of
 
 
 def _metric(outcome, name):
