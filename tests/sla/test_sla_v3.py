@@ -81,6 +81,10 @@ def test_the_same_data_set_through_v2_and_v3_stores_the_same_report_figure_for_f
     assert reports[3]["monitors"] and reports[3]["summary"]["breaches"]
     assert any(row for row in reports[3]["monitors"] if row)  # rows with figures, not an empty report
     assert reports[2] == reports[3]
+    with psycopg.connect(results_dsn) as conn:
+        for table in ("sla_reports", "sla_monitor_rows", "sla_tenant_rows", "sla_tenant_snapshots"):
+            text = " ".join(str(row) for row in conn.execute(f"SELECT * FROM reliability.{table}"))
+            assert text and TOKEN not in text and API_KEY not in text
     assert any(r.endpoint == "v3/incidents" for r in fake_v3.requests)
 
 
