@@ -103,27 +103,25 @@ def test_the_current_and_past_months_give_their_ends_capped_at_now():
     assert run_end(None, NOW, now=NOW) == NOW
 
 
+def run_static(source: StaticSource, results_dsn: str, interval_end: datetime, **options) -> list[dict]:
+    return run(
+        uptimerobot=None,
+        source=source,
+        results_dsn=results_dsn,
+        interval_end=interval_end,
+        interval_key="manual",
+        config=CONFIG,
+        **options,
+    )
+
+
 def test_a_month_before_the_first_monitor_existed_is_refused_and_nothing_is_stored(results_dsn):
     source = _static_source(datetime(2026, 10, 15, tzinfo=UTC))
     with pytest.raises(
         MonthNotReportable, match="SLA 2026-09: no monitor existed yet.*first month with data is 2026-10"
     ):
-        run(
-            uptimerobot=None,
-            source=source,
-            results_dsn=results_dsn,
-            interval_end=run_end("2026-09", NOW, now=NOW),
-            interval_key="manual",
-            config=CONFIG,
-        )
-    (outcome,) = run(
-        uptimerobot=None,
-        source=source,
-        results_dsn=results_dsn,
-        interval_end=run_end("2026-10", NOW, now=NOW),
-        interval_key="manual",
-        config=CONFIG,
-    )
+        run_static(source, results_dsn, run_end("2026-09", NOW, now=NOW))
+    (outcome,) = run_static(source, results_dsn, run_end("2026-10", NOW, now=NOW))
     assert outcome["subject"] == {"period": "2026-10"}  # the month the monitor was created in is reported
     with psycopg.connect(results_dsn) as conn:
         assert [p.period for p in list_periods(conn)] == ["2026-10"]
@@ -134,15 +132,7 @@ def test_unknown_tenants_are_refused_before_the_fetch_and_nothing_is_stored(resu
     with pytest.raises(
         ValueError, match="unknown tenant\\(s\\) nobody, zed: not in sla.yaml's mapping.tenants"
     ):
-        run(
-            uptimerobot=None,
-            source=source,
-            results_dsn=results_dsn,
-            interval_end=NOW,
-            interval_key="manual",
-            config=CONFIG,
-            tenants=["acme", "zed", "nobody"],
-        )
+        run_static(source, results_dsn, NOW, tenants=["acme", "zed", "nobody"])
     assert source.requests == []
     with psycopg.connect(results_dsn) as conn:
         assert list_periods(conn) == []

@@ -19,9 +19,9 @@ from reliability.sla.uptimerobot import UptimeRobotClient
 from reliability.sla.uptimerobot_http import UptimeRobotApiError, UptimeRobotError, UptimeRobotRateLimited
 from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
-from stack.fake_uptimerobot import DataSet, FakeLog, FakeMonitor, FakeUptimeRobot
+from stack.fake_uptimerobot import DataSet, FakeUptimeRobot
 from stack.fake_uptimerobot_v3 import plan_rate_limit
-from tests.sla.support import API_KEY, NOW, TENANTS, secret_free
+from tests.sla.support import API_KEY, NOW, TENANTS, acme_shop, secret_free
 from tests.sla.test_sla_client import NOW_S, REQUEST, Sleeps
 
 TOKEN = "ur3_eyJhbGciOiJIUzI1NiJ9.c2xhLXYzLXRva2Vu.9f8e7d6c5b4a"
@@ -115,17 +115,10 @@ def test_v3_cursor_pages_follow_next_link_until_it_is_null(fake_v3, dataset):
 
 def test_an_outage_that_began_before_the_look_back_is_settled_through_v2_and_its_incident():
     start = REQUEST.logs_start
-    monitor = FakeMonitor(
-        42, "acme/acme-shop.example.com", "https://acme-shop.example.com", start - 30 * 86_400
+    monitor = acme_shop(
+        start - 30 * 86_400,
+        [(1, start - 3600), (1, start - 600), (2, start + 7200), (99, start + 9000)],
     )
-    monitor.logs = [
-        FakeLog(1, 98, monitor.create_datetime, ("98", "Started")),
-        FakeLog(2, 1, start - 3600, ("333333", "Connection Timeout")),
-        FakeLog(3, 1, start - 600, ("500", "Internal Server Error")),
-        FakeLog(4, 2, start + 7200, ("200", "OK")),
-        FakeLog(5, 99, start + 9000, ("99", "Paused")),
-    ]
-    monitor.seal()
     with FakeUptimeRobot(DataSet([monitor], [], NOW_S), API_KEY, v3_token=TOKEN) as fake:
         snapshot = v3_client(fake).fetch(REQUEST)
         lookups = [r for r in fake.requests if r.params.get("monitor_id") == "42"]
@@ -255,18 +248,17 @@ def test_v2_and_v3_agree_on_an_outage_across_the_look_back_start_and_a_pause(map
 
     period = Period.containing(NOW)
     start = int(period.start.timestamp()) - (config.lookback_days + 7) * 86_400
-    monitor = FakeMonitor(
-        42, "acme/acme-shop.example.com", "https://acme-shop.example.com", start - 30 * 86_400
+    first = int(period.start.timestamp())
+    monitor = acme_shop(
+        start - 30 * 86_400,
+        [
+            (1, start - 3600),
+            (2, first + 7200),
+            (99, first + 9000),
+            (98, first + 3 * 86_400),
+            (1, first + 4 * 86_400),
+        ],
     )
-    monitor.logs = [
-        FakeLog(1, 98, monitor.create_datetime, ("98", "Started")),
-        FakeLog(2, 1, start - 3600, ("333333", "Connection Timeout")),
-        FakeLog(3, 2, int(period.start.timestamp()) + 7200, ("200", "OK")),
-        FakeLog(4, 99, int(period.start.timestamp()) + 9000, ("99", "Paused")),
-        FakeLog(5, 98, int(period.start.timestamp()) + 3 * 86_400, ("98", "Started")),
-        FakeLog(6, 1, int(period.start.timestamp()) + 4 * 86_400, ("500", "Internal Server Error")),
-    ]
-    monitor.seal()
     with FakeUptimeRobot(DataSet([monitor], [], NOW_S), API_KEY, v3_token=TOKEN) as fake:
         reports = [
             replace(compute_sla_report(client, mapping, config, period.start, period.end, NOW), requests=0)
