@@ -45,7 +45,8 @@ def child(args) -> None:
     import boto3
 
     from reliability.backup.config import BackupConfig
-    from reliability.backup.job import BackupRequest, BackupTargets, run
+    from reliability.backup.models import BackupRequest, BackupTargets
+    from reliability.backup.run import execute
     from reliability.backups.databases import DatabaseConfig
 
     s3 = boto3.client(
@@ -59,7 +60,7 @@ def child(args) -> None:
     targets = BackupTargets(source_dsn=os.environ["BENCH_SOURCE_DSN"], s3=s3, bucket=args.bucket)
     before = _vm_hwm_mb()
     started = time.perf_counter()
-    result = run(
+    result = execute(
         BackupRequest("platform", compression=args.compression, interval_key=f"bench-{time.time()}"),
         config,
         targets,

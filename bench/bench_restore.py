@@ -9,7 +9,7 @@ its manifest the way backup_verify does. Then, alternately for several rounds so
 machine hits both alike:
 
 - bare: ``createdb`` + ``pg_restore -j 2 --exit-on-error`` of the local dump file;
-- whole: :func:`reliability.restore.job.run_restore_test` in a fresh Python process (imports included,
+- whole: :func:`reliability.restore.run.run_restore_test` in a fresh Python process (imports included,
   as in an Airflow task): choose, download + SHA-256, create, pg_restore -j 2, validate (digests, GX,
   pg_amcheck), drop.
 
@@ -58,7 +58,8 @@ def child(args) -> None:
     import boto3
 
     from reliability.restore.config import parse_config
-    from reliability.restore.job import Settings, run_restore_test
+    from reliability.restore.run import run_restore_test
+    from reliability.restore.state import Settings
 
     config = parse_config(
         {
@@ -176,9 +177,11 @@ def component_child(args) -> None:
     import boto3
 
     from reliability.backups.names import split_qualified
+    from reliability.restore.amcheck import AmcheckRun
     from reliability.restore.choose import read_manifest
-    from reliability.restore.config import load_config, load_expectations
-    from reliability.restore.validate import AmcheckRun, restored_catalog
+    from reliability.restore.config import load_config
+    from reliability.restore.declared import load_expectations
+    from reliability.restore.validate import restored_catalog
 
     dsn = os.environ["BENCH_SCRATCH_DSN"]
     catalog = restored_catalog(dsn)

@@ -21,7 +21,9 @@ incomplete, of another database); **failed** (pg_dump or the upload failed: no o
 The run fails when any backup is corrupt or failed.
 
 *Verify only*: set `verify_only_key` to an existing object's key to read it back and judge it the same
-way (against its manifest when it has one) without taking a new dump.
+way (against its manifest when it has one) without taking a new dump. A key that does not exist or is
+not under a configured database's prefix (`backups/<db>/`) fails the run at its first task, and nothing
+is recorded or pushed for the database.
 From a shell: `python -m reliability.backup verify --file PATH` or `--s3-key KEY --bucket B`.
 """
 

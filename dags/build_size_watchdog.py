@@ -8,7 +8,9 @@
   (`POST /api/v2/assets/events`). Each announced build is checked.
 - *Daily at 06:30 UTC*: the newest build of every app in `include/config/build_budgets.yaml`.
 - *On demand* from the trigger form: one app, and optionally a build id (or the absolute path of a
-  folder on the worker), a baseline branch, and the build's branch if it carries no build-info.json.
+  folder on the worker, only inside the `local_build_roots` of the budget file, none by default), a
+  baseline branch, and the build's branch if it carries no build-info.json. A local folder never
+  replaces a build recorded from S3 and never joins a baseline.
 
 **What it does**, per build: every file's raw, gzip (level 9) and brotli (quality 11) size (sizes are
 cached by content hash, so unchanged files are never compressed again); hashed names normalised
@@ -59,9 +61,12 @@ from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
             None,
             type=["null", "string"],
             maxLength=1024,
+            # A build id (one path segment), or an absolute folder path; never '..'.
+            pattern=r"^(?!.*\.\.)(|[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}|/[A-Za-z0-9._+/-]{1,1023})$",
             title="Build id or folder",
-            description="A build id under builds/<app>/ in the bucket, or the absolute path of a "
-            "folder on the worker. Empty: the app's newest build.",
+            description="A build id under builds/<app>/ in the bucket (letters, digits and ._:+-), or "
+            "the absolute path of a folder on the worker inside a folder listed in local_build_roots "
+            "of include/config/build_budgets.yaml (none by default). Empty: the app's newest build.",
         ),
         "baseline_branch": Param(
             None,

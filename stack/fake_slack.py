@@ -6,7 +6,9 @@ webhook URL); ``429`` with ``Retry-After`` when rate limited (about one message 
 Accepted messages are kept in memory, appended to an optional JSON-lines file and readable at
 ``GET /_messages`` (an endpoint of the fake only). ``POST /_control`` sets fault knobs for tests.
 
-Run ``python -m stack.fake_slack --port N [--record FILE]``; it prints its webhook URL.
+Run ``python -m stack.fake_slack --port N [--record FILE]``; it prints its webhook URL with the token
+masked (the token is a secret like a real webhook's; the stack keeps it in ``.stack/stack.json``), and it
+never logs request paths.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class FakeSlack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}{WEBHOOK_PATH_PREFIX}{self.token_path}"
+
+    @property
+    def masked_url(self) -> str:
+        """The webhook URL as it may be printed: the token part replaced."""
+        return f"{self.base_url}{WEBHOOK_PATH_PREFIX}[REDACTED]"
 
     @property
     def base_url(self) -> str:
@@ -165,7 +172,7 @@ def main() -> None:
     parser.add_argument("--token-path", help="the T.../B.../secret part of the webhook URL")
     args = parser.parse_args()
     fake = FakeSlack(args.port, args.record, args.token_path)
-    print(fake.url, flush=True)
+    print(f"fake Slack webhook at {fake.masked_url}", flush=True)
     fake._server.serve_forever()
 
 

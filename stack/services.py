@@ -81,3 +81,17 @@ def start_fake_uptimerobot(state_dir: Path, port: int, tenants_file: Path, api_k
         port,
     )
     return f"http://127.0.0.1:{port}"
+
+
+def start_platform_redis(state_dir: Path, port: int, password: str | None = None, name: str = "redis") -> str:
+    """Debian's redis-server as the platform's cache, in memory only; ``DEBUG`` allowed from localhost so
+    tests can make it slow (``DEBUG SLEEP``). Returns ``redis://127.0.0.1:PORT/0``."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        raise RuntimeError("redis-server not found: install it with `apt-get install redis-server`")
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    argv += ["--enable-debug-command", "local", "--daemonize", "no"]
+    if password:
+        argv += ["--requirepass", password]
+    start_process(name, argv, state_dir, port)
+    return f"redis://127.0.0.1:{port}/0"

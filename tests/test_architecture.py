@@ -96,3 +96,21 @@ def test_every_library_module_belongs_to_a_layer():
         str(p.relative_to(ROOT)) for p in _modules() if _layer(p) not in {*ALLOWED, "airflow", "__init__"}
     ]
     assert not stray, f"modules outside core/, adapters/, backups/, airflow/ and the job packages: {stray}"
+
+
+# The fixed modules of a job package and the one name each must define (docs/architecture.md).
+SHAPE = {"config.py": "load_config", "run.py": None, "outcome.py": "to_outcome", "store.py": None}
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_every_job_package_has_the_same_shape(job):
+    package = LIBRARY / job
+    missing = [name for name in SHAPE if not (package / name).is_file()]
+    assert not missing, f"{job}/ lacks {missing}"
+    for name, function in SHAPE.items():
+        if function is None:
+            continue
+        tree = ast.parse((package / name).read_text(encoding="utf-8"))
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        assert function in defined, f"{job}/{name} does not define {function}()"
+    assert not (package / "job.py").exists(), f"{job}/job.py: its parts belong in run.py and outcome.py"

@@ -11,7 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
-EXPECTED_DAGS = {"backup_verify", "checksum_validation", "restore_test", "sla_uptime", "build_size_watchdog"}
+EXPECTED_DAGS = {
+    "backup_verify",
+    "checksum_validation",
+    "restore_test",
+    "sla_uptime",
+    "build_size_watchdog",
+    "performance_watchdog",
+}
 HEAVY_MODULES = (
     "great_expectations",
     "pandas",

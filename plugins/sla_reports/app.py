@@ -8,8 +8,11 @@ app depends on Airflow's own ``get_user`` for every route, and has no unauthenti
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
+
+# the routes' parameter annotations are resolved from this module's globals (this module is imported on the
+# first request only, by the api-server)
+from fastapi import Request
 
 from sla_reports.reports import (
     PERIOD_PATTERN,
@@ -20,9 +23,9 @@ from sla_reports.reports import (
     results_dsn,
 )
 
-# framed by the Airflow UI (same origin) and nowhere else; no script; styles only from the page's own <style>
+# framed by the Airflow UI (same origin) and nowhere else; no script; styles only from the plugin's stylesheet
 _PAGE_CSP = (
-    "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; base-uri 'none'; "
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'self'"
 )
 _DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'self'"
@@ -42,6 +45,7 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     from fastapi.responses import HTMLResponse, Response
 
     from sla_reports import render
+    from sla_reports.templating import STATIC_DIR
 
     app = FastAPI(
         title="SLA reports", dependencies=[Depends(get_user)], docs_url=None, redoc_url=None, openapi_url=None
@@ -50,17 +54,36 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     def load(period: str | None) -> PeriodView:
         return load_period(dsn_source(), period)
 
-    @app.get("/", response_class=HTMLResponse)
-    def sla_page(period: str | None = Query(None, pattern=PERIOD_PATTERN)) -> HTMLResponse:
-        nonce = secrets.token_urlsafe(16)
-        headers = {**_COMMON_HEADERS, "Content-Security-Policy": _PAGE_CSP.format(nonce=nonce)}
+    def html_page(request: Request, build: Callable[[str], str]) -> HTMLResponse:
+        """``build(static)`` as the page, or the error page (404 for an unknown period, 503 for no store)."""
+        static = f"{request.scope.get('root_path', '')}/static"
+        headers = {**_COMMON_HEADERS, "Content-Security-Policy": _PAGE_CSP}
         try:
-            html, status = render.page(load(period), nonce), 200
+            html, status = build(static), 200
         except PeriodNotFound as exc:
-            html, status = render.error_page(str(exc), nonce), 404
+            html, status = render.error_page(str(exc), static), 404
         except ResultsStoreUnavailable as exc:
-            html, status = render.error_page(str(exc), nonce), 503
+            html, status = render.error_page(str(exc), static), 503
         return HTMLResponse(html, status_code=status, headers=headers)
+
+    @app.get("/", response_class=HTMLResponse)
+    def sla_page(request: Request, period: str | None = Query(None, pattern=PERIOD_PATTERN)) -> HTMLResponse:
+        return html_page(request, lambda static: render.page(load(period), static))
+
+    stylesheet = (STATIC_DIR / "sla.css").read_text()
+
+    @app.get("/static/sla.css")
+    def sla_css() -> Response:
+        # a route rather than a StaticFiles mount, so that the app's get_user dependency guards it too
+        return Response(
+            stylesheet,
+            media_type="text/css; charset=utf-8",
+            headers={
+                **_COMMON_HEADERS,
+                "Content-Security-Policy": _DOWNLOAD_CSP,
+                "Cache-Control": "private, max-age=300",
+            },
+        )
 
     @app.get("/periods/{period}.csv")
     def sla_csv(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:

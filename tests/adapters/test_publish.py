@@ -94,3 +94,77 @@ def test_republishing_the_same_interval_is_idempotent(results_dsn, tmp_path):
         runs = latest_runs(conn, "backup_verify")
     assert sorted(r["interval_key"] for r in runs) == ["k2|database=a", "k2|database=b"]
     assert all(r["attempts"] == 2 for r in runs)
+
+
+@pytest.fixture
+def stoppable_store(stack_dir):
+    """A results store on a PostgreSQL cluster of its own, which the test may stop and start."""
+    import uuid
+
+    from stack.postgres import PgCluster
+
+    cluster = PgCluster.create(stack_dir / f"pg-{uuid.uuid4().hex[:8]}")
+    cluster.start()
+    dsn = cluster.create_database("results")
+    from reliability.core.store import migrate
+
+    migrate(dsn)
+    yield cluster, dsn
+    cluster.destroy()
+
+
+def test_results_store_down_still_logs_pushes_and_posts_then_the_retry_stores(
+    stoppable_store, pushgateway, slack_receiver, slack_conn, tmp_path
+):
+    cluster, dsn = stoppable_store
+    cluster.stop()
+    verified = Outcome(
+        "backup_verify",
+        {"database": "store_down"},
+        "success",
+        T0,
+        T0 + timedelta(seconds=30),
+        "Backup of store_down verified",
+        metrics=(Metric("backup_verified", 1),),
+        action="backup.verify",
+    )
+    targets = PublishTargets(
+        dsn,
+        PushgatewayConfig(pushgateway.url),
+        SlackNotifier(),
+        tmp_path / "m.log",
+        interval_key="k-down",
+        notify_success=False,
+    )
+    with pytest.raises(
+        PublishIncomplete, match=r"0 of 1 outcome\(s\) stored, 1 logged, 1 pushed.*results store"
+    ):
+        publish([verified], targets)
+
+    line = json.loads((tmp_path / "m.log").read_text())
+    assert line["action"] == "backup.verify" and line["store_error"].startswith(
+        "results store: OperationalError"
+    )
+    text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
+    assert 'reliability_job_success{database="store_down",instance="",job="backup_verify"} 0' in text
+    assert 'backup_verified{database="store_down",instance="",job="backup_verify"} 1' in text
+    (message,) = slack_receiver.messages
+    assert "store_down" in message["text"] and "not stored yet" in json.dumps(message["blocks"])
+
+    cluster.start()  # the task's retry
+    publish([verified], targets)
+    with connect(dsn) as conn:
+        (run,) = latest_runs(conn, "backup_verify")
+    assert run["status"] == "success" and run["interval_key"] == "k-down|database=store_down"
+    text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
+    assert 'reliability_job_success{database="store_down",instance="",job="backup_verify"} 1' in text
+
+
+def test_an_unreachable_store_is_named_without_its_password(tmp_path):
+    dsn = f"postgresql://results:s3cretPassw0rd@127.0.0.1:{free_port()}/results"
+    targets = PublishTargets(dsn, None, None, tmp_path / "m.log", interval_key="k")
+    with pytest.raises(PublishIncomplete) as info:
+        publish([corrupt_backup("unreachable")], targets)
+    line = json.loads((tmp_path / "m.log").read_text())
+    assert line["status"] == "failed" and "results store" in line["store_error"]
+    assert "s3cretPassw0rd" not in str(info.value) + (tmp_path / "m.log").read_text()

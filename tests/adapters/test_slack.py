@@ -73,3 +73,85 @@ def test_unknown_webhook_is_a_clear_error(slack_receiver, monkeypatch):
     with pytest.raises(SlackFailed, match="no_service") as info:
         SlackNotifier().send("x")
     assert "wrongtoken123" not in str(info.value)
+
+
+_PUBLISH_WITH_SLACK_DOWN = """
+import logging, sys
+from datetime import UTC, datetime
+from reliability.airflow.slack import SlackNotifier
+from reliability.core.outcome import Outcome
+from reliability.core.publish import PublishIncomplete, PublishTargets, publish
+
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+logging.getLogger().addHandler(logging.StreamHandler(sys.stdout))
+now = datetime.now(UTC)
+outcome = Outcome("sla_uptime", {}, "failed", now, now, "SLA report failed", alert=True)
+targets = PublishTargets(results_dsn=None, pushgateway=None, slack=SlackNotifier(), log_path=sys.argv[1])
+try:
+    publish([outcome], targets)
+except PublishIncomplete as exc:
+    print("raised:", exc)
+    logging.getLogger("test").exception("publish failed")
+"""
+
+
+def test_the_webhook_token_reaches_no_output_when_slack_is_down(tmp_path):
+    """slack_sdk's retry handler logs ``POST <webhook url>``: no stream may show the token."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from stack.processes import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    token = "T0SECRET1/B0SECRET2/tokenNeverPrinted42"
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root / 'include'}:{root}",
+        "AIRFLOW_CONN_RELIABILITY_SLACK": json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "host": f"http://127.0.0.1:{free_port()}/services",
+                "password": token,
+            }
+        ),
+    }
+    log_file = tmp_path / "backup-monitor.log"
+    run = subprocess.run(
+        [sys.executable, "-c", _PUBLISH_WITH_SLACK_DOWN, str(log_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    outputs = {"stdout": run.stdout, "stderr": run.stderr, "log": log_file.read_text()}
+    assert "Going to retry the same request" in run.stdout + run.stderr  # the path that leaked was taken
+    assert "raised:" in run.stdout and '"status": "failed"' in outputs["log"]
+    for part in ("tokenNeverPrinted42", "T0SECRET1", "B0SECRET2"):
+        leaked = [name for name, text in outputs.items() if part in text]
+        assert not leaked, f"{part} printed in {leaked}"
+
+
+def test_the_fake_slack_log_holds_no_webhook_url(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    from stack.processes import free_port, stop_process
+    from stack.services import start_fake_slack
+
+    token = "TFAKE1/BFAKE2/fakeTokenNeverLogged7"
+    port = free_port()
+    base = start_fake_slack(tmp_path, port, token)
+    try:
+        for path in (f"/services/{token}", "/services/TX/BX/wrongTokenNeverLogged"):
+            request = urllib.request.Request(f"{base}{path}", data=b'{"text": "hi"}', method="POST")
+            try:
+                urllib.request.urlopen(request, timeout=10).read()
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+    finally:
+        stop_process("slack", tmp_path)
+    log = (tmp_path / "slack.log").read_text()
+    assert f"127.0.0.1:{port}/services/[REDACTED]" in log
+    assert "fakeTokenNeverLogged7" not in log and "TFAKE1" not in log and "wrongTokenNeverLogged" not in log

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reliability.backup.config import BackupConfig
-from reliability.backup.job import BackupTargets
+from reliability.backup.models import BackupTargets
 from reliability.backups.databases import DatabaseConfig
 from stack.platform import seed_platform
 from tests.backup.faults import pg_dump_file

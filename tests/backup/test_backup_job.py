@@ -1,13 +1,17 @@
 """The whole job on real components: PostgreSQL + pg_dump/pg_restore, moto's S3 server, the results store."""
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from reliability.backup.job import BackupRequest, BackupTargets, run, to_outcome
+from reliability.backup.models import BackupRequest, BackupTargets, RequestError
+from reliability.backup.outcome import to_outcome
+from reliability.backup.run import execute
 from reliability.backups.databases import DatabaseConfig
 from reliability.backups.dumps import DumpRecord, latest_dump, record_dump
 from reliability.backups.manifest import Manifest, manifest_key
@@ -39,7 +43,7 @@ def source_digests(dsn, names):
 
 
 def test_new_dump_is_uploaded_verified_and_described_by_its_manifest(config, targets, s3_client, source_dsn):
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     assert result.verdict.verdict == "verified", result.verdict.reasons
     assert s3_keys(s3_client, targets.bucket) == [result.dump_key, manifest_key(result.dump_key)]
     assert result.dump_key.startswith("backups/platform/") and result.dump_key.endswith(".dump")
@@ -79,7 +83,7 @@ def test_new_dump_is_uploaded_verified_and_described_by_its_manifest(config, tar
 
 
 def test_outcome_carries_the_metric_contract_and_no_secret(config, targets, pg_cluster):
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     outcome = to_outcome(result)
     assert (outcome.job, outcome.subject, outcome.status, outcome.action) == (
         "backup_verify",
@@ -105,32 +109,41 @@ def test_outcome_carries_the_metric_contract_and_no_secret(config, targets, pg_c
     assert pg_cluster.password not in text
 
 
-def test_rerun_of_the_same_interval_replaces_its_rows(config, targets):
-    first = run(request(), config, targets)
-    second = run(request(), config, targets)
+def test_rerun_of_the_same_interval_keeps_a_row_for_every_dump_it_left_in_s3(config, targets, s3_client):
+    first = execute(request(), config, targets)
+    second = execute(request(), config, targets)
+    assert first.dump_key != second.dump_key
     rows = dump_rows(targets.results_dsn)
-    assert len(rows) == 1 and rows[0][3] == "verified"
+    assert [(r[0], r[3], r[4]) for r in rows] == [(request().interval_key, "verified", True)] * 2
     with psycopg.connect(targets.results_dsn) as conn:
-        assert conn.execute("SELECT count(*) FROM reliability.backup_tables").fetchone()[0] == 8
+        recorded = {k for (k,) in conn.execute("SELECT dump_key FROM reliability.backup_dumps")}
+        per_dump = dict(
+            conn.execute(
+                "SELECT dump_key, count(*) FROM reliability.backup_tables GROUP BY dump_key"
+            ).fetchall()
+        )
         assert latest_dump(conn, "platform").dump_key == second.dump_key
+    dumps = {k for k in s3_keys(s3_client, targets.bucket) if not k.endswith(".manifest.json")}
+    assert dumps == recorded == {first.dump_key, second.dump_key}  # no object in S3 without its row
+    assert per_dump == {first.dump_key: 8, second.dump_key: 8}
     # The rerun is not compared with the first attempt of its own interval (that would hide a size drop).
     assert first.verdict.verdict == second.verdict.verdict == "verified"
 
 
 def test_directory_format_with_parallel_jobs_is_stored_as_one_tar(config, targets, s3_client):
-    result = run(request(format="directory", jobs=2, compression=3), config, targets)
+    result = execute(request(format="directory", jobs=2, compression=3), config, targets)
     assert result.verdict.verdict == "verified", result.verdict.reasons
     assert result.dump_key.endswith(".dump.tar")
     manifest = manifest_of(s3_client, targets.bucket, result.dump_key)
     assert manifest.format == "directory" and manifest.total_rows == result.rows > 0
-    again = run(request(verify_only_key=result.dump_key, interval_key="verify-dir"), config, targets)
+    again = execute(request(verify_only_key=result.dump_key, interval_key="verify-dir"), config, targets)
     assert again.verdict.verdict == "verified", again.verdict.reasons
     assert again.sha256 == manifest.sha256 and again.rows == manifest.total_rows
 
 
 def test_verify_only_mode_reads_back_an_existing_object(config, targets):
-    made = run(request(), config, targets)
-    checked = run(request(verify_only_key=made.dump_key, interval_key="manual-1"), config, targets)
+    made = execute(request(), config, targets)
+    checked = execute(request(verify_only_key=made.dump_key, interval_key="manual-1"), config, targets)
     assert checked.verdict.verdict == "verified"
     assert (checked.sha256, checked.rows, checked.request.mode) == (made.sha256, made.rows, "verify")
     assert checked.manifest_key is None  # the manifest is read, never rewritten
@@ -139,13 +152,13 @@ def test_verify_only_mode_reads_back_an_existing_object(config, targets):
 
 
 def test_verify_only_detects_an_object_changed_after_its_manifest(config, targets, s3_client):
-    made = run(request(compression=0), config, targets)
+    made = execute(request(compression=0), config, targets)
     body = bytearray(s3_client.get_object(Bucket=targets.bucket, Key=made.dump_key)["Body"].read())
     # Uncompressed data: pg_restore cannot notice a changed digit, the manifest can.
     at = body.index(b"\ttenant-001\t")  # the slug column of public.tenants
     body[at + 10] = ord("7")
     s3_client.put_object(Bucket=targets.bucket, Key=made.dump_key, Body=bytes(body))
-    checked = run(request(verify_only_key=made.dump_key, interval_key="manual-2"), config, targets)
+    checked = execute(request(verify_only_key=made.dump_key, interval_key="manual-2"), config, targets)
     assert checked.verdict.verdict == "corrupt"
     assert any("differs from the manifest's" in r for r in checked.verdict.reasons)
     assert any(
@@ -154,10 +167,35 @@ def test_verify_only_detects_an_object_changed_after_its_manifest(config, target
     )
 
 
-def test_verify_only_of_a_missing_object_fails(config, targets):
-    checked = run(request(verify_only_key="backups/platform/2026/01/01/none.dump"), config, targets)
-    assert checked.verdict.verdict == "failed" and "NoSuchKey" in checked.verdict.reasons[0]
-    assert to_outcome(checked).status == "failed"
+def test_rerun_after_an_attempt_that_left_no_object_replaces_that_attempts_row(config, targets, s3_client):
+    failed = execute(request(), config, replace(targets, s3=FailingS3(s3_client, fail_part=1)))
+    assert failed.verdict.verdict == "failed" and not failed.uploaded
+    second = execute(request(), config, targets)
+    assert [(r[3], r[4]) for r in dump_rows(targets.results_dsn)] == [("verified", True)]
+    assert s3_keys(s3_client, targets.bucket) == [second.dump_key, manifest_key(second.dump_key)]
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("backups/platform/2026/01/01/none.dump", "does not exist"),
+        ("../../etc/passwd", "'.' or '..' path segments"),
+        (
+            "backups/nonexistent/2026/01/01/x.dump",
+            "not under a configured database's prefix (backups/platform/)",
+        ),
+        ("backups/platform/../../etc/passwd", "'.' or '..' path segments"),
+    ],
+)
+def test_verify_only_of_a_key_that_is_no_dump_of_the_database_is_an_error_and_records_nothing(
+    config, targets, s3_client, key, message
+):
+    nightly = execute(request(), config, targets)
+    before = dump_rows(targets.results_dsn)
+    with pytest.raises(RequestError, match=re.escape(message)):
+        execute(request(verify_only_key=key, interval_key="manual-typo"), config, targets)
+    assert dump_rows(targets.results_dsn) == before and before[0][3] == "verified"
+    assert s3_keys(s3_client, targets.bucket) == [nightly.dump_key, manifest_key(nightly.dump_key)]
 
 
 def test_sudden_size_drop_against_recent_dumps_is_suspicious(config, targets):
@@ -183,7 +221,7 @@ def test_sudden_size_drop_against_recent_dumps_is_suspicious(config, targets):
                     rows=15_000,
                 ),
             )
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     assert result.verdict.verdict == "suspicious"
     assert "smaller than the median of the last 3 verified dump(s)" in result.verdict.reasons[0]
     outcome = to_outcome(result)
@@ -206,7 +244,7 @@ def test_large_table_that_dumped_zero_rows_is_suspicious(
         conn.execute("ANALYZE events")
         conn.execute("DELETE FROM events")
     targets = BackupTargets(dsn, s3_client, s3_bucket, results_dsn)
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     assert result.verdict.verdict == "suspicious"
     assert result.verdict.reasons == (
         "large table(s) dumped zero rows: public.events (estimated 5,000 rows)",
@@ -215,7 +253,7 @@ def test_large_table_that_dumped_zero_rows_is_suspicious(
 
 def test_excluded_tables_are_neither_dumped_nor_expected(source_dsn, config, targets, s3_client):
     config = replace(config, databases=(DatabaseConfig("platform", exclude_tables=("public.page*",)),))
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     assert result.verdict.verdict == "verified", result.verdict.reasons
     assert "public.pageviews" not in result.tables and "public.leads" in result.tables
 
@@ -231,7 +269,7 @@ def test_pg_dump_refused_a_table_is_a_failure_with_the_reason(
         conn.execute(f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
         conn.execute(f"REVOKE SELECT ON leads FROM {role}")
     dsn = f"postgresql://{role}:{password}@{pg_cluster.host}:{pg_cluster.port}/{dbname}"
-    result = run(request(), config, BackupTargets(dsn, s3_client, s3_bucket, results_dsn))
+    result = execute(request(), config, BackupTargets(dsn, s3_client, s3_bucket, results_dsn))
     assert result.verdict.verdict == "failed"
     assert result.verdict.reasons[0].startswith("pg_dump exited with status 1: ")
     assert "permission denied for table leads" in result.verdict.reasons[0]
@@ -245,7 +283,9 @@ def test_upload_failing_mid_way_leaves_no_object_no_manifest_no_verified_row(
     padded_dsn, config, s3_client, s3_bucket, results_dsn
 ):
     failing = FailingS3(s3_client, fail_part=2)
-    result = run(request(compression=0), config, BackupTargets(padded_dsn, failing, s3_bucket, results_dsn))
+    result = execute(
+        request(compression=0), config, BackupTargets(padded_dsn, failing, s3_bucket, results_dsn)
+    )
     assert failing.parts_attempted[:2] == [1, 2]
     assert result.verdict.verdict == "failed"
     assert "upload of part 2 of s3://" in result.verdict.reasons[0]
@@ -262,7 +302,9 @@ def test_upload_failing_mid_way_leaves_no_object_no_manifest_no_verified_row(
 def test_multipart_dump_completes_when_every_part_succeeds(
     padded_dsn, config, s3_client, s3_bucket, results_dsn
 ):
-    result = run(request(compression=0), config, BackupTargets(padded_dsn, s3_client, s3_bucket, results_dsn))
+    result = execute(
+        request(compression=0), config, BackupTargets(padded_dsn, s3_client, s3_bucket, results_dsn)
+    )
     assert result.verdict.verdict == "verified", result.verdict.reasons
     head = s3_client.head_object(Bucket=s3_bucket, Key=result.dump_key)
     assert head["ContentLength"] == result.size_bytes > 2 * config.part_size_bytes
@@ -284,7 +326,7 @@ def test_server_stopped_mid_dump_is_a_failure_with_the_reason(
         # When part 1 is sent the reader has ~5 MiB of a ~40 MB dump; the bounded queue then holds pg_dump
         # back, so the server goes away while pg_dump is in the middle of the table's data.
         stopping = FailingS3(s3_client, fail_part=1, before=lambda: cluster.stop("immediate"), fail=False)
-        result = run(request(compression=0), config, BackupTargets(dsn, stopping, s3_bucket, results_dsn))
+        result = execute(request(compression=0), config, BackupTargets(dsn, stopping, s3_bucket, results_dsn))
     finally:
         cluster.destroy()
     assert result.verdict.verdict == "failed"
@@ -296,7 +338,7 @@ def test_server_stopped_mid_dump_is_a_failure_with_the_reason(
 
 def test_source_unreachable_fails_before_any_upload(config, s3_client, s3_bucket, results_dsn):
     dsn = f"postgresql://nobody:pw-Xy7@127.0.0.1:{free_port()}/platform"
-    result = run(request(), config, BackupTargets(dsn, s3_client, s3_bucket, results_dsn))
+    result = execute(request(), config, BackupTargets(dsn, s3_client, s3_bucket, results_dsn))
     assert result.verdict.verdict == "failed"
     assert result.verdict.reasons[0].startswith("could not read the source catalog: ")
     assert "pw-Xy7" not in result.verdict.reasons[0]
@@ -304,13 +346,13 @@ def test_source_unreachable_fails_before_any_upload(config, s3_client, s3_bucket
 
 
 def test_without_results_store_the_job_still_verifies(config, source_dsn, s3_client, s3_bucket):
-    result = run(request(), config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=None))
+    result = execute(request(), config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=None))
     assert result.verdict.verdict == "verified" and result.store_error is None
 
 
 def test_unwritable_results_store_is_reported_not_hidden(config, source_dsn, s3_client, s3_bucket):
     dsn = f"postgresql://nobody:pw-Xy7@127.0.0.1:{free_port()}/results"
-    result = run(request(), config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=dsn))
+    result = execute(request(), config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=dsn))
     assert result.verdict.verdict == "verified" and result.store_error
     outcome = to_outcome(result)
     assert (
@@ -324,7 +366,7 @@ def test_dump_file_written_by_the_job_can_be_restored_by_pg_restore(config, targ
 
     from reliability.backups.pgclient import client_binary
 
-    result = run(request(), config, targets)
+    result = execute(request(), config, targets)
     path = Path(tmp_path / "got.dump")
     path.write_bytes(s3_client.get_object(Bucket=targets.bucket, Key=result.dump_key)["Body"].read())
     listing = subprocess.run(
@@ -338,7 +380,7 @@ def test_manifest_that_cannot_be_written_makes_the_backup_failed(config, targets
         def put_object(self, **kwargs):
             raise PartFailure("injected: manifest write refused (AccessDenied)")
 
-    result = run(request(), config, replace(targets, s3=NoManifests(s3_client, fail_part=0)))
+    result = execute(request(), config, replace(targets, s3=NoManifests(s3_client, fail_part=0)))
     assert result.verdict.verdict == "failed" and result.manifest_key is None
     assert (
         "its manifest s3://" in result.verdict.reasons[-1]

@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from reliability.backup.config import CONFIG_PATH, ConfigError, load_config, parse_config
-from reliability.backup.job import plan_requests
+from reliability.backup.models import RequestError
+from reliability.backup.run import plan_requests
 
 
 def test_shipped_config_loads():
@@ -48,8 +49,20 @@ def test_verify_only_key_picks_its_database_from_the_key():
     config = parse_config({"databases": [{"name": "platform"}, {"name": "billing"}]})
     (request,) = plan_requests(config, interval_key="k", verify_only_key="backups/billing/2026/01/02/x.dump")
     assert request.database == "billing" and request.mode == "verify"
-    with pytest.raises(ConfigError, match="choose exactly one database"):
-        plan_requests(config, interval_key="k", verify_only_key="elsewhere/x.dump")
+    # A key under no configured database's prefix is an error of that request, never attributed to the
+    # one database chosen in the form (that overwrote its gauges: issue 15, defect 4).
+    for key in ("elsewhere/x.dump", "backups/nonexistent/2026/01/02/x.dump", "../../etc/passwd"):
+        with pytest.raises(RequestError, match="verify-only key"):
+            plan_requests(config, interval_key="k", databases=["platform"], verify_only_key=key)
+
+
+def test_the_database_of_a_key_follows_the_configured_key_template():
+    config = parse_config(
+        {"databases": [{"name": "platform"}], "s3": {"key_template": "{yyyy}/{database}-{stamp}.dump"}}
+    )
+    assert config.key_database("2026/platform-20260102T020000Z.dump.tar") == "platform"
+    assert config.key_database("2026/platform-x.dump") is None
+    assert load_config().database_prefix("platform") == "backups/platform/"
 
 
 def test_unknown_database_in_params_is_refused():

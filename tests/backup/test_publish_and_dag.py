@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reliability.adapters.pushgateway import PushgatewayConfig
-from reliability.backup.job import BackupRequest, run, to_outcome
+from reliability.backup.models import BackupRequest
+from reliability.backup.run import run
 from reliability.core.publish import PublishIncomplete, PublishTargets, publish
 from reliability.core.store import connect, latest_runs
 from stack.processes import free_port
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
     config, targets, pushgateway, tmp_path
 ):
-    outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-1"), config, targets))
+    outcome = run(BackupRequest("platform", interval_key="pub-1"), config, targets)
     publish(
         [outcome],
         PublishTargets(
@@ -52,7 +53,7 @@ def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
 
 
 def test_pushgateway_down_still_stores_and_logs_the_verdict(config, targets, tmp_path):
-    outcome = to_outcome(run(BackupRequest("platform", interval_key="pub-2"), config, targets))
+    outcome = run(BackupRequest("platform", interval_key="pub-2"), config, targets)
     dead = PushgatewayConfig(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_seconds=0.01)
     with pytest.raises(PublishIncomplete, match="Pushgateway"):
         publish(
@@ -147,3 +148,34 @@ def test_only_usable_new_dumps_are_announced():
         ("backup_verify/a", "k-a"),
         ("backup_verify/c", "k-c"),
     ]
+
+
+def test_plan_task_refuses_a_verify_only_key_that_is_no_dump_before_anything_runs(
+    monkeypatch, s3_server, s3_client, s3_bucket
+):
+    """Issue 15, defect 4: the run fails at its first task with the reason, so nothing is published and
+    the database's gauges and rows keep describing its real backups."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from reliability.airflow.tasks.backup_verify import plan
+
+    extra = {"bucket": s3_bucket, "endpoint_url": s3_server, "region_name": "us-east-1"}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_RELIABILITY_S3",
+        json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra}),
+    )
+    good = "backups/platform/2026/01/01/platform-20260101T020000Z.dump"
+    s3_client.put_object(Bucket=s3_bucket, Key=good, Body=b"PGDMP")
+
+    def context(key):
+        return {"params": {"databases": ["platform"], "verify_only_key": key}, "run_id": "manual__typo"}
+
+    for key, reason in [
+        ("../../etc/passwd", "'.' or '..' path segments"),
+        ("backups/nonexistent/2026/01/01/x.dump", "not under a configured database's prefix"),
+        ("backups/platform/2026/01/01/none.dump", "does not exist"),
+    ]:
+        with pytest.raises(AirflowFailException, match=reason):
+            plan(context(key))
+    (planned,) = plan(context(good))
+    assert (planned["database"], planned["verify_only_key"]) == ("platform", good)

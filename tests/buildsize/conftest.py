@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability.buildsize.budgets import load_config, parse_config
+from reliability.buildsize.config import load_config, parse_config
 
 
 def _write_build(root: Path, files: dict[str, bytes]) -> Path:

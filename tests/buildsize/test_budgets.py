@@ -1,11 +1,12 @@
 import re
+from pathlib import Path
 
 import pytest
 
-from reliability.buildsize.budgets import DEFAULT_CONFIG, load_config
-from reliability.buildsize.errors import BudgetConfigError
+from reliability.buildsize.config import DEFAULT_CONFIG, load_config
 from reliability.buildsize.globs import compile_glob
 from reliability.buildsize.sizes import parse_size
+from reliability.core.config import ConfigError
 
 VALID = """\
 version: 1
@@ -70,7 +71,7 @@ def test_the_first_matching_rule_gives_the_limits(budgets):
 def test_an_unknown_key_is_an_error_naming_the_file_line_and_likely_key(typo_line, typo, suggestion, budgets):
     lines = VALID.splitlines()
     lines.insert(typo_line - 1, typo)
-    with pytest.raises(BudgetConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         budgets("\n".join(lines), source="include/config/build_budgets.yaml")
     message = str(caught.value)
     assert message.startswith(f"include/config/build_budgets.yaml, line {typo_line}: unknown key")
@@ -78,7 +79,7 @@ def test_an_unknown_key_is_an_error_naming_the_file_line_and_likely_key(typo_lin
 
 
 def test_an_unknown_top_level_key_is_an_error(budgets):
-    with pytest.raises(BudgetConfigError, match=r"line 1: unknown key 'app' in the budget file"):
+    with pytest.raises(ConfigError, match=r"line 1: unknown key 'app' in the budget file"):
         budgets("app:\n  web: {}\n")
 
 
@@ -95,20 +96,20 @@ def test_an_unknown_top_level_key_is_an_error(budgets):
 )
 def test_a_bad_glob_is_an_error_naming_the_line(glob, reason, budgets):
     text = VALID.replace('"**/*.js"', f'"{glob}"')
-    with pytest.raises(BudgetConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         budgets(text)
     assert caught.value.args[0].startswith("budgets.yaml, line 12: bad glob")
     assert reason in str(caught.value)
 
 
 def test_a_bad_ignore_glob_is_an_error_naming_its_line(budgets):
-    with pytest.raises(BudgetConfigError, match=r"line 18: bad glob '\*\*/\{a.txt'"):
+    with pytest.raises(ConfigError, match=r"line 18: bad glob '\*\*/\{a.txt'"):
         budgets(VALID.replace('ignore: ["**/*.txt"]', 'ignore: ["**/{a.txt"]'))
 
 
 def test_a_duplicate_key_names_both_lines(budgets):
     text = VALID.replace("      brotli: 300 kB", "      brotli: 300 kB\n      brotli: 200 kB")
-    with pytest.raises(BudgetConfigError, match=r"line 17: duplicate key 'brotli' .*first on line 16"):
+    with pytest.raises(ConfigError, match=r"line 17: duplicate key 'brotli' .*first on line 16"):
         budgets(text)
 
 
@@ -121,7 +122,7 @@ def test_a_duplicate_key_names_both_lines(budgets):
     ],
 )
 def test_a_bad_size_is_an_error_naming_the_line(replacement, message, budgets):
-    with pytest.raises(BudgetConfigError, match=message):
+    with pytest.raises(ConfigError, match=message):
         budgets(VALID.replace("brotli: 50 kB", replacement))
 
 
@@ -129,7 +130,7 @@ def test_a_bad_name_pattern_is_an_error_naming_the_line(budgets):
     text = VALID.replace(
         "  min_change_bytes: 2 kB", "  min_change_bytes: 2 kB\n  name_patterns:\n    - '[0-9a-f]{8}'"
     )
-    with pytest.raises(BudgetConfigError, match=r"line 6: name pattern .* has no named group"):
+    with pytest.raises(ConfigError, match=r"line 6: name pattern .* has no named group"):
         budgets(text)
 
 
@@ -141,17 +142,17 @@ def test_a_bad_name_pattern_is_an_error_naming_the_line(budgets):
     ],
 )
 def test_out_of_range_settings_are_errors_naming_the_line(replacement, message, budgets):
-    with pytest.raises(BudgetConfigError, match=r"line 3: baseline_builds in defaults must be"):
+    with pytest.raises(ConfigError, match=r"line 3: baseline_builds in defaults must be"):
         budgets(VALID.replace(replacement, message))
 
 
 def test_yaml_syntax_errors_name_the_line(budgets):
-    with pytest.raises(BudgetConfigError, match=r"line 3: not valid YAML: mapping values are not allowed"):
+    with pytest.raises(ConfigError, match=r"line 3: not valid YAML: mapping values are not allowed"):
         budgets("apps:\n  web:\n    total: brotli: 5 kB\n")
 
 
 def test_a_rule_without_limits_is_an_error(budgets):
-    with pytest.raises(BudgetConfigError, match=r"line 4: budget #1 of app 'web' sets no limit"):
+    with pytest.raises(ConfigError, match=r"line 4: budget #1 of app 'web' sets no limit"):
         budgets('apps:\n  web:\n    budgets:\n      - glob: "*.js"\n')
 
 
@@ -160,8 +161,24 @@ def test_an_unknown_app_lists_the_configured_ones(budgets):
         budgets(VALID).app("mobile")
 
 
+@pytest.mark.parametrize(
+    "roots, message",
+    [
+        ("[builds]", r"line 1: 'builds' in local_build_roots must be an absolute path"),
+        ('["/srv/../etc"]', r"line 1: '/srv/../etc' in local_build_roots must be an absolute path without"),
+        ('["/"]', r"line 1: local_build_roots must not hold '/'"),
+    ],
+)
+def test_local_build_roots_must_be_absolute_folders(roots, message, budgets):
+    with pytest.raises(ConfigError, match=message):
+        budgets(f"local_build_roots: {roots}\napps:\n  web: {{}}\n")
+    assert budgets('local_build_roots: ["/srv/builds"]\napps:\n  web: {}\n').local_build_roots == (
+        Path("/srv/builds"),
+    )
+
+
 def test_a_missing_budget_file_says_which_file(tmp_path):
-    with pytest.raises(BudgetConfigError, match=re.escape(str(tmp_path / "nope.yaml"))):
+    with pytest.raises(ConfigError, match=re.escape(str(tmp_path / "nope.yaml"))):
         load_config(tmp_path / "nope.yaml")
 
 

@@ -204,7 +204,7 @@ def test_judge_properties(sizes, before, limits, compression):
     st.dictionaries(st.text(min_size=1, max_size=8), sizes_strategy, max_size=8),
 )
 def test_compare_covers_every_bundle_once_and_totals_add_up(current, previous):
-    from reliability.buildsize.budgets import parse_config
+    from reliability.buildsize.config import parse_config
 
     web = parse_config("apps:\n  web: {}\n").app("web")
     result = compare(web, [Bundle(n, 1, s) for n, s in current.items()], baseline(previous))

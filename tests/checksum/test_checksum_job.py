@@ -11,7 +11,7 @@ from itertools import pairwise
 import pytest
 
 from reliability.backups.manifest import manifest_key
-from reliability.checksum import job
+from reliability.checksum import run
 from reliability.core.store import connect
 from stack.demo_uploads import seed_demo_uploads
 from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
@@ -22,12 +22,12 @@ MARKER = b"CONTENT-THAT-MUST-NEVER-LEAVE-STORAGE"
 
 def run_once(dsn, client, bucket, config, interval_key, now, *, full=False, shards=None, between=None):
     """plan -> validate_shard for each shard (or the given ones) -> summarise, as the DAG does."""
-    planned = job.plan(dsn, client, bucket, config, interval_key, full=full, now=now)
+    planned = run.plan(dsn, client, bucket, config, interval_key, full=full, now=now)
     if between:
         between()
     for descriptor in planned:
         if shards is None or descriptor["shard"] in shards:
-            job.validate_shard(
+            run.validate_shard(
                 dsn,
                 client,
                 bucket,
@@ -37,7 +37,7 @@ def run_once(dsn, client, bucket, config, interval_key, now, *, full=False, shar
                 sleep=lambda _: None,
                 clock=lambda: now + timedelta(minutes=5),
             )
-    [outcome] = job.summarise(dsn, interval_key, now=now + timedelta(minutes=10))
+    [outcome] = run.summarise(dsn, interval_key, now=now + timedelta(minutes=10))
     return planned, outcome
 
 
@@ -289,13 +289,13 @@ def test_failed_shard_leaves_planned_objects_unchecked_and_the_run_failed(
 
 
 def test_summary_of_an_unplanned_run_is_a_failed_outcome(results_dsn):
-    [outcome] = job.summarise(results_dsn, "never-planned", now=T0)
+    [outcome] = run.summarise(results_dsn, "never-planned", now=T0)
     assert outcome.status == "failed" and outcome.alert and "no plan" in outcome.headline
 
 
 def test_shard_of_an_unplanned_run_says_what_to_do(results_dsn, s3_client, s3_bucket, config):
-    with pytest.raises(job.PlanMissing, match="run plan_checks first"):
-        job.validate_shard(results_dsn, s3_client, s3_bucket, config, "never-planned", 0)
+    with pytest.raises(run.PlanMissing, match="run plan_checks first"):
+        run.validate_shard(results_dsn, s3_client, s3_bucket, config, "never-planned", 0)
 
 
 def test_dump_read_before_its_manifest_existed_is_judged_again_by_the_manifest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reliability.checksum.job import build_outcome, human_bytes, slack_keys
+from reliability.checksum.outcome import slack_keys, to_outcome
 from reliability.core.outcome import Outcome
 
 NOW = datetime(2026, 3, 1, 5, 0, tzinfo=UTC)
@@ -40,9 +40,9 @@ COVER = {"objects": 200, "covered_objects": 150, "bytes": 10, "covered_bytes": 5
 
 
 def test_clean_run_is_a_success_without_alert_and_pushes_every_verdict():
-    outcome = build_outcome(HEADER, results(ok=90, unverifiable=10), COVER, NOW)
+    outcome = to_outcome(HEADER, results(ok=90, unverifiable=10), COVER, NOW)
     assert (outcome.status, outcome.alert) == ("success", False)
-    assert outcome.headline == "Checksums: 100 objects read, 90 verified (5.0 GiB)"
+    assert outcome.headline == "Checksums: 100 objects read, 90 verified (5.37 GB)"
     values = {(m.name, m.labels.get("result")): m.value for m in outcome.metrics}
     assert values[("checksum_objects", "ok")] == 90 and values[("checksum_objects", "missing")] == 0
     assert {r for (n, r) in values if n == "checksum_objects"} == {
@@ -60,7 +60,7 @@ def test_clean_run_is_a_success_without_alert_and_pushes_every_verdict():
 def test_mismatch_fails_the_run_and_names_the_first_keys():
     data = results(ok=10, mismatch=7)
     data["first_mismatch"] = [f"uploads/t/<{i}>&`x`.bin" for i in range(7)]
-    outcome = build_outcome(HEADER, data, COVER, NOW)
+    outcome = to_outcome(HEADER, data, COVER, NOW)
     assert (outcome.status, outcome.alert) == ("failed", True)
     assert outcome.headline.startswith("Checksums: 7 mismatched")
     keys = dict(outcome.facts)["Mismatched keys"]
@@ -69,29 +69,24 @@ def test_mismatch_fails_the_run_and_names_the_first_keys():
 
 def test_read_errors_and_manifest_problems_warn():
     data = results(ok=10, error=2)
-    assert build_outcome(HEADER, data, COVER, NOW).status == "warning"
+    assert to_outcome(HEADER, data, COVER, NOW).status == "warning"
     data = results(ok=10)
     data["manifest_problems"], data["first_manifest_problem"] = 1, ["backups/x.dump"]
-    outcome = build_outcome(HEADER, data, COVER, NOW)
+    outcome = to_outcome(HEADER, data, COVER, NOW)
     assert outcome.status == "warning" and outcome.alert and "Manifest not usable for" in dict(outcome.facts)
 
 
 def test_outcome_survives_the_trip_through_xcom():
-    outcome = build_outcome(HEADER, results(ok=3, missing=1), COVER, NOW)
+    outcome = to_outcome(HEADER, results(ok=3, missing=1), COVER, NOW)
     assert Outcome.from_dict(outcome.to_dict()) == outcome
 
 
 def test_no_objects_means_full_coverage():
-    outcome = build_outcome(
+    outcome = to_outcome(
         HEADER, results(), {"objects": 0, "covered_objects": 0, "bytes": 0, "covered_bytes": 0}, NOW
     )
     assert [m.value for m in outcome.metrics if m.name == "checksum_scrub_coverage_ratio"] == [1.0]
 
 
-def test_helpers_format_for_people():
-    assert (
-        human_bytes(512) == "512 B"
-        and human_bytes(1536) == "1.5 KiB"
-        and human_bytes(3 * 1024**4) == "3.0 TiB"
-    )
+def test_slack_keys_are_inline_code():
     assert slack_keys(["a"], 1) == "`a`"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reliability.checksum.inventory import Candidate
 from reliability.checksum.scan import Selection, assign_shards, scrub_quota
-from reliability.checksum.store import Candidate
 
 
 def cands(*sizes: int, reason: str = "new") -> list[Candidate]:

@@ -127,7 +127,7 @@ def test_bad_config_is_rejected_with_the_reason(tmp_path: Path, text, message):
 
 
 def test_missing_config_file_is_named(tmp_path: Path):
-    with pytest.raises(ConfigError, match="cannot read the checksum config"):
+    with pytest.raises(ConfigError, match="checksum config not found"):
         load_config(tmp_path / "absent.yaml")
 
 

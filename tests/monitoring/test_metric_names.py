@@ -52,6 +52,21 @@ CONTRACT = {
     "build_size_warning",
     "push_time_seconds",
     "push_failure_time_seconds",
+    "performance_redis_latency_seconds",
+    "performance_redis_latency_target_seconds",
+    "performance_redis_latency_breach",
+    "performance_redis_server_latency_max_seconds",
+    "performance_http_median_over_target_ratio",
+    "performance_http_median_target_seconds",
+    "performance_http_median_worst_seconds",
+    "performance_http_route_median_seconds",
+    "performance_ai_calls",
+    "performance_ai_error_ratio",
+    "performance_ai_latency_seconds",
+    "performance_ai_within_target_ratio",
+    "performance_ai_objective_ratio",
+    "performance_ai_latency_target_seconds",
+    "performance_ai_below_target",
 }
 # The platform's monitoring document, section 3, plus node_exporter's CPU counter.
 PLATFORM_DOCUMENTED = {

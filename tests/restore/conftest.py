@@ -25,7 +25,7 @@ from reliability.backups.manifest import Manifest, TableEntry, manifest_key
 from reliability.backups.pgclient import ClientConnection, client_binary
 from reliability.backups.tabledigest import SESSION_SETTINGS, TableDigest
 from reliability.restore.config import parse_config
-from reliability.restore.job import Settings
+from reliability.restore.state import Settings
 from stack.platform import seed_platform
 
 DATABASE = "platform"  # the backup label, as in restore.yaml

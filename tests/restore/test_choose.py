@@ -9,7 +9,7 @@ import pytest
 from reliability.core.store import connect
 from reliability.restore.choose import choose_backup
 from reliability.restore.errors import NoVerifiedBackup
-from reliability.restore.job import choose_step, run_restore_test
+from reliability.restore.run import choose_step, run_restore_test
 from tests.restore.conftest import DATABASE
 
 PREFIX = f"backups/{DATABASE}/"

@@ -11,7 +11,9 @@ from reliability.adapters.pushgateway import PushgatewayConfig
 from reliability.core.publish import PublishTargets, publish
 from reliability.core.store import connect
 from reliability.restore.choose import ChosenBackup
-from reliability.restore.job import Failure, RunState, conclude
+from reliability.restore.outcome import to_outcome
+from reliability.restore.run import finish
+from reliability.restore.state import Failure, RunState
 from reliability.restore.store import latest_tests
 from tests.restore.conftest import DATABASE, with_config
 
@@ -65,8 +67,8 @@ PASSED = RunState(
 
 
 def test_metrics_of_the_contract_reach_the_pushgateway_grouped_by_database(settings, pushgateway, tmp_path):
-    outcome = conclude(
-        replace(settings, results_dsn=None),
+    outcome = to_outcome(
+        settings.config,
         PASSED,
         database=DATABASE,
         interval_key="k",
@@ -99,21 +101,21 @@ def test_metrics_of_the_contract_reach_the_pushgateway_grouped_by_database(setti
 
 def test_rto_breach_is_a_warning_with_an_alert(settings):
     tight = with_config(settings, rto_seconds=30.0)
-    outcome = conclude(replace(tight, results_dsn=None), PASSED, database=DATABASE, interval_key="k")
+    outcome = to_outcome(tight.config, PASSED, database=DATABASE, interval_key="k")
     assert outcome.status == "warning" and outcome.alert
-    assert "RTO 42 s exceeds the target of 30 s" in outcome.headline
+    assert "RTO 42s exceeds the target of 30s" in outcome.headline
     assert outcome.summary["rto_breached"] is True and outcome.summary["rpo_breached"] is False
 
 
 def test_a_rerun_of_the_same_interval_replaces_its_row(settings, results_dsn):
-    conclude(settings, PASSED, database=DATABASE, interval_key="2026-11-29")
+    finish(settings, PASSED, database=DATABASE, interval_key="2026-11-29")
     failed = replace(
         PASSED,
         validation=None,
         completed=("choose_backup",),
         failure=Failure("download_and_check", "sha256", "differs"),
     )
-    conclude(settings, failed, database=DATABASE, interval_key="2026-11-29")
+    finish(settings, failed, database=DATABASE, interval_key="2026-11-29")
     with connect(results_dsn) as conn:
         rows = latest_tests(conn, DATABASE)
     assert len(rows) == 1

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from reliability.core.store import connect
-from reliability.restore.job import run_restore_test
+from reliability.restore.run import run_restore_test
 from reliability.restore.store import latest_tests, table_results
 from tests.restore.conftest import DATABASE, databases
 
@@ -144,7 +144,7 @@ def test_restore_retried_after_a_crash_half_way_starts_from_an_empty_scratch_dat
 ):
     import psycopg
 
-    from reliability.restore.job import (
+    from reliability.restore.run import (
         choose_step,
         create_step,
         download_step,
@@ -218,4 +218,4 @@ def test_keep_on_failure_keeps_the_scratch_database_for_debugging(
     assert outcome.status == "failed" and outcome.summary["scratch_dropped"] is False
     assert databases(pg_cluster) == {kept}
     assert ("Scratch database", f"{kept} (KEPT)") in outcome.facts
-    drop_scratch_database(settings.scratch_dsn, kept, "restore_test_")
+    drop_scratch_database(settings.scratch_dsn, settings.source_dsn, kept, "restore_test_")

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reliability.restore.errors import UnsafeScratch
-from reliability.restore.job import RunState, drop_step, run_restore_test
+from reliability.restore.run import drop_step, run_restore_test, sweep_step
 from reliability.restore.scratch import (
     Endpoint,
     check_scratch_target,
@@ -23,9 +23,11 @@ from reliability.restore.scratch import (
     scratch_name,
     sweep,
 )
+from reliability.restore.state import RunState
 from tests.restore.conftest import DATABASE, databases
 
 PREFIX = "restore_test_"
+SOURCE = "host=source.invalid port=5432 dbname=platform"  # a source elsewhere: only the name rules apply
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
 
@@ -95,10 +97,10 @@ def test_a_name_without_the_scratch_pattern_is_never_dropped(pg_cluster, name):
     victim = "platform_keep_me"
     pg_cluster.create_database(victim, exist_ok=True)
     try:
-        with pytest.raises(UnsafeScratch, match="refusing to drop"):
-            drop_scratch_database(pg_cluster.dsn("postgres"), name, PREFIX)
-        with pytest.raises(UnsafeScratch, match="refusing to drop"):
-            drop_scratch_database(pg_cluster.dsn("postgres"), victim, PREFIX)
+        with pytest.raises(UnsafeScratch, match="refusing to create or drop"):
+            drop_scratch_database(pg_cluster.dsn("postgres"), SOURCE, name, PREFIX)
+        with pytest.raises(UnsafeScratch, match="refusing to create or drop"):
+            drop_scratch_database(pg_cluster.dsn("postgres"), SOURCE, victim, PREFIX)
         with pg_cluster.connect() as conn:
             assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (victim,)).fetchone()
     finally:
@@ -126,7 +128,7 @@ def test_identifiers_are_quoted_so_odd_but_valid_names_round_trip(pg_cluster):
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == name
     finally:
-        assert drop_scratch_database(pg_cluster.dsn("postgres"), name, PREFIX) is True
+        assert drop_scratch_database(pg_cluster.dsn("postgres"), SOURCE, name, PREFIX) is True
 
 
 @given(database=st.text(min_size=1, max_size=80), minute=st.integers(0, 10**7))
@@ -150,7 +152,7 @@ def test_sweeper_drops_only_old_prefixed_databases(pg_cluster, tmp_path):
 
     os.utime(stale_file, (0, 0))
     try:
-        report = sweep(pg_cluster.dsn("postgres"), PREFIX, timedelta(days=1), NOW, tmp_path)
+        report = sweep(pg_cluster.dsn("postgres"), [SOURCE], PREFIX, timedelta(days=1), NOW, tmp_path)
         assert report.dropped == (old,)
         assert young in report.kept and odd in report.skipped
         assert databases(pg_cluster) == {young, odd}
@@ -165,7 +167,37 @@ def test_sweeper_leaves_a_database_someone_is_using(pg_cluster):
     pg_cluster.create_database(old, exist_ok=True)
     try:
         with psycopg.connect(pg_cluster.dsn(old)):
-            report = sweep(pg_cluster.dsn("postgres"), PREFIX, timedelta(days=1), NOW)
+            report = sweep(pg_cluster.dsn("postgres"), [SOURCE], PREFIX, timedelta(days=1), NOW)
         assert report.skipped == {old: "in use"} and report.dropped == ()
     finally:
         pg_cluster.drop_database(old)
+
+
+def test_sweeper_with_the_scratch_connection_equal_to_the_source_drops_nothing(
+    settings, source_db, pg_cluster
+):
+    old = scratch_name(PREFIX, "platform", NOW - timedelta(days=3))
+    pg_cluster.create_database(old, exist_ok=True)
+    unsafe = replace(settings, scratch_dsn=source_db)
+    try:
+        with pytest.raises(UnsafeScratch, match="points at the source database"):
+            sweep_step(unsafe, now=NOW)
+        # Whichever configured source it leads to: a run for another database refuses as well.
+        with pytest.raises(UnsafeScratch, match="points at the source database"):
+            sweep(source_db, [SOURCE, source_db], PREFIX, timedelta(days=1), NOW)
+        assert old in databases(pg_cluster)
+    finally:
+        pg_cluster.drop_database(old)
+
+
+def test_teardown_with_the_scratch_connection_equal_to_the_source_drops_nothing(
+    settings, source_db, pg_cluster
+):
+    name = scratch_name(PREFIX, "platform", NOW)
+    pg_cluster.create_database(name, exist_ok=True)
+    try:
+        with pytest.raises(UnsafeScratch, match="points at the source database"):
+            drop_scratch_database(source_db, source_db, name, PREFIX)
+        assert name in databases(pg_cluster)
+    finally:
+        pg_cluster.drop_database(name)

@@ -8,16 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from reliability.backups.names import split_qualified
+from reliability.core.config import ConfigError
 from reliability.restore.choose import ChosenBackup
-from reliability.restore.config import (
-    ConfigError,
-    load_config,
-    load_expectations,
-    parse_config,
-    parse_expectations,
-)
-from reliability.restore.job import Failure, RunState, final_state
+from reliability.restore.config import load_config, parse_config
+from reliability.restore.declared import load_expectations, parse_expectations
 from reliability.restore.restore import parse_toc
+from reliability.restore.state import Failure, RunState, final_state
 
 T0 = datetime(2026, 11, 29, 4, tzinfo=UTC)
 

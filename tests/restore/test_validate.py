@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from reliability.backups.manifest import Manifest
-from reliability.restore.job import run_restore_test
+from reliability.restore.run import run_restore_test
 from reliability.restore.validate import validate
 from tests.restore.conftest import DATABASE, databases, table_contents, with_config
 

@@ -16,6 +16,7 @@ PLUGIN_ROUTES = [
     f"/sla/periods/{CURRENT}.json",
     "/sla/?period=1999-01",
     "/sla/periods/not-a-period.csv",
+    "/sla/static/sla.css",
 ]
 
 
@@ -49,6 +50,16 @@ def test_page_answers_html_that_only_airflow_may_frame(airflow_api, api_token):
     assert "default-src 'none'" in csp  # and so no script runs on the page
     assert answer.headers["x-frame-options"] == "SAMEORIGIN"
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_stylesheet_is_served_to_logged_in_users(airflow_api, api_token):
+    answer = airflow_api.get("/sla/static/sla.css", cookies={"_token": api_token})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/css")
+    assert "--breach:#fde2e1" in answer.text
+    page = airflow_api.get("/sla/", token=api_token)
+    assert '<link rel="stylesheet" href="/sla/static/sla.css">' in page.text
+    assert "style-src 'self'" in page.headers["content-security-policy"]
 
 
 def test_page_with_the_ui_cookie_shows_the_newest_period(airflow_api, api_token):

@@ -96,3 +96,29 @@ def base_url(conn, *, default_host: str, default_scheme: str) -> str:
         return host
     port = f":{conn.port}" if conn.port else ""
     return f"{conn.schema or default_scheme}://{host}{port}"
+
+
+def redis_settings(conn_id: str = "reliability_redis") -> dict[str, Any]:
+    """Host, port, login, password, db and ssl of a redis connection (``extra``: ``db``, ``ssl``)."""
+    conn = get(conn_id)
+    extra = conn.extra_dejson
+    return {
+        "conn_id": conn_id,
+        "host": conn.host or "localhost",
+        "port": int(conn.port or 6379),
+        "username": conn.login or None,
+        "password": conn.password or None,
+        "db": int(extra.get("db", 0)),
+        "ssl": str(extra.get("ssl", "false")).lower() in ("1", "true", "yes"),
+    }
+
+
+def http_settings(conn_id: str) -> dict[str, Any]:
+    """Base URL, login and password of an http connection (e.g. ``reliability_prometheus``)."""
+    conn = get(conn_id)
+    return {
+        "conn_id": conn_id,
+        "url": base_url(conn, default_host="localhost", default_scheme="http").rstrip("/"),
+        "username": conn.login or None,
+        "password": conn.password or None,
+    }

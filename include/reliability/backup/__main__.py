@@ -88,7 +88,7 @@ def verify_command(args) -> dict:
     else:
         import boto3
 
-        from reliability.backup.job import load_manifest
+        from reliability.backup.manifests import load_manifest
 
         if not args.bucket:
             raise SystemExit("--s3-key needs --bucket")

@@ -6,6 +6,7 @@ only PyYAML, which Airflow itself already loads.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,20 @@ from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
 CONFIG_PATH = CONFIG_DIR / "backup.yaml"
 FORMATS = ("custom", "directory")
 _KEY_FIELDS = ("{database}", "{stamp}")
+_FIELD_PATTERNS = {
+    "database": "(?P<database>[^/]+)",
+    "yyyy": r"\d{4}",
+    "mm": r"\d{2}",
+    "dd": r"\d{2}",
+    "stamp": r"\d{8}T\d{6}Z",
+}
+
+
+def _template_parts(template: str) -> list[tuple[str, str | None]]:
+    """``"a/{x}/b"`` -> ``[("a/", "x"), ("/b", None)]``."""
+    import string
+
+    return [(literal, name) for literal, name, _, _ in string.Formatter().parse(template)]
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,30 @@ class BackupConfig:
             stamp=f"{when:%Y%m%dT%H%M%SZ}",
         )
         return key + ".tar" if fmt == "directory" else key
+
+    def _prefix_template(self) -> tuple[str, bool]:
+        """The template up to the first ``/`` after ``{database}`` (``backups/{database}/`` by default),
+        or the whole template when no ``/`` follows (then it is the whole key, not a prefix)."""
+        head, _, tail = self.key_template.partition("{database}")
+        slash = tail.find("/")
+        return head + "{database}" + (tail[: slash + 1] if slash >= 0 else tail), slash < 0
+
+    def database_prefix(self, name: str) -> str:
+        """Where the keys of database ``name`` start, e.g. ``backups/platform/``."""
+        return self._prefix_template()[0].replace("{database}", name)
+
+    def database_prefix_pattern(self) -> re.Pattern:
+        prefix, whole = self._prefix_template()
+        pattern = "".join(
+            re.escape(literal) + (_FIELD_PATTERNS.get(name, "[^/]*") if name else "")
+            for literal, name in _template_parts(prefix)
+        )
+        return re.compile("^" + pattern + (r"(\.tar)?$" if whole else ""))
+
+    def key_database(self, key: str) -> str | None:
+        """The database a key belongs to by the key layout, or None when it is under no database's prefix."""
+        match = self.database_prefix_pattern().match(key)
+        return match.group("database") if match else None
 
 
 def parse_config(data: dict[str, Any], source: str = "backup config") -> BackupConfig:

@@ -46,6 +46,7 @@ class DumpRun:
     finished_at: datetime | None = None
     size_bytes: int = 0
     sha256: str | None = None
+    crc64nvme: str | None = None  # S3's full-object checksum of the completed object (base64)
     pg_dump_exit: int | None = None
     pg_dump_errors: list[str] = field(default_factory=list)
     pg_dump_warnings: list[str] = field(default_factory=list)
@@ -151,6 +152,7 @@ def _finish_upload(run: DumpRun, upload: MultipartUpload) -> None:
     try:
         upload.complete()
         run.uploaded = True
+        run.crc64nvme = upload.checksum
     except UploadFailed as exc:
         run.upload_error = str(exc)
 

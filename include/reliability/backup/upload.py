@@ -4,16 +4,30 @@ The producer (the pg_dump reader) is never held up by one slow request: parts go
 queue, so memory stays at about ``(queue_depth + 2) * part_size`` whatever the dump's size. Any failure
 aborts the upload, so no half-written object is left behind, nor incomplete parts that S3 would keep
 (and bill) until a lifecycle rule removes them.
+
+Every part carries its CRC64NVME and the completion the CRC64NVME of the whole object (S3's full-object
+checksum type), so S3 itself refuses a part or an object that arrived damaged, and stores a checksum that
+later scrubs can check without the manifest.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import queue
 import threading
 
+from awscrt.checksums import crc64nvme
+
 log = logging.getLogger(__name__)
 _END = object()
+CHECKSUM_ALGORITHM = "CRC64NVME"
+CHECKSUM_TYPE = "FULL_OBJECT"
+
+
+def crc64nvme_base64(crc: int) -> str:
+    """A CRC64NVME as S3 writes it: the 8 big-endian bytes, base64."""
+    return base64.b64encode(crc.to_bytes(8, "big")).decode("ascii")
 
 
 class UploadFailed(RuntimeError):
@@ -26,6 +40,8 @@ class MultipartUpload:
         self.upload_id: str | None = None
         self.error: str | None = None
         self.completed = False
+        self.checksum: str | None = None  # the object's CRC64NVME as S3 stored it, once completed
+        self._crc = 0  # running CRC64NVME of every byte sent so far, in order
         self._buffer = bytearray()
         self._parts: list[dict] = []
         self._queue: queue.Queue = queue.Queue(maxsize=queue_depth)
@@ -38,7 +54,11 @@ class MultipartUpload:
     def start(self) -> MultipartUpload:
         try:
             self.upload_id = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType="application/octet-stream"
+                Bucket=self.bucket,
+                Key=self.key,
+                ContentType="application/octet-stream",
+                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+                ChecksumType=CHECKSUM_TYPE,
             )["UploadId"]
         except Exception as exc:
             raise UploadFailed(f"could not start the upload of {self.url}: {describe_error(exc)}") from None
@@ -74,11 +94,21 @@ class MultipartUpload:
             if self.error:
                 continue  # drain, so that a producer blocked on put() is released
             number += 1
+            self._crc = crc64nvme(item, self._crc)
+            part_checksum = crc64nvme_base64(crc64nvme(item))
             try:
                 response = self.s3.upload_part(
-                    Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=item
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self.upload_id,
+                    PartNumber=number,
+                    Body=item,
+                    ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+                    ChecksumCRC64NVME=part_checksum,
                 )
-                self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+                self._parts.append(
+                    {"PartNumber": number, "ETag": response["ETag"], "ChecksumCRC64NVME": part_checksum}
+                )
             except Exception as exc:
                 self.error = f"upload of part {number} of {self.url} failed: {describe_error(exc)}"
 
@@ -92,18 +122,29 @@ class MultipartUpload:
             self._thread.join()
             if self.error:
                 raise UploadFailed(self.error)
+            expected = crc64nvme_base64(self._crc)
             try:
-                self.s3.complete_multipart_upload(
+                response = self.s3.complete_multipart_upload(
                     Bucket=self.bucket,
                     Key=self.key,
                     UploadId=self.upload_id,
                     MultipartUpload={"Parts": self._parts},
+                    ChecksumCRC64NVME=expected,
+                    ChecksumType=CHECKSUM_TYPE,
                 )
             except Exception as exc:
                 raise UploadFailed(
                     f"could not complete the upload of {self.url}: {describe_error(exc)}"
                 ) from None
             self.completed = True
+            stored = response.get("ChecksumCRC64NVME") or expected  # S3 compared it; some servers omit it
+            if stored != expected:
+                # Only a server that ignores the checksum it was given gets here: the object is not the dump.
+                self.s3.delete_object(Bucket=self.bucket, Key=self.key)
+                raise UploadFailed(
+                    f"S3 stored {self.url} with CRC64NVME {stored}, but the bytes sent have {expected}: deleted"
+                )
+            self.checksum = stored
         except UploadFailed:
             self.abort()
             raise

@@ -1,7 +1,8 @@
-"""The backup job's rows in the results store (migration 002): one per database and run, one per table.
+"""The backup job's rows in the results store (migrations 002, 011): one per dump object, one per table.
 
-Keyed by (interval_key, database, mode) and written delete-then-insert in one transaction, so a rerun
-of the same interval replaces its rows. The restore test reads :func:`latest_dump` to pick the newest
+Keyed by (interval_key, database, mode, dump_key) and written delete-then-insert in one transaction: a
+rerun of the same interval replaces the rows of the same object and of attempts that left no object, and
+keeps the row of every object an earlier attempt left in S3 (so no stored backup is without its row). The restore test reads :func:`latest_dump` to pick the newest
 verified dump; this job reads :func:`recent_dumps` for the size history.
 """
 
@@ -74,17 +75,19 @@ _COLUMNS = [f for f in DumpRecord.__dataclass_fields__]
 
 
 def record_dump(conn, record: DumpRecord, tables: list[TableRecord] | tuple[TableRecord, ...] = ()) -> None:
-    """Replace the rows of ``record``'s (interval, database, mode) with these (commits)."""
+    """Record ``record`` for its (interval, database, mode), replacing that triple's rows of the same object
+    and those of attempts that left no object (commits)."""
     from psycopg.types.json import Jsonb
 
     values = [
         Jsonb(list(v)) if name in ("reasons", "warnings") else Jsonb(v) if name == "toc" else v
         for name, v in ((n, getattr(record, n)) for n in _COLUMNS)
     ]
-    key = (record.interval_key, record.database, record.mode)
+    key = (record.interval_key, record.database, record.mode, record.dump_key)
     with conn.transaction():
         conn.execute(
-            "DELETE FROM reliability.backup_dumps WHERE interval_key = %s AND database = %s AND mode = %s",
+            "DELETE FROM reliability.backup_dumps WHERE interval_key = %s AND database = %s AND mode = %s"
+            " AND (dump_key = %s OR NOT uploaded)",
             key,
         )
         conn.execute(
@@ -95,8 +98,8 @@ def record_dump(conn, record: DumpRecord, tables: list[TableRecord] | tuple[Tabl
         if tables:
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO reliability.backup_tables (interval_key, database, mode, table_name, rows, "
-                    "digest, columns, source_reltuples) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "INSERT INTO reliability.backup_tables (interval_key, database, mode, dump_key, table_name, "
+                    "rows, digest, columns, source_reltuples) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (*key, t.table_name, t.rows, t.digest, Jsonb(list(t.columns)), t.source_reltuples)
                         for t in tables

@@ -27,6 +27,15 @@ class TableEntry:
 
 
 @dataclass(frozen=True)
+class S3Checksum:
+    """The checksum S3 checked at upload and stores with the object (``ChecksumCRC64NVME`` etc.)."""
+
+    algorithm: str  # CRC64NVME, CRC32, CRC32C, SHA1, SHA256
+    type: str  # FULL_OBJECT | COMPOSITE
+    value: str  # base64, as S3 returns it
+
+
+@dataclass(frozen=True)
 class Manifest:
     database: str
     dump_key: str
@@ -44,6 +53,7 @@ class Manifest:
     reasons: tuple[str, ...] = ()
     pg_dump_warnings: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    s3_checksum: S3Checksum | None = None  # added later: older manifests have none
     manifest_version: int = MANIFEST_VERSION
 
     def __post_init__(self):
@@ -86,6 +96,7 @@ class Manifest:
                     "tables": tables,
                     "reasons": tuple(data.get("reasons", ())),
                     "pg_dump_warnings": tuple(data.get("pg_dump_warnings", ())),
+                    "s3_checksum": S3Checksum(**data["s3_checksum"]) if data.get("s3_checksum") else None,
                 }
             )
         except (KeyError, TypeError, AttributeError) as exc:

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reliability.buildsize.budgets import AppBudget, Limits
-from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes, format_bytes, format_delta, format_percent
+from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes, format_delta, format_percent
+from reliability.core.formatting import format_bytes
 
 TOTAL = "__total__"
 SEVERITY = {"over_budget": 4, "warning": 3, "new": 2, "removed": 1, "ok": 0}

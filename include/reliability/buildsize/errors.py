@@ -30,7 +30,3 @@ class UnreadableFiles(BuildSizeError):
 
 class BuildInfoInvalid(BuildSizeError):
     pass
-
-
-class BudgetConfigError(ValueError):
-    """The budget configuration file is invalid; the message names the file and line."""

@@ -1,13 +1,16 @@
 """File sizes under the three encodings a browser may download, and how to write and read them.
 
 Units are SI for kB/MB (1000) and IEC for KiB/MiB (1024), as in the configuration file; reports use SI,
-like the size bots developers know from pull requests.
+like the size bots developers know from pull requests
+(:func:`reliability.core.formatting.format_bytes`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from reliability.core.formatting import format_bytes
 
 COMPRESSIONS = ("raw", "gzip", "brotli")
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
@@ -48,15 +51,6 @@ def parse_size(value: object) -> int:
                 f"unknown unit {match.group(2)!r} in {value!r} (use B, kB, MB, GB, KiB, MiB or GiB)"
             )
     raise ValueError(f'{value!r} is not a size (write bytes as an integer, or e.g. "150 kB", "1.5 MiB")')
-
-
-def format_bytes(n: int) -> str:
-    size, sign = abs(n), "-" if n < 0 else ""
-    for unit, factor in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
-        if size >= factor:
-            decimals = 2 if size < 10 * factor else 1
-            return f"{sign}{size / factor:.{decimals}f} {unit}"
-    return f"{sign}{size} B"
 
 
 def format_delta(n: int) -> str:

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +85,28 @@ def check_build_id(build_id: str) -> str:
             "(to measure a local folder, give its absolute path)"
         )
     return build_id
+
+
+def local_build_folder(path: str, roots: Sequence[Path]) -> Path:
+    """``path`` resolved, when it is a folder under one of ``roots``; ValueError says why not.
+
+    Symbolic links are resolved first, so a link cannot lead out of a root; a root itself is not a build.
+    """
+    if not roots:
+        raise ValueError(
+            f"build folder {path!r} refused: local folders are off (local_build_roots in the budget file "
+            "is empty); give a build id under builds/<app>/ in the bucket"
+        )
+    folder = Path(path).resolve()
+    for root in roots:
+        real_root = root.resolve()
+        if folder != real_root and folder.is_relative_to(real_root):
+            check_build_id(folder.name)
+            return folder
+    raise ValueError(
+        f"build folder {path!r} is not inside a folder of local_build_roots "
+        f"({', '.join(str(r) for r in roots)}); copy the build there or give a build id"
+    )
 
 
 class BuildSource:

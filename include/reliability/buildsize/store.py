@@ -1,8 +1,9 @@
 """The watchdog's tables in the results store (migration ``006_build_size.sql``).
 
 - ``SizeCache``: sizes by content hash, with an in-memory front so one run never asks twice.
-- ``save_build``: a measured build and its bundles, replacing any earlier measurement of that build.
-- ``load_baseline``: the last N builds of a branch before a given build, as a median baseline.
+- ``save_build``: a measured build and its bundles, replacing any earlier measurement of that build,
+  except that a local folder never replaces a build recorded from S3 (``012_build_size_origin.sql``).
+- ``load_baseline``: the last N builds CI uploaded of a branch before a given build, as a median baseline.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reliability.buildsize.compare import Baseline, Bundle, Comparison, median_baseline
+from reliability.buildsize.errors import BuildSizeError
 from reliability.buildsize.measure import SETTINGS
 from reliability.buildsize.sizes import Sizes
 
@@ -79,6 +81,24 @@ class BuildRecord:
     measured_at: datetime
     interval_key: str
     source: str
+    local: bool = False  # a folder on the worker, not a build CI uploaded to S3
+
+    @property
+    def origin(self) -> str:
+        return "local" if self.local else "s3"
+
+
+def refuse_replacing_s3(conn, app: str, build_id: str) -> None:
+    """Raise when ``build_id`` of ``app`` is recorded from S3, which a local folder must never replace."""
+    row = conn.execute(
+        "SELECT origin FROM reliability.build_size_builds WHERE app = %s AND build_id = %s FOR UPDATE",
+        (app, build_id),
+    ).fetchone()
+    if row and row[0] == "s3":
+        raise BuildSizeError(
+            f"build {build_id} of {app} is recorded from S3; a local folder cannot replace it "
+            "(give the folder a name that is not a build id of the app)"
+        )
 
 
 def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison: Comparison) -> None:
@@ -86,6 +106,8 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
     total = comparison.total.sizes
     verdicts = {row.bundle: row.verdict for row in comparison.rows}
     with conn.transaction():
+        if record.local:
+            refuse_replacing_s3(conn, record.app, record.build_id)
         conn.execute(
             "DELETE FROM reliability.build_size_builds WHERE app = %s AND build_id = %s",
             (record.app, record.build_id),
@@ -93,8 +115,8 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
         conn.execute(
             """INSERT INTO reliability.build_size_builds
                    (app, build_id, branch, commit_sha, built_at, measured_at, interval_key, source, files,
-                    raw_bytes, gzip_bytes, brotli_bytes, verdict, baseline_branch, baseline_build_ids)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                    raw_bytes, gzip_bytes, brotli_bytes, verdict, baseline_branch, baseline_build_ids, origin)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (
                 record.app,
                 record.build_id,
@@ -111,6 +133,7 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
                 comparison.verdict,
                 comparison.baseline.branch,
                 list(comparison.baseline.build_ids),
+                record.origin,
             ),
         )
         with (
@@ -139,12 +162,12 @@ def save_build(conn, record: BuildRecord, bundles: Sequence[Bundle], comparison:
 
 
 def load_baseline(conn, app: str, branch: str, builds: int, *, before: datetime, exclude: str) -> Baseline:
-    """The median baseline of the last ``builds`` builds of ``branch`` built before ``before``."""
+    """The median baseline of the last ``builds`` S3 builds of ``branch`` built before ``before``."""
     ids = [
         r[0]
         for r in conn.execute(
             """SELECT build_id FROM reliability.build_size_builds
-           WHERE app = %s AND branch = %s AND built_at < %s AND build_id <> %s
+           WHERE app = %s AND branch = %s AND built_at < %s AND build_id <> %s AND origin = 's3'
            ORDER BY built_at DESC, build_id DESC LIMIT %s""",
             (app, branch, before, exclude, builds),
         )

@@ -9,14 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "checksum.yaml"
+from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
+
+CONFIG_PATH = CONFIG_DIR / "checksum.yaml"
 GIB = 1024**3
 MIB = 1024**2
 KIB = 1024
 
-
-class ConfigError(ValueError):
-    pass
+__all__ = ["CONFIG_PATH", "GIB", "KIB", "MIB", "ChecksumConfig", "ConfigError", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -123,15 +123,8 @@ def load_config(
     path: str | Path | None = None, *, prefixes: list[str] | None = None, byte_budget: int | None = None
 ) -> ChecksumConfig:
     """The file's settings, with a run's overrides (None keeps the file's value)."""
-    import yaml
-
     path = Path(path) if path else CONFIG_PATH
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the checksum config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    data = read_yaml(path, "checksum config") or {}
     config = config_from_mapping(data, str(path))
     overrides: dict[str, Any] = {}
     if prefixes:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reliability.checksum.config import ChecksumConfig
+from reliability.checksum.inventory import Candidate, Listed
 from reliability.checksum.sources import is_manifest
-from reliability.checksum.store import Candidate, Listed
 
 # First-fit stops looking for smaller objects after passing over this many in a row.
 MAX_CONSECUTIVE_SKIPS = 10_000
@@ -114,34 +114,34 @@ def plan_run(
     conn, client, bucket: str, config: ChecksumConfig, interval_key: str, *, full: bool, now: datetime
 ) -> PlanResult:
     """List, refresh the inventory, record missing objects and plan this run's reads (one transaction)."""
-    from reliability.checksum import store
+    from reliability.checksum import inventory, store
 
     with conn.transaction():
-        store.load_listing(conn, list_objects(client, bucket, config.prefixes, config))
-        store.refresh_inventory(conn, bucket, config.prefixes, now)
-        missing = store.manifests_without_object(conn)
-        orphan_count, first_orphans = store.objects_without_manifest(
+        inventory.load_listing(conn, list_objects(client, bucket, config.prefixes, config))
+        inventory.refresh_inventory(conn, bucket, config.prefixes, now)
+        missing = inventory.manifests_without_object(conn)
+        orphan_count, first_orphans = inventory.objects_without_manifest(
             conn, config.manifest_prefixes, now - timedelta(hours=config.manifest_grace_hours)
         )
-        totals = store.listing_totals(conn, bucket, now - timedelta(days=config.cycle_days))
+        totals = inventory.listing_totals(conn, bucket, now - timedelta(days=config.cycle_days))
 
         selection = Selection(budget=None if full else config.byte_budget)
-        rerun = store.previous_plan(conn, interval_key)
+        rerun = inventory.previous_plan(conn, interval_key)
         already = {c.key for c in rerun}
         selection.chosen.extend(rerun)
         selection.used = sum(c.size for c in rerun)
         quota = 0
         if full:
-            with closing(store.iter_candidates(conn, bucket, "all")) as candidates:
+            with closing(inventory.iter_candidates(conn, bucket, "all")) as candidates:
                 selection.take(_reason(c, "full") for c in candidates if c.key not in already)
         else:
-            with closing(store.iter_candidates(conn, bucket, "new_or_changed")) as candidates:
+            with closing(inventory.iter_candidates(conn, bucket, "new_or_changed")) as candidates:
                 selection.take(c for c in candidates if c.key not in already)
             quota = scrub_quota(totals["bytes"], totals["overdue_bytes"], config.cycle_days)
             # What an earlier attempt of this interval planned already counts toward the scrub's share.
             scrub_left = quota - sum(c.size for c in rerun)
             if selection.remaining and scrub_left > 0:
-                with closing(store.iter_candidates(conn, bucket, "scrub")) as candidates:
+                with closing(inventory.iter_candidates(conn, bucket, "scrub")) as candidates:
                     selection.take((c for c in candidates if c.key not in already), quota=scrub_left)
         shards = assign_shards(selection.chosen, config.shard_count, config.min_shard_bytes)
         by_reason: dict[str, dict[str, int]] = {}
@@ -174,7 +174,7 @@ def plan_run(
         )
         store.save_missing(conn, interval_key, bucket, missing, now)
         # New or changed objects the budget left for later runs.
-        backlog_objects, backlog_bytes = store.new_or_changed_backlog(conn, bucket, interval_key)
+        backlog_objects, backlog_bytes = inventory.new_or_changed_backlog(conn, bucket, interval_key)
         stats.update(backlog_objects=backlog_objects, backlog_bytes=backlog_bytes)
         store.update_plan_stats(conn, interval_key, stats)
         store.prune_history(conn, now - timedelta(days=config.history_days))

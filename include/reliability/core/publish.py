@@ -1,15 +1,18 @@
 """Publish job outcomes: results store first, then the JSON-lines log, Pushgateway and Slack.
 
 The order is what makes a result impossible to lose: it is stored (and logged) before anything that
-talks to a less essential system. A failed push or Slack call does not stop the others; it is recorded in
-the run's summary and raised at the end as :class:`PublishIncomplete`, so the Airflow task shows it and
-retries it (a rerun of the same interval is idempotent everywhere).
+talks to a less essential system. No channel being down silences the others: a failed store, push or
+Slack call is recorded (in the run's summary when the store works, in the log line when it does not)
+and raised at the end as :class:`PublishIncomplete`, so the Airflow task shows it and retries it (a
+rerun of the same interval is idempotent everywhere). While the results store is down, the job counts
+as failed on the Pushgateway (``reliability_job_success 0``) and Slack says the result is not stored
+yet; the retry stores it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,10 +20,12 @@ from typing import Protocol
 from reliability.adapters.jsonlog import log_event
 from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
 from reliability.core.outcome import Metric, Outcome
+from reliability.core.scrub import scrub_text
 from reliability.core.slack import outcome_blocks
 
 log = logging.getLogger(__name__)
 DEFAULT_LOG_PATH = "backup-monitor.log"
+STORE_CONNECT_TIMEOUT = 10  # seconds: an unreachable store must not hold up the log, push and Slack
 _LOG_RESERVED = {"path", "action", "status", "duration_ms", "level", "timestamp"}
 
 
@@ -64,14 +69,15 @@ class PublishReport:
         }
 
 
-def job_metrics(outcome: Outcome) -> list[Metric]:
-    """The metrics every job pushes, plus the outcome's own."""
+def job_metrics(outcome: Outcome, stored: bool = True) -> list[Metric]:
+    """The metrics every job pushes, plus the outcome's own; a run whose result is not stored failed."""
     finished = outcome.finished_at.timestamp()
+    succeeded = outcome.succeeded and stored
     common = [
         Metric("reliability_job_last_run_timestamp_seconds", finished, documentation="End of the last run"),
         Metric(
             "reliability_job_success",
-            1.0 if outcome.succeeded else 0.0,
+            1.0 if succeeded else 0.0,
             documentation="1 if the last run succeeded, else 0",
         ),
         Metric(
@@ -80,7 +86,7 @@ def job_metrics(outcome: Outcome) -> list[Metric]:
             documentation="Duration of the last run",
         ),
     ]
-    if outcome.succeeded:
+    if succeeded:
         common.append(
             Metric(
                 "reliability_job_last_success_timestamp_seconds",
@@ -109,8 +115,14 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
     report = PublishReport()
     if not outcomes:
         return report
+    store_error = ""
     if targets.results_dsn:
-        _store(outcomes, targets, report)
+        try:
+            _store(outcomes, targets, report)
+        except Exception as exc:  # the store being down must not silence the log, the push or Slack
+            store_error = f"results store: {_describe_store_error(exc, targets.results_dsn)}"
+            report.errors.append(store_error)
+    stored = not store_error
     for outcome in outcomes:
         try:
             fields = {
@@ -120,6 +132,8 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
                 **outcome.log_fields,
                 "summary": _compact(outcome.summary),
             }
+            if store_error:
+                fields["store_error"] = store_error
             fields = {k: v for k, v in fields.items() if k not in _LOG_RESERVED}
             log_event(
                 targets.log_path,
@@ -136,13 +150,18 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
     if targets.pushgateway:
         for outcome in outcomes:
             try:
-                push_metrics(targets.pushgateway, outcome.job, outcome.subject, job_metrics(outcome))
+                push_metrics(targets.pushgateway, outcome.job, outcome.subject, job_metrics(outcome, stored))
                 report.pushed += 1
             except Exception as exc:  # every failure is reported below; one subject must not stop the next
                 report.errors.append(str(exc))
     if targets.slack:
-        to_send = [o for o in outcomes if o.alert or o.status != "success" or targets.notify_success]
+        to_send = [
+            o for o in outcomes if o.alert or o.status != "success" or targets.notify_success or store_error
+        ]
         if to_send:
+            if store_error:
+                note = ("Results store", f"not stored yet ({store_error}); the task retries")
+                to_send = [replace(o, facts=(*o.facts, note)) for o in to_send]
             text, blocks = outcome_blocks(to_send, targets.run_url)
             try:
                 targets.slack.send(text, blocks)
@@ -152,19 +171,31 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
     if report.errors:
         for error in report.errors:
             log.error("publish: %s", error)
-        if targets.results_dsn:
+        if targets.results_dsn and stored:
             _record_publish_errors(outcomes, targets, report.errors)
         raise PublishIncomplete(
-            f"{len(outcomes)} outcome(s) stored and logged, but publishing failed: "
-            + "; ".join(report.errors)
+            f"{report.stored} of {len(outcomes)} outcome(s) stored, {report.logged} logged, "
+            f"{report.pushed} pushed; publishing failed: " + "; ".join(report.errors)
         )
     return report
+
+
+def _describe_store_error(exc: Exception, dsn: str) -> str:
+    """The store failure in one line, without the DSN's password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:
+        password = None
+    message = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {scrub_text(message, [password, dsn])}"[:500]
 
 
 def _store(outcomes: list[Outcome], targets: PublishTargets, report: PublishReport) -> None:
     from reliability.core.store import RunRecord, connect, record_run
 
-    with connect(targets.results_dsn) as conn:
+    with connect(targets.results_dsn, connect_timeout=STORE_CONNECT_TIMEOUT) as conn:
         for outcome in outcomes:
             record_run(
                 conn,
@@ -187,7 +218,7 @@ def _record_publish_errors(outcomes: list[Outcome], targets: PublishTargets, err
     from reliability.core.store import connect
 
     try:
-        with connect(targets.results_dsn) as conn:
+        with connect(targets.results_dsn, connect_timeout=STORE_CONNECT_TIMEOUT) as conn:
             for outcome in outcomes:
                 conn.execute(
                     "UPDATE reliability.runs SET summary = summary || %s WHERE job = %s AND interval_key = %s",

@@ -1,14 +1,14 @@
-"""The restore test's configuration (``include/config/restore.yaml`` and ``expectations.yaml``), validated on load.
+"""The restore test's configuration (``include/config/restore.yaml``), validated on load.
 
 Imported by the DAG file at parse time (for the database choices of the trigger form), so it imports
-only PyYAML, which Airflow itself already loads. Great Expectations checks the expectation arguments
-later, when the suites are built (:mod:`reliability.restore.expectations`).
+only PyYAML, which Airflow itself already loads. The expectations file is read by
+:mod:`reliability.restore.declared`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ CONFIG_PATH = CONFIG_DIR / "restore.yaml"
 # A prefix that is empty, or could match ordinary database names, would let the sweeper and the teardown
 # drop databases they did not create: it must be a lowercase word ending in '_', at least 5 characters.
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{3,30}_$")
-_EXPECTATION = re.compile(r"^expect_[a-z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -86,16 +85,6 @@ class RestoreConfig:
     def expectations_path(self) -> Path:
         path = Path(self.expectations_file)
         return path if path.is_absolute() else CONFIG_DIR / path
-
-
-@dataclass(frozen=True)
-class DeclaredExpectation:
-    """One expectation from ``expectations.yaml``: a GX type in snake_case and its arguments."""
-
-    table: str  # schema.table as in the manifest
-    type: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    where: str = ""  # "<file>: tables.<table>[<index>]" for error messages
 
 
 def _known(section: str, raw: dict[str, Any], allowed: set[str], source: str) -> None:
@@ -168,39 +157,3 @@ def parse_config(data: Any, source: str = "restore config") -> RestoreConfig:
 def load_config(path: str | Path | None = None) -> RestoreConfig:
     path = Path(path or CONFIG_PATH)
     return parse_config(read_yaml(path, "restore config"), str(path))
-
-
-def parse_expectations(data: Any, source: str = "expectations config") -> tuple[DeclaredExpectation, ...]:
-    """The declared expectations, structure-checked (types and arguments are checked by GX later)."""
-    if data is None:
-        return ()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source} must be a mapping with a `tables` key")
-    _known("the top level", data, {"tables"}, source)
-    tables = data.get("tables") or {}
-    if not isinstance(tables, dict):
-        raise ConfigError(f"{source}: `tables` must map schema.table to a list of expectations")
-    found = []
-    for table, items in tables.items():
-        if not isinstance(table, str) or "." not in table:
-            raise ConfigError(f"{source}: table {table!r} must be written schema.table, e.g. public.tenants")
-        if not isinstance(items, list):
-            raise ConfigError(f"{source}: tables.{table} must be a list of expectations")
-        for index, item in enumerate(items):
-            where = f"{source}: tables.{table}[{index}]"
-            if not isinstance(item, dict) or len(item) != 1:
-                raise ConfigError(f"{where} must be one `expect_...: {{arguments}}` mapping, got {item!r}")
-            ((kind, kwargs),) = item.items()
-            if not isinstance(kind, str) or not _EXPECTATION.match(kind):
-                raise ConfigError(f"{where}: {kind!r} is not an expectation type (expect_... in snake_case)")
-            if kwargs is None:
-                kwargs = {}
-            if not isinstance(kwargs, dict):
-                raise ConfigError(f"{where}: the arguments of {kind} must be a mapping, got {kwargs!r}")
-            found.append(DeclaredExpectation(table=table, type=kind, kwargs=dict(kwargs), where=where))
-    return tuple(found)
-
-
-def load_expectations(path: str | Path) -> tuple[DeclaredExpectation, ...]:
-    path = Path(path)
-    return parse_expectations(read_yaml(path, "expectations config"), str(path))

@@ -46,3 +46,14 @@ class DownloadRejected(CheckFailed):
 
 class RestoreFailed(CheckFailed):
     check = "pg_restore"
+
+
+class ExpectationsConfigError(CheckFailed):
+    """The expectations file is wrong (a typo, a column the backup lacks): the operator's to fix.
+
+    Reported as a configuration error: the backup was not judged, and no restore verdict is pushed."""
+
+    check = "expectations_config"
+
+
+CONFIG_CHECKS = (ExpectationsConfigError.check,)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reliability.backups.names import split_qualified
-from reliability.restore.config import ConfigError, DeclaredExpectation
+from reliability.core.config import ConfigError
+from reliability.core.scrub import scrub, scrub_text
+from reliability.restore.declared import DeclaredExpectation
 
 log = logging.getLogger(__name__)
 
@@ -132,18 +134,6 @@ def sqlalchemy_url(dsn: str) -> tuple[str, str | None]:
     return url.render_as_string(hide_password=False), (str(password) if password else None)
 
 
-def _scrub(value: Any, secret: str | None) -> Any:
-    if not secret:
-        return value
-    if isinstance(value, dict):
-        return {k: _scrub(v, secret) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, secret) for v in value]
-    if isinstance(value, str):
-        return value.replace(secret, "[REDACTED]")
-    return value
-
-
 def _describe(config: dict[str, Any]) -> str:
     kwargs = config.get("kwargs", {})
     target = kwargs.get("column") or ",".join(kwargs.get("column_list") or ())
@@ -154,7 +144,7 @@ def _detail(result: dict[str, Any], secret: str | None) -> str:
     info = result.get("exception_info") or {}
     if info.get("raised_exception"):
         message = re.sub(r"\s+", " ", str(info.get("exception_message") or "error"))[:300]
-        return f"could not be evaluated: {_scrub(message, secret)}"
+        return f"could not be evaluated: {scrub_text(message, (secret,))}"
     outcome = result.get("result") or {}
     if "unexpected_count" in outcome:
         return f"{outcome['unexpected_count']} unexpected of {outcome.get('element_count', '?')} values"
@@ -205,7 +195,7 @@ def run_expectations(
             result = batch.validate(suite, result_format="BOOLEAN_ONLY")
             if not result.success:
                 result = batch.validate(suite, result_format="SUMMARY")
-            data = _scrub(result.to_json_dict(), secret)
+            data = scrub(result.to_json_dict(), secrets=(secret,))
             results[spec.name] = data
             failed = [r for r in data["results"] if not r["success"]]
             per_table[spec.name] = (len(data["results"]), len(failed))

@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,24 +96,30 @@ def same_server(a: Endpoint, b: Endpoint) -> bool:
     return a.port == b.port and bool(_host_ids(a.host) & _host_ids(b.host))
 
 
-def check_scratch_target(scratch_dsn: str, source_dsn: str, name: str, prefix: str) -> None:
-    """Refuse (:class:`UnsafeScratch`) unless creating ``name`` over ``scratch_dsn`` cannot touch the source."""
-    scratch, source = Endpoint.from_dsn(scratch_dsn), Endpoint.from_dsn(source_dsn)
-    if same_server(scratch, source) and scratch.dbname == source.dbname:
-        raise UnsafeScratch(
-            f"the scratch connection points at the source database ({source}); refusing to create "
-            "or drop anything there. Point reliability_scratch_db at a scratch server or at "
-            "another database (e.g. postgres) of a server used only for restore tests"
-        )
-    if same_server(scratch, source) and name == source.dbname:
-        raise UnsafeScratch(
-            f"scratch database name {name!r} is the source database's name on the same server"
-        )
+def check_scratch_target(scratch_dsn: str, source_dsns: str | Sequence[str], name: str, prefix: str) -> None:
+    """Refuse (:class:`UnsafeScratch`) unless creating or dropping ``name`` over ``scratch_dsn`` cannot
+    touch a source database. Every step that creates or drops (the run's, the teardown, the sweeper)
+    passes this one guard."""
+    scratch = Endpoint.from_dsn(scratch_dsn)
+    for source_dsn in (source_dsns,) if isinstance(source_dsns, str) else source_dsns:
+        source = Endpoint.from_dsn(source_dsn)
+        if same_server(scratch, source) and scratch.dbname == source.dbname:
+            raise UnsafeScratch(
+                f"the scratch connection points at the source database ({source}); refusing to create "
+                "or drop anything there. Point reliability_scratch_db at a scratch server or at "
+                "another database (e.g. postgres) of a server used only for restore tests"
+            )
+        if same_server(scratch, source) and name == source.dbname:
+            raise UnsafeScratch(
+                f"scratch database name {name!r} is the source database's name on the same server"
+            )
     if not is_scratch_name(prefix, name):
         raise UnsafeScratch(
             f"{name!r} is not a scratch database name ({prefix}<database>_<yyyymmddhhmm>); "
             "refusing to create or drop it"
         )
+    if name == scratch.dbname:
+        raise UnsafeScratch(f"refusing to drop {name!r}: it is the scratch connection's own database")
 
 
 def _admin(scratch_dsn: str):
@@ -121,23 +128,12 @@ def _admin(scratch_dsn: str):
     return psycopg.connect(scratch_dsn, autocommit=True, connect_timeout=30)
 
 
-def _drop_checked(scratch_dsn: str, name: str, prefix: str) -> None:
-    if not is_scratch_name(prefix, name):
-        raise UnsafeScratch(
-            f"refusing to drop {name!r}: it lacks the scratch prefix {prefix!r} "
-            f"(only {prefix}<database>_<yyyymmddhhmm> is ever dropped)"
-        )
-    if name == Endpoint.from_dsn(scratch_dsn).dbname:
-        raise UnsafeScratch(f"refusing to drop {name!r}: it is the scratch connection's own database")
-
-
 def create_scratch_database(scratch_dsn: str, source_dsn: str, name: str, prefix: str) -> str:
     """Create ``name`` (replacing a leftover of the same name) and return a connection string to it."""
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
     check_scratch_target(scratch_dsn, source_dsn, name, prefix)
-    _drop_checked(scratch_dsn, name, prefix)
     with _admin(scratch_dsn) as conn:
         # A leftover of this very run (a retried task) is ours to replace: same prefix, database and minute.
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -156,11 +152,11 @@ def user_relations(dsn: str) -> int:
                                  AND n.nspname NOT LIKE 'pg\\_toast%%'""").fetchone()[0]
 
 
-def drop_scratch_database(scratch_dsn: str, name: str, prefix: str) -> bool:
+def drop_scratch_database(scratch_dsn: str, source_dsn: str, name: str, prefix: str) -> bool:
     """Drop ``name`` if it is a scratch database; ``True`` if it existed. Sessions in it are ended."""
     from psycopg import sql
 
-    _drop_checked(scratch_dsn, name, prefix)
+    check_scratch_target(scratch_dsn, source_dsn, name, prefix)
     with _admin(scratch_dsn) as conn:
         existed = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -185,6 +181,7 @@ class SweepReport:
 
 def sweep(
     scratch_dsn: str,
+    source_dsns: Sequence[str],
     prefix: str,
     older_than: timedelta,
     now: datetime,
@@ -193,11 +190,14 @@ def sweep(
     """Drop scratch databases (and downloaded dumps) older than ``older_than``; nothing else.
 
     A database someone is connected to is left alone (DROP without FORCE): that is a person debugging a
-    kept scratch database, and the next sweep will get it.
+    kept scratch database, and the next sweep will get it. A scratch connection that leads to a source
+    database (any of ``source_dsns``) is refused before anything is listed (:class:`UnsafeScratch`).
     """
     import psycopg
     from psycopg import sql
 
+    # The guard on a name that passes every name rule: what remains is whether the connection is safe.
+    check_scratch_target(scratch_dsn, source_dsns, scratch_name(prefix, "guard", now), prefix)
     cutoff = now - older_than
     dropped, kept, skipped = [], [], {}
     with _admin(scratch_dsn) as conn:
@@ -210,8 +210,13 @@ def sweep(
         ]
         for name in names:
             made = created_at(prefix, name)
-            if made is None or not is_scratch_name(prefix, name):
+            if made is None:
                 skipped[name] = "name does not follow <prefix><database>_<yyyymmddhhmm>"
+                continue
+            try:
+                check_scratch_target(scratch_dsn, source_dsns, name, prefix)
+            except UnsafeScratch as exc:
+                skipped[name] = exc.message
                 continue
             if made > cutoff:
                 kept.append(name)
@@ -221,7 +226,6 @@ def sweep(
                 skipped[name] = "in use"
                 continue
             try:
-                _drop_checked(scratch_dsn, name, prefix)
                 conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
                 dropped.append(name)
             except psycopg.errors.ObjectInUse:

@@ -1,4 +1,4 @@
-"""The restore test's rows in the results store (``004_restore.sql``).
+"""The restore test's rows in the results store (``004_restore.sql``), and the dumps it may restore.
 
 Every write replaces the rows of its (interval, database) in one transaction, so a rerun of the same
 interval never duplicates. Validation details are written by the validate step (they can be large: the
@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from reliability.core.outcome import Outcome
+from reliability.restore.state import RunState
 from reliability.restore.validate import ValidationReport
 
 
@@ -50,6 +52,62 @@ class RestoreTestRow:
 
 
 _COLUMNS = tuple(RestoreTestRow.__dataclass_fields__)
+
+
+def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
+    """The row of a concluded run: the backup and timings from its state, the verdict from its outcome."""
+    summary, failure, backup, t = outcome.summary, state.failure, state.backup, state.timings
+    validation = state.validation or {}
+    return RestoreTestRow(
+        interval_key=state.interval_key,
+        database=state.database,
+        status=outcome.status,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        rto_target_seconds=summary["rto_target_seconds"],
+        rpo_target_seconds=summary["rpo_target_seconds"],
+        failed_step=failure.step if failure else None,
+        failed_check=failure.check if failure else None,
+        failed_table=failure.table if failure else None,
+        message=outcome.headline,
+        backup_key=backup.key if backup else None,
+        backup_sha256=backup.sha256 if backup else None,
+        backup_size_bytes=backup.size_bytes if backup else None,
+        backup_snapshot_at=backup.snapshot_at if backup else None,
+        backup_age_seconds=state.backup_age_seconds,
+        scratch_database=state.scratch_name or None,
+        scratch_dropped=state.scratch_dropped,
+        download_seconds=t.get("download_and_check"),
+        restore_seconds=t.get("pg_restore"),
+        rto_seconds=summary["rto_seconds"],
+        validate_seconds=t.get("validate"),
+        rto_breached=summary["rto_breached"],
+        rpo_breached=summary["rpo_breached"],
+        tables_restored=validation.get("tables"),
+        rows_restored=validation.get("rows"),
+        rows_mismatched=validation.get("rows_mismatched"),
+        expectations_evaluated=validation.get("expectations_evaluated"),
+        expectations_failed=validation.get("expectations_failed"),
+        amcheck=validation.get("amcheck"),
+        summary=summary,
+    )
+
+
+def save_run(conn, state: RunState, outcome: Outcome) -> None:
+    """Store the concluded run; a run that never validated also clears stale details of an earlier try."""
+    if not state.validation:
+        save_validation(conn, state.interval_key, state.database, None)
+    save_test(conn, restore_test_row(state, outcome))
+
+
+def recorded_candidates(conn, database: str, bucket: str) -> list[str]:
+    """The newest verified dump of ``database`` in ``bucket`` that backup_verify recorded (empty: none)."""
+    from reliability.backups.dumps import latest_dump
+
+    if conn.execute("SELECT to_regclass('reliability.backup_dumps')").fetchone()[0] is None:
+        return []
+    dump = latest_dump(conn, database)
+    return [dump.dump_key] if dump and dump.bucket == bucket and dump.manifest_key else []
 
 
 def save_test(conn, row: RestoreTestRow) -> None:
@@ -126,20 +184,28 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
 
 def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
     """The most recent restore tests, newest first (for reports and the UI)."""
-    cur = conn.execute(
-        """SELECT * FROM reliability.restore_tests WHERE %(db)s::text IS NULL OR database = %(db)s
-           ORDER BY finished_at DESC LIMIT %(limit)s""",
-        {"db": database, "limit": limit},
+    from psycopg.rows import dict_row
+
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """SELECT * FROM reliability.restore_tests WHERE %(db)s::text IS NULL OR database = %(db)s
+               ORDER BY finished_at DESC LIMIT %(limit)s""",
+            {"db": database, "limit": limit},
+        )
+        .fetchall()
     )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def table_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
-    cur = conn.execute(
-        """SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
-                          ORDER BY table_name""",
-        (interval_key, database),
+    from psycopg.rows import dict_row
+
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """SELECT * FROM reliability.restore_test_tables WHERE interval_key = %s AND database = %s
+               ORDER BY table_name""",
+            (interval_key, database),
+        )
+        .fetchall()
     )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -11,9 +11,6 @@ this process, the digests in worker processes, pg_amcheck as a child process.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,14 +18,13 @@ from typing import Any
 
 from reliability.backups.manifest import Manifest
 from reliability.backups.names import split_qualified
-from reliability.backups.pgclient import ClientConnection, client_binary
-from reliability.restore.config import DeclaredExpectation
+from reliability.restore.amcheck import AmcheckResult, AmcheckRun, index_tables
+from reliability.restore.declared import DeclaredExpectation
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.expectations import ExpectationsReport, TableSpec, run_expectations
 
 # Order of importance: the first finding of a run is its headline.
 CHECKS = ("missing_table", "columns", "row_count", "digest", "expectations", "amcheck")
-_AMCHECK_HEADER = re.compile(r'^(btree index|heap table|toast table) "([^"]+)"(.*):$')
 
 
 @dataclass(frozen=True)
@@ -79,14 +75,6 @@ class TableResult:
             "expectations_failed": self.expectations_failed,
             "failed_checks": list(self.failed_checks),
         }
-
-
-@dataclass(frozen=True)
-class AmcheckResult:
-    ran: bool
-    problems: tuple[str, ...] = ()  # "btree index public.x (table public.t): ERROR: ..."
-    note: str = ""  # why it did not run, or its error output
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -179,95 +167,6 @@ def _expected_columns(entry_columns: tuple[str, ...], restored: RestoredTable) -
     return entry_columns
 
 
-class AmcheckRun:
-    """pg_amcheck on the whole database, in the background; :meth:`result` waits for it and reads its report."""
-
-    def __init__(self, dsn: str, jobs: int, heapallindexed: bool):
-        self.client = ClientConnection.from_dsn(dsn)
-        # The B-tree indexes of the restored schemas (and their TOAST tables), not the system catalogs, and
-        # not the heaps themselves: every live tuple is read back by the digests already, so a heap check
-        # would be a fourth full scan finding nothing new. --install-missing adds the amcheck extension to
-        # the scratch database only; it is dropped with it.
-        argv = [
-            client_binary("pg_amcheck"),
-            "--install-missing",
-            "-j",
-            str(jobs),
-            "--index=*.*",
-            "--exclude-schema=pg_catalog",
-            "--exclude-schema=information_schema",
-        ]
-        if heapallindexed:
-            argv.append("--heapallindexed")
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(
-            [*argv, self.client.conninfo],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.client.env(),
-        )
-        self.output = ("", "")
-        self.seconds = 0.0
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def stop(self) -> None:
-        self.process.kill()
-        self._reader.join()
-
-    def _read(self) -> None:
-        self.output = self.process.communicate()
-        self.seconds = time.monotonic() - self.started
-
-    def result(self, index_tables: dict[str, str]) -> AmcheckResult:
-        self._reader.join()
-        out, err = self.output
-        err = self.client.scrub(
-            "\n".join(line for line in err.splitlines() if not line.startswith("NOTICE:")).strip()
-        )
-        problems, current = [], None
-        for line in out.splitlines():
-            match = _AMCHECK_HEADER.match(line)
-            if match:
-                kind, relation, where = match.groups()
-                name = (
-                    relation.split(".", 1)[1] if relation.count(".") >= 2 else relation
-                )  # without the database
-                table = index_tables.get(name)
-                current = f"{kind} {name}{f' (table {table})' if table else ''}{where}"
-            elif line.strip() and current:
-                problems.append(f"{current}: {line.strip()}")
-                current = None  # the first detail line is the finding; HINT/DETAIL lines follow it
-        returncode = self.process.returncode
-        if returncode == 2 or problems:
-            return AmcheckResult(
-                ran=True,
-                problems=tuple(problems) or (out.strip()[:500],),
-                note=err[:500],
-                seconds=self.seconds,
-            )
-        if returncode != 0:
-            return AmcheckResult(
-                ran=False,
-                note=f"pg_amcheck could not run (exit {returncode}): {err[-500:]}",
-                seconds=self.seconds,
-            )
-        return AmcheckResult(ran=True, seconds=self.seconds)
-
-
-def _index_tables(dsn: str) -> dict[str, str]:
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        rows = conn.execute("""SELECT ni.nspname || '.' || i.relname, nt.nspname || '.' || t.relname
-                               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                               JOIN pg_namespace ni ON ni.oid = i.relnamespace
-                               JOIN pg_class t ON t.oid = x.indrelid
-                               JOIN pg_namespace nt ON nt.oid = t.relnamespace""").fetchall()
-    return dict(rows)
-
-
 def validate(
     dsn: str,
     manifest: Manifest,
@@ -328,7 +227,7 @@ def validate(
     finally:
         gx.shutdown(wait=True, cancel_futures=True)
     amcheck_result = (
-        checker.result(_index_tables(dsn))
+        checker.result(index_tables(dsn))
         if checker is not None
         else AmcheckResult(ran=False, note="disabled in the restore config")
     )

@@ -56,7 +56,10 @@ def load_config(path: str | Path = DEFAULT_PATH) -> SlaConfig:
 
 def parse_config(raw: Any, origin: str = "sla config") -> SlaConfig:
     top = _mapping(raw, origin, "the top level")
-    _only(top, {"plans", "mapping", "maintenance", "cross_check", "fetch"}, origin, "the top level")
+    # credits: validated by reliability.sla.credits (the service credits table)
+    _only(
+        top, {"plans", "mapping", "maintenance", "cross_check", "fetch", "credits"}, origin, "the top level"
+    )
 
     plans_raw = _mapping(top.get("plans"), origin, "plans")
     if not plans_raw:

@@ -9,13 +9,13 @@ from reliability.airflow.context import interval_key
 
 
 def plan_builds(params: dict[str, Any] | None, announced: list[dict[str, Any]]) -> list[dict]:
-    from reliability.buildsize.job import plan
+    from reliability.buildsize.run import plan
 
     return plan(dict(params or {}), announced)
 
 
 def measure_build(request: dict, context: dict[str, Any]) -> dict:
-    from reliability.buildsize.job import run
+    from reliability.buildsize.run import run
 
     (outcome,) = run(
         [request],

@@ -7,7 +7,7 @@ from typing import Any
 from reliability.airflow import connections
 from reliability.airflow.context import interval_key
 from reliability.checksum.config import GIB, ChecksumConfig, load_config
-from reliability.checksum.job import plan, summarise, validate_shard
+from reliability.checksum.run import plan, summarise, validate_shard
 
 
 def run_config(params: dict[str, Any] | None) -> tuple[ChecksumConfig, bool]:

@@ -1,6 +1,6 @@
 """The bodies of the ``restore_test`` DAG's tasks: Airflow context in, one library step, JSON out.
 
-Everything Airflow-specific (context, params, connections) is resolved here, so :mod:`.job` stays
+Everything Airflow-specific (context, params, connections) is resolved here, so :mod:`reliability.restore.run` stays
 callable without a scheduler. States travel between tasks as ``RunState.to_dict()``; a task whose
 upstream crashed receives ``None`` for it.
 """
@@ -13,20 +13,17 @@ from typing import Any
 from reliability.airflow import connections
 from reliability.airflow.context import interval_key
 from reliability.restore.config import RestoreConfig, load_config
-from reliability.restore.job import (
-    STEPS,
-    RunState,
-    Settings,
+from reliability.restore.run import (
     choose_step,
-    conclude,
     create_step,
     download_step,
     drop_step,
-    final_state,
+    finish,
     restore_step,
     sweep_step,
     validate_step,
 )
+from reliability.restore.state import STEPS, RunState, Settings, final_state
 
 
 def settings_from_connections(config: RestoreConfig | None = None, database: str | None = None) -> Settings:
@@ -113,7 +110,7 @@ def publish_results(
     dropped: dict[str, Any] | None,
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """Conclude the run (results store row) and publish its outcome (runs row, metrics, Slack, log).
+    """Finish the run (results store row) and publish its outcome (runs row, metrics, Slack, log).
 
     Returns the outcome (as :func:`reliability.airflow.tasks.check_outcomes` reads it) and the publish report.
 
@@ -125,11 +122,20 @@ def publish_results(
     database = context["params"]["database"]
     states = [chosen, downloaded, dropped, restored, validated]
     state = final_state([(step, _state(s)) for step, s in zip(STEPS, states, strict=True)], _state(dropped))
-    outcome = conclude(_settings(database), state, database=database, interval_key=interval_key(context))
+    outcome = finish(_settings(database), state, database=database, interval_key=interval_key(context))
     report = publish_outcomes([outcome.to_dict()])
     return {"status": outcome.status, "headline": outcome.headline, "publish": report}
 
 
 def sweep(context: dict[str, Any]) -> dict[str, Any]:
-    database = context["params"]["database"]
-    return sweep_step(_settings(database)).to_dict()
+    """Sweep old scratch databases; a scratch connection leading to any source database fails the task."""
+    from reliability.airflow.errors import JobFailed
+    from reliability.restore.errors import UnsafeScratch
+
+    config = load_config()
+    settings = settings_from_connections(config, context["params"]["database"])
+    sources = tuple(connections.postgres_dsn(db.conn_id, db.dbname) for db in config.databases)
+    try:
+        return sweep_step(settings, sources=sources).to_dict()
+    except UnsafeScratch as exc:
+        raise JobFailed(f"scratch sweep refused: {exc.message}") from None

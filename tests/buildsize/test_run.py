@@ -1,10 +1,12 @@
 """The job end to end on real components: demo builds in (moto) S3, the results store in PostgreSQL."""
 
+import dataclasses
 import json
 
 import pytest
 
-from reliability.buildsize import job
+from reliability.buildsize import run
+from reliability.buildsize.outcome import headline as headline_of
 from reliability.buildsize.store import build_history
 from reliability.core.outcome import Outcome
 from stack.demo_builds import DEMO_APP, demo_build, seed_demo_builds
@@ -19,7 +21,7 @@ def demo_bucket(s3_client, s3_bucket):
 
 
 def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-01-08"):
-    dicts = job.run(
+    dicts = run.run(
         [r.to_dict() for r in requests],
         results_dsn=results_dsn,
         interval_key=interval_key,
@@ -42,7 +44,7 @@ def series(outcome, name, **labels):
 def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, results_dsn, repo_config):
     outcomes = []
     for build_id in ("1001", "1002", "1003", "1004"):
-        request = job.BuildRequest(DEMO_APP, build_id)
+        request = run.BuildRequest(DEMO_APP, build_id)
         outcomes += check([request], s3_client, demo_bucket, results_dsn, repo_config)
     first, second, third, newest = outcomes
 
@@ -94,7 +96,7 @@ def test_the_demo_history_ends_with_a_build_over_budget(s3_client, demo_bucket, 
 def test_history_is_stored_and_a_rerun_replaces_it(s3_client, demo_bucket, results_dsn, repo_config):
     from reliability.core.store import connect
 
-    request = job.BuildRequest(DEMO_APP, "1004")
+    request = run.BuildRequest(DEMO_APP, "1004")
     (first,) = check([request], s3_client, demo_bucket, results_dsn, repo_config, interval_key="a")
     (again,) = check([request], s3_client, demo_bucket, results_dsn, repo_config, interval_key="b")
     assert again.summary["cache"]["compressed_files"] == 0
@@ -112,7 +114,7 @@ def test_a_build_measured_out_of_order_is_compared_with_the_builds_before_it(
     s3_client, demo_bucket, results_dsn, repo_config
 ):
     for build_id in ("1004", "1001", "1002"):
-        request = job.BuildRequest(DEMO_APP, build_id)
+        request = run.BuildRequest(DEMO_APP, build_id)
         (outcome,) = check([request], s3_client, demo_bucket, results_dsn, repo_config)
     assert outcome.summary["baseline"]["build_ids"] == ["1001"]  # 1004 is newer than 1002
 
@@ -124,8 +126,8 @@ def test_the_daily_run_checks_the_newest_build_of_every_app(s3_client, demo_buck
             budgets: [{glob: "main.[hash].js", brotli: 55 kB}]
           admin: {}
         """)
-    requests = [job.BuildRequest.from_dict(d) for d in job.plan({"app": None, "build": ""}, config=config)]
-    assert requests == [job.BuildRequest("admin"), job.BuildRequest("web")]
+    requests = [run.BuildRequest.from_dict(d) for d in run.plan({"app": None, "build": ""}, config=config)]
+    assert requests == [run.BuildRequest("admin"), run.BuildRequest("web")]
     admin, web = check(requests, s3_client, demo_bucket, results_dsn, config)
     assert admin.status == "failed" and admin.alert
     assert admin.headline == "admin build (newest) could not be measured"
@@ -134,32 +136,77 @@ def test_the_daily_run_checks_the_newest_build_of_every_app(s3_client, demo_buck
 
 
 def test_a_missing_build_is_a_failed_outcome(s3_client, s3_bucket, results_dsn, repo_config):
-    (outcome,) = check([job.BuildRequest("web", "404")], s3_client, s3_bucket, results_dsn, repo_config)
+    (outcome,) = check([run.BuildRequest("web", "404")], s3_client, s3_bucket, results_dsn, repo_config)
     assert outcome.status == "failed" and outcome.metrics == ()
     assert "build 404 of web" in outcome.summary["error"] and "does not exist" in outcome.summary["error"]
 
 
-def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, repo_config):
+@pytest.fixture
+def local_config(tmp_path, repo_config):
+    """The repository's budgets with ``tmp_path`` as the one folder local builds may come from."""
+    return dataclasses.replace(repo_config, local_build_roots=(tmp_path,))
+
+
+def test_an_empty_build_is_a_failed_outcome(tmp_path, results_dsn, local_config):
     folder = tmp_path / "empty-build"
     folder.mkdir()
     (folder / "build-info.json").write_text('{"branch": "main"}')
-    (outcome,) = check([job.BuildRequest("web", str(folder))], None, None, results_dsn, repo_config)
+    (outcome,) = check([run.BuildRequest("web", str(folder))], None, None, results_dsn, local_config)
     assert outcome.status == "failed"
     assert outcome.summary["error"].startswith(f"build empty-build of web in {folder} has no files")
 
 
 def test_a_local_folder_is_checked_on_demand_with_the_branch_given(
-    tmp_path, write_build, results_dsn, repo_config
+    tmp_path, write_build, results_dsn, local_config
 ):
     files = {p: c for p, c in demo_build("1002").items() if p != "build-info.json"}
     folder = write_build(tmp_path / "pr-77", files)
-    request = job.BuildRequest.from_dict(
-        job.plan({"app": "web", "build": str(folder), "branch": "feature/x"}, config=repo_config)[0]
+    request = run.BuildRequest.from_dict(
+        run.plan({"app": "web", "build": str(folder), "branch": "feature/x"}, config=local_config)[0]
     )
-    (outcome,) = check([request], None, None, results_dsn, repo_config)
+    (outcome,) = check([request], None, None, results_dsn, local_config)
     assert outcome.status == "success"
     assert outcome.summary["build_id"] == "pr-77" and outcome.summary["branch"] == "feature/x"
     assert outcome.summary["files"] == 7  # the source map is ignored
+
+
+def test_local_folders_are_refused_unless_under_a_configured_root(tmp_path, write_build, repo_config):
+    folder = write_build(tmp_path / "ssl", {"a.js": b"x" * 100})
+    assert repo_config.local_build_roots == ()  # none by default
+    with pytest.raises(ValueError, match="local folders are off"):
+        run.plan({"app": "web", "build": "/etc/ssl"}, config=repo_config)
+    elsewhere = dataclasses.replace(repo_config, local_build_roots=(tmp_path / "builds",))
+    (tmp_path / "builds").mkdir()
+    (tmp_path / "builds" / "escape").symlink_to(folder)  # a link must not lead out of the root
+    for path in (str(folder), str(tmp_path / "builds"), str(tmp_path / "builds" / "escape")):
+        with pytest.raises(ValueError, match="not inside a folder of local_build_roots"):
+            run.plan({"app": "web", "build": path}, config=elsewhere)
+
+
+def test_a_local_folder_named_like_a_recorded_s3_build_is_refused(
+    s3_client, demo_bucket, tmp_path, write_build, results_dsn, local_config
+):
+    from reliability.core.store import connect
+
+    (s3,) = check([run.BuildRequest(DEMO_APP, "1004")], s3_client, demo_bucket, results_dsn, local_config)
+    folder = write_build(tmp_path / "1004", {"static/js/main.0123456789abcdef.js": b"x" * 10})
+    (local,) = check([run.BuildRequest(DEMO_APP, str(folder))], None, None, results_dsn, local_config)
+    assert local.status == "failed" and "is recorded from S3" in local.summary["error"]
+    with connect(results_dsn) as conn:
+        (row,) = conn.execute(
+            "SELECT source, origin, brotli_bytes FROM reliability.build_size_builds WHERE build_id = '1004'"
+        ).fetchall()
+    assert row == (row[0], "s3", s3.summary["bytes"]["brotli"]) and "s3://" in row[0]
+
+
+def test_local_builds_never_join_a_baseline(
+    s3_client, demo_bucket, tmp_path, write_build, results_dsn, local_config
+):
+    local_folder = write_build(tmp_path / "local-1", demo_build("1001"))  # main, built before 1002
+    (local,) = check([run.BuildRequest(DEMO_APP, str(local_folder))], None, None, results_dsn, local_config)
+    assert local.status == "success" and local.summary["branch"] == "main"
+    (s3,) = check([run.BuildRequest(DEMO_APP, "1002")], s3_client, demo_bucket, results_dsn, local_config)
+    assert s3.summary["baseline"]["build_ids"] == []
 
 
 def test_builds_announced_by_ci_come_first(repo_config):
@@ -168,7 +215,7 @@ def test_builds_announced_by_ci_come_first(repo_config):
         {"app": "web", "build_id": "1004"},
         {"app": "web", "build_id": "1005", "branch": "pr-1"},
     ]
-    plan = job.plan({"app": "web", "build": "1"}, announced=announced, config=repo_config)
+    plan = run.plan({"app": "web", "build": "1"}, announced=announced, config=repo_config)
     assert plan == [
         {"app": "web", "build": "1004", "baseline_branch": None, "branch": None},
         {"app": "web", "build": "1005", "baseline_branch": None, "branch": "pr-1"},
@@ -187,7 +234,7 @@ def test_builds_announced_by_ci_come_first(repo_config):
 )
 def test_bad_run_input_is_refused_with_the_reason(params, announced, message, repo_config):
     with pytest.raises(ValueError, match=message):
-        job.plan(params, announced=announced, config=repo_config)
+        run.plan(params, announced=announced, config=repo_config)
 
 
 def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
@@ -197,7 +244,7 @@ def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
 
     from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
 
-    (outcome,) = check([job.BuildRequest(DEMO_APP, "1004")], s3_client, demo_bucket, results_dsn, repo_config)
+    (outcome,) = check([run.BuildRequest(DEMO_APP, "1004")], s3_client, demo_bucket, results_dsn, repo_config)
     gateway = PushgatewayConfig(pushgateway.url, attempts=1)
     push_metrics(gateway, outcome.job, outcome.subject, outcome.metrics)
     scraped = urllib.request.urlopen(f"{pushgateway.url}/metrics", timeout=10).read().decode()
@@ -228,4 +275,4 @@ def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):
 
     web = repo_config.app("web")
     comparison = compare(web, [Bundle(n, 1, Sizes(s * 4, s, s)) for n, s in sizes.items()], Baseline("main"))
-    assert job._headline("web", "7", comparison) == headline
+    assert headline_of("web", "7", comparison) == headline

@@ -1,4 +1,4 @@
-"""The ``build_size_watchdog`` job: which builds to check, and one :class:`Outcome` per app checked.
+"""The ``build_size_watchdog`` run: which builds to check, and one :class:`Outcome` per app checked.
 
 A run checks builds named in three ways, first match wins:
 
@@ -9,7 +9,7 @@ A run checks builds named in three ways, first match wins:
 
 Checking a build: list its files, measure them (cached by content), group them into bundles by
 normalised name, load the baseline (median of the last N builds of the baseline branch), compare,
-store the build in the history, and describe the result. A build that cannot be read gives a
+store the build in the history, and describe the result (:mod:`reliability.buildsize.outcome`). A build that cannot be read gives a
 ``failed`` outcome for that app and the other apps are still checked; a broken budget file or results
 store fails the task, because then no app can be checked correctly.
 """
@@ -21,28 +21,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from reliability.buildsize.budgets import AppBudget, BudgetConfig, load_config
-from reliability.buildsize.compare import TOTAL, Bundle, Comparison, compare, markdown_table, mrkdwn_table
+from reliability.buildsize.budgets import AppBudget, BudgetConfig
+from reliability.buildsize.compare import Bundle, compare
+from reliability.buildsize.config import load_config
 from reliability.buildsize.errors import BuildSizeError, EmptyBuild
 from reliability.buildsize.measure import Measurement, measure_files
-from reliability.buildsize.sizes import COMPRESSIONS, ZERO, Sizes, format_bytes, format_delta, format_percent
+from reliability.buildsize.outcome import failed_outcome, to_outcome
+from reliability.buildsize.sizes import ZERO, Sizes
 from reliability.buildsize.sources import (
     BuildInfo,
     BuildSource,
     LocalBuild,
     S3Build,
     check_build_id,
+    local_build_folder,
     newest_build_id,
 )
-from reliability.core.outcome import Metric, Outcome
+from reliability.core.outcome import Outcome
 
 log = logging.getLogger(__name__)
-
-JOB = "build_size_watchdog"
-ACTION = "build_size.check"
-ASSET = "build_size_watchdog/builds"
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,9 @@ def plan_requests(
     build = (build or "").strip() or None
     if app:
         config.app(app)
-        if build and not build.startswith("/"):
+        if build and build.startswith("/"):
+            build = str(local_build_folder(build, config.local_build_roots))
+        elif build:
             check_build_id(build)
         return [BuildRequest(app, build, baseline_branch or None, branch or None)]
     if build:
@@ -175,6 +177,7 @@ def check_builds(
                 s3_client=s3_client,
                 bucket=bucket,
                 workers=workers,
+                local_roots=config.local_build_roots,
             )
             for r in requests
         ]
@@ -184,9 +187,15 @@ def check_builds(
     return outcomes
 
 
-def open_source(request: BuildRequest, s3_client=None, bucket: str | None = None) -> BuildSource:
+def open_source(
+    request: BuildRequest, s3_client=None, bucket: str | None = None, local_roots: Sequence[Path] = ()
+) -> BuildSource:
     if request.is_local:
-        return LocalBuild(request.build, request.app)
+        try:
+            folder = local_build_folder(request.build, local_roots)
+        except ValueError as exc:
+            raise BuildSizeError(str(exc)) from None
+        return LocalBuild(folder, request.app)
     if s3_client is None or not bucket:
         raise BuildSizeError(
             f"builds of {request.app} are read from S3, but no S3 client or bucket was given"
@@ -205,14 +214,17 @@ def check_build(
     s3_client=None,
     bucket: str | None = None,
     workers: int | None = None,
+    local_roots: Sequence[Path] = (),
 ) -> Outcome:
-    from reliability.buildsize.store import BuildRecord, load_baseline, save_build
+    from reliability.buildsize.store import BuildRecord, load_baseline, refuse_replacing_s3, save_build
 
     started = datetime.now(UTC)
     build_id = request.build or "(newest)"
     try:
-        source = open_source(request, s3_client, bucket)
+        source = open_source(request, s3_client, bucket, local_roots)
         build_id = source.build_id
+        if source.is_local:
+            refuse_replacing_s3(conn, budget.app, build_id)
         raw_info = source.read_small(budget.build_info_file)
         info = (
             BuildInfo.parse(raw_info, f"{budget.build_info_file} of {source.where}")
@@ -231,7 +243,7 @@ def check_build(
         measurement = measure_files(source, kept, cache, workers=workers)
     except BuildSizeError as exc:
         log.warning("build %s of %s could not be measured: %s", build_id, request.app, exc)
-        return _failed(request.app, build_id, started, str(exc))
+        return failed_outcome(request.app, build_id, started, str(exc))
 
     bundles = bundles_of(budget, measurement)
     branch = info.branch or request.branch
@@ -249,12 +261,20 @@ def check_build(
     save_build(
         conn,
         BuildRecord(
-            budget.app, build_id, branch, info.commit, built_at, finished, interval_key, source.where
+            budget.app,
+            build_id,
+            branch,
+            info.commit,
+            built_at,
+            finished,
+            interval_key,
+            source.where,
+            local=source.is_local,
         ),
         bundles,
         comparison,
     )
-    return describe(budget, build_id, branch, info.commit, comparison, measurement, started, finished)
+    return to_outcome(budget, build_id, branch, info.commit, comparison, measurement, started, finished)
 
 
 def bundles_of(budget: AppBudget, measurement: Measurement) -> list[Bundle]:
@@ -262,183 +282,3 @@ def bundles_of(budget: AppBudget, measurement: Measurement) -> list[Bundle]:
     for file in measurement.files:
         grouped[budget.bundle_name(file.path)].append(file.sizes)
     return [Bundle(name, len(sizes), sum(sizes, ZERO)) for name, sizes in sorted(grouped.items())]
-
-
-def _failed(app: str, build_id: str, started: datetime, error: str) -> Outcome:
-    return Outcome(
-        job=JOB,
-        subject={"app": app},
-        status="failed",
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        headline=f"{app} build {build_id} could not be measured",
-        summary={"app": app, "build_id": build_id, "error": error},
-        facts=(("Error", error[:1500]),),
-        alert=True,
-        action=ACTION,
-        log_fields={"build_id": build_id, "error": error},
-    )
-
-
-def _headline(app: str, build_id: str, comparison: Comparison) -> str:
-    c = comparison.compression
-    flagged = comparison.flagged
-    if flagged:
-        verdict = comparison.verdict
-        worst = [r for r in flagged if r.verdict == verdict]
-        bundles = [r for r in worst if r.bundle != TOTAL]
-        what = "over budget" if verdict == "over_budget" else "grew past the growth limit"
-        if not bundles:
-            verb = "is " if verdict == "over_budget" else ""
-            return f"{app} build {build_id}: the total {verb}{what} ({', '.join(worst[0].reasons)})"
-        first, plural = bundles[0], "s" if len(bundles) != 1 else ""
-        also = "; the total too" if len(worst) > len(bundles) else ""
-        return (
-            f"{app} build {build_id}: {len(bundles)} bundle{plural} {what} "
-            f"({first.bundle}: {', '.join(first.reasons)}){also}"
-        )
-    total = comparison.total
-    versus = (
-        f", {format_percent(total.delta_percent(c))} vs the {comparison.baseline.branch} baseline"
-        if total.baseline is not None
-        else ", no baseline yet"
-    )
-    return f"{app} build {build_id} is within budgets: {format_bytes(total.sizes.get(c))} {c}{versus}"
-
-
-def _metric_bundles(budget: AppBudget, comparison: Comparison) -> list:
-    """Rows that get their own series: budgeted, flagged, and the largest few (labels stay bounded)."""
-    c = comparison.compression
-    present = [r for r in comparison.rows if r.sizes is not None]
-    chosen = {
-        r.bundle
-        for r in present
-        if budget.limits_for(r.bundle)[1] is not None or r.verdict in ("over_budget", "warning")
-    }
-    largest = sorted(present, key=lambda r: -r.sizes.get(c))[: budget.metrics_top_bundles]
-    chosen.update(r.bundle for r in largest)
-    return [comparison.total, *(r for r in present if r.bundle in chosen)]
-
-
-def metrics(budget: AppBudget, comparison: Comparison) -> tuple[Metric, ...]:
-    out = []
-    for row in _metric_bundles(budget, comparison):
-        labels = {"app": budget.app, "bundle": row.bundle}
-        for c in COMPRESSIONS:
-            out.append(
-                Metric(
-                    "build_size_bytes",
-                    row.sizes.get(c),
-                    {**labels, "compression": c},
-                    "Size of a bundle of the newest checked build, in bytes, per compression",
-                )
-            )
-            if row.limits.budget(c) is not None:
-                out.append(
-                    Metric(
-                        "build_size_budget_bytes",
-                        row.limits.budget(c),
-                        {**labels, "compression": c},
-                        "Size budget of a bundle, in bytes, per compression",
-                    )
-                )
-        out.append(
-            Metric(
-                "build_size_over_budget",
-                float(row.verdict == "over_budget"),
-                labels,
-                "1 when the bundle is larger than its budget",
-            )
-        )
-        out.append(
-            Metric(
-                "build_size_warning",
-                float(row.verdict == "warning"),
-                labels,
-                "1 when the bundle grew past the growth limit against the baseline",
-            )
-        )
-    return tuple(out)
-
-
-def describe(
-    budget: AppBudget,
-    build_id: str,
-    branch: str | None,
-    commit: str | None,
-    comparison: Comparison,
-    measurement: Measurement,
-    started: datetime,
-    finished: datetime,
-) -> Outcome:
-    c = comparison.compression
-    total = comparison.total
-    verdict = comparison.verdict
-    stats = measurement.stats
-    counts = comparison.counts()
-    baseline = comparison.baseline
-    baseline_text = (
-        f"median of {len(baseline.build_ids)} {baseline.branch} build(s)"
-        if baseline.exists
-        else f"none yet (no earlier {baseline.branch} builds)"
-    )
-    change = (
-        f" ({format_delta(total.delta(c))}, {format_percent(total.delta_percent(c))})"
-        if total.baseline is not None
-        else ""
-    )
-    origin = f" ({branch}{' @ ' + commit[:10] if commit else ''})" if branch else ""
-    facts = [
-        ("Build", f"{build_id}{origin}"),
-        (f"Total ({c})", f"{format_bytes(total.sizes.get(c))}{change}"),
-        ("Bundles", ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in counts.items() if n) or "none"),
-        ("Baseline", baseline_text),
-    ]
-    summary = {
-        "app": budget.app,
-        "build_id": build_id,
-        "branch": branch,
-        "commit": commit,
-        "verdict": verdict,
-        "files": total.files,
-        "bundles": len([r for r in comparison.rows if r.sizes is not None]),
-        "bytes": {k: total.sizes.get(k) for k in COMPRESSIONS},
-        "budget_bytes": budget.total.budgets,
-        "baseline": {
-            "branch": baseline.branch,
-            "build_ids": list(baseline.build_ids),
-            "bytes": {k: baseline.total.get(k) for k in COMPRESSIONS} if baseline.total else None,
-        },
-        "counts": counts,
-        "flagged": [r.as_dict(c) for r in comparison.flagged[:20]],
-        "cache": {
-            "hits": stats.cache_hits,
-            "compressed_files": stats.compressed_files,
-            "compressed_bytes": stats.compressed_bytes,
-            "workers": stats.workers,
-        },
-        "delta_table_markdown": markdown_table(comparison),
-    }
-    return Outcome(
-        job=JOB,
-        subject={"app": budget.app},
-        status="warning" if verdict != "ok" else "success",
-        started_at=started,
-        finished_at=finished,
-        headline=_headline(budget.app, build_id, comparison),
-        summary=summary,
-        facts=tuple(facts),
-        metrics=metrics(budget, comparison),
-        alert=verdict == "over_budget",
-        detail=mrkdwn_table(comparison) if comparison.flagged else "",
-        action=ACTION,
-        log_fields={
-            "build_id": build_id,
-            "branch": branch,
-            "verdict": verdict,
-            "raw_bytes": total.sizes.raw,
-            "gzip_bytes": total.sizes.gzip,
-            "brotli_bytes": total.sizes.brotli,
-            "over_budget": [r.bundle for r in comparison.flagged if r.verdict == "over_budget"],
-        },
-    )

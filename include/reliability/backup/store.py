@@ -1,0 +1,97 @@
+"""The backup job's results-store rows: its size history in, one dump row (+ table rows) out.
+
+The rows themselves and their queries are the shared contract :mod:`reliability.backups.dumps`; this
+module maps a :class:`~reliability.backup.models.BackupResult` onto them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from reliability.backup.config import BackupConfig
+from reliability.backup.models import BackupRequest, BackupResult, BackupTargets
+from reliability.backups.dumps import HistoryPoint
+
+log = logging.getLogger(__name__)
+
+
+def size_history(
+    request: BackupRequest, config: BackupConfig, targets: BackupTargets
+) -> tuple[list[HistoryPoint], list[str]]:
+    """Recent verified dumps of the same database, format and compression (and warnings)."""
+    if not targets.results_dsn:
+        return [], []
+    from reliability.backups.dumps import recent_dumps
+    from reliability.core.store import connect
+
+    try:
+        with connect(targets.results_dsn, connect_timeout=30) as conn:
+            return recent_dumps(
+                conn,
+                request.database,
+                format=request.format,
+                compression=request.compression,
+                exclude_interval=request.interval_key,
+                limit=config.verify.history_dumps,
+                since=datetime.now(UTC) - timedelta(days=config.verify.history_days),
+            ), []
+    except Exception as exc:
+        return [], [f"size history unavailable ({type(exc).__name__}): the size was not compared"]
+
+
+def store_result(result: BackupResult, targets: BackupTargets, estimates: dict[str, int]) -> BackupResult:
+    """Write the detail rows and look up the newest usable dump (for the backup age)."""
+    newest = result.dumped_at if result.verdict.usable and result.request.mode == "backup" else None
+    if not targets.results_dsn:
+        return replace(result, newest_usable_at=newest)
+    from reliability.backups.dumps import DumpRecord, TableRecord, latest_dump, record_dump
+    from reliability.core.store import connect
+
+    record = DumpRecord(
+        interval_key=result.request.interval_key,
+        database=result.request.database,
+        mode=result.request.mode,
+        verdict=result.verdict.verdict,
+        bucket=result.bucket,
+        dump_key=result.dump_key,
+        uploaded=result.uploaded,
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        reasons=result.verdict.reasons,
+        warnings=result.warnings,
+        manifest_key=result.manifest_key,
+        format=result.format,
+        compression=result.compression,
+        dumped_at=result.dumped_at,
+        size_bytes=result.size_bytes,
+        sha256=result.sha256,
+        tables=len(result.tables),
+        rows=result.rows,
+        server_version=result.server_version,
+        pg_dump_version=result.pg_dump_version,
+        pg_dump_exit=result.pg_dump_exit,
+        toc=result.toc,
+    )
+    try:
+        with connect(targets.results_dsn, connect_timeout=30) as conn:
+            record_dump(
+                conn,
+                record,
+                [
+                    TableRecord(name, t.rows, t.digest, t.columns, estimates.get(name))
+                    for name, t in result.tables.items()
+                ],
+            )
+            stored = latest_dump(conn, result.request.database, verdicts=("verified", "suspicious"))
+    except Exception as exc:
+        log.error("backup result of %s not stored: %s", result.request.database, type(exc).__name__)
+        return replace(
+            result,
+            newest_usable_at=newest,
+            store_error=f"the results store could not be written ({type(exc).__name__}: {exc})",
+        )
+    if stored and (newest is None or stored.dumped_at > newest):
+        newest = stored.dumped_at
+    return replace(result, newest_usable_at=newest)

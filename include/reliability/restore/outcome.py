@@ -1,0 +1,224 @@
+"""The restore test's :class:`Outcome`: RTO and RPO against their targets, headline, facts and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from reliability.core.formatting import format_duration
+from reliability.core.outcome import Metric, Outcome
+from reliability.restore.config import RestoreConfig
+from reliability.restore.errors import CONFIG_CHECKS
+from reliability.restore.state import RunState, unreported
+
+JOB = "restore_test"
+ACTION = "restore.test"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The run's RTO and RPO against their targets, and what makes a passed test a warning."""
+
+    rto: float | None  # download + create + pg_restore; None when nothing was restored
+    rto_target: float
+    rpo_target: float
+    rto_breached: bool
+    rpo_breached: bool
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, state: RunState, config: RestoreConfig) -> Figures:
+        t = state.timings
+        rto_target, rpo_target = config.rto_target(state.database), config.rpo_target(state.database)
+        # The restore step's own time includes waiting for the last digests: validation, not recovery.
+        rto = (
+            (
+                t.get("download_and_check", 0)
+                + t.get("create_scratch_database", 0)
+                + t.get("download_again", 0)
+                + t.get("pg_restore", 0)
+            )
+            if "restore" in state.completed
+            else None
+        )
+        age = state.backup_age_seconds
+        rto_breached = rto is not None and rto > rto_target
+        rpo_breached = age is not None and age > rpo_target
+        warnings = []
+        if rto_breached:
+            warnings.append(f"RTO {format_duration(rto)} exceeds the target of {format_duration(rto_target)}")
+        if rpo_breached:
+            warnings.append(
+                f"the backup was {format_duration(age)} old, "
+                f"over the RPO target of {format_duration(rpo_target)}"
+            )
+        validation = state.validation or {}
+        if validation.get("amcheck") == "not run" and config.amcheck:
+            warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
+        if state.scratch_created and state.scratch_dropped is None:
+            warnings.append(
+                f"scratch database {state.scratch_name} was not dropped (teardown failed); "
+                "the sweeper will retry"
+            )
+        return cls(rto, rto_target, rpo_target, rto_breached, rpo_breached, tuple(warnings))
+
+
+def headline(state: RunState, figures: Figures) -> str:
+    failure, validation = state.failure, state.validation or {}
+    if failure and failure.check in CONFIG_CHECKS:
+        return (
+            f"Restore test of {state.database} did not run: configuration error (the backup was not "
+            f"judged): {failure.message}"
+        )
+    if failure:
+        where = failure.check + (f", table {failure.table}" if failure.table else "")
+        return f"Restore test of {state.database} FAILED at {failure.step} ({where}): {failure.message}"
+    text = (
+        f"Restore test of {state.database} passed: {validation.get('tables', 0)} tables, "
+        f"{validation.get('rows', 0):,} rows equal to the backup; RTO {format_duration(figures.rto or 0)}, "
+        f"backup {format_duration(state.backup_age_seconds or 0)} old"
+    )
+    return text + (" — " + "; ".join(figures.warnings) if figures.warnings else "")
+
+
+def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
+    validation = state.validation
+    found = [("Backup", state.backup.key if state.backup else "none chosen")]
+    if state.backup_age_seconds is not None:
+        found.append(
+            (
+                "Backup age (RPO)",
+                f"{format_duration(state.backup_age_seconds)} (target {format_duration(figures.rpo_target)})",
+            )
+        )
+    if figures.rto is not None:
+        found.append(
+            (
+                "Restore time (RTO)",
+                f"{format_duration(figures.rto)} (target {format_duration(figures.rto_target)})",
+            )
+        )
+    if validation:
+        found += [
+            ("Tables / rows", f"{validation['tables']} / {validation['rows']:,}"),
+            ("Rows mismatched", f"{validation['rows_mismatched']:,}"),
+            (
+                "Expectations failed",
+                f"{validation['expectations_failed']} of {validation['expectations_evaluated']}",
+            ),
+            ("pg_amcheck", validation["amcheck"]),
+        ]
+    if state.scratch_created:
+        fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
+        found.append(("Scratch database", f"{state.scratch_name} ({fate})"))
+    return tuple(found)
+
+
+def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
+    validation, failure = state.validation, state.failure
+    found = [
+        Metric("restore_rto_target_seconds", figures.rto_target, documentation="RTO target"),
+        Metric("restore_rpo_target_seconds", figures.rpo_target, documentation="RPO target"),
+    ]
+    if failure is None or failure.check not in CONFIG_CHECKS:
+        # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
+        # RestoreTestFailed does not claim the backup cannot be restored.
+        found.insert(
+            0,
+            Metric(
+                "restore_success",
+                0.0 if failure else 1.0,
+                documentation="1 if the last restore test passed",
+            ),
+        )
+    # Figures that were not measured are left out rather than pushed as zero.
+    if figures.rto is not None:
+        found.append(
+            Metric(
+                "restore_duration_seconds",
+                figures.rto,
+                documentation="Download + create + pg_restore time of the last restore test (RTO)",
+            )
+        )
+    if state.backup_age_seconds is not None:
+        found.append(
+            Metric(
+                "restore_backup_age_seconds",
+                state.backup_age_seconds,
+                documentation="Age of the restored backup when the test started (RPO)",
+            )
+        )
+    if validation:
+        found += [
+            Metric(
+                "restore_rows_mismatched",
+                validation["rows_mismatched"],
+                documentation="Rows whose count or content differs from the backup manifest",
+            ),
+            Metric(
+                "restore_expectations_failed",
+                validation["expectations_failed"],
+                documentation="Great Expectations checks failed on the restored database",
+            ),
+            Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
+            Metric("restore_rows", validation["rows"], documentation="Rows restored and validated"),
+        ]
+    return tuple(found)
+
+
+def to_outcome(
+    config: RestoreConfig,
+    state: RunState | None,
+    *,
+    database: str,
+    interval_key: str,
+    now: datetime | None = None,
+) -> Outcome:
+    """The outcome of the run. ``state`` None: no step ever reported (the first task crashed)."""
+    finished_at = now or datetime.now(UTC)
+    state = state or unreported(database, interval_key, finished_at)
+    figures = Figures.of(state, config)
+    failure, backup, validation = state.failure, state.backup, state.validation or {}
+    status = "failed" if failure else ("warning" if figures.warnings else "success")
+    summary = {
+        "database": state.database,
+        "backup_key": backup.key if backup else None,
+        "backup_sha256": backup.sha256 if backup else None,
+        "backup_snapshot_at": backup.snapshot_at.isoformat() if backup else None,
+        "backup_age_seconds": state.backup_age_seconds,
+        "rto_seconds": figures.rto,
+        "rto_target_seconds": figures.rto_target,
+        "rpo_target_seconds": figures.rpo_target,
+        "rto_breached": figures.rto_breached,
+        "rpo_breached": figures.rpo_breached,
+        "warnings": list(figures.warnings),
+        "failure": asdict(failure) if failure else None,
+        "configuration_error": bool(failure and failure.check in CONFIG_CHECKS),
+        "scratch_database": state.scratch_name or None,
+        "scratch_dropped": state.scratch_dropped,
+        "timings": {k: round(v, 3) for k, v in state.timings.items()},
+        "validation": validation or None,
+    }
+    return Outcome(
+        job=JOB,
+        subject={"database": state.database},
+        status=status,
+        started_at=state.started_at,
+        finished_at=finished_at,
+        headline=headline(state, figures)[:1000],
+        summary=summary,
+        facts=facts(state, figures),
+        metrics=metrics(state, figures),
+        alert=status != "success",
+        action=ACTION,
+        log_fields={
+            "backup_key": summary["backup_key"],
+            "rto_seconds": figures.rto,
+            "backup_age_seconds": state.backup_age_seconds,
+            "rows_mismatched": validation.get("rows_mismatched"),
+            "expectations_failed": validation.get("expectations_failed"),
+            "failed_step": failure.step if failure else None,
+            "failed_check": failure.check if failure else None,
+            "failed_table": failure.table if failure else None,
+        },
+    )

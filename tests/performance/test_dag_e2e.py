@@ -1,0 +1,68 @@
+"""performance_watchdog run for real through Airflow (``airflow dags test``) on the local stack: real
+PostgreSQL (platform database with assistant_calls, results store), redis-server, the Pushgateway and the
+Slack receiver."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stack.airflow import dags_test
+from tests.e2e.conftest import airflow_stack  # noqa: F401 - the session's Airflow stack
+from tests.e2e.test_dag_runs import gauge
+from tests.performance.conftest import REDIS_PASSWORD
+
+
+def redis_connection(port: int, password: str) -> str:
+    return json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port, "password": password})
+
+
+@pytest.fixture
+def perf_env(airflow_stack, redis_server):  # noqa: F811
+    return {
+        **airflow_stack.env,
+        "AIRFLOW_CONN_RELIABILITY_REDIS": redis_connection(redis_server, REDIS_PASSWORD),
+    }
+
+
+def perf_runs(airflow_stack, section: str) -> list[dict]:  # noqa: F811
+    return [
+        r
+        for r in airflow_stack.runs("performance_watchdog")
+        if r["summary"]["subject"].get("section") == section
+    ]
+
+
+def test_an_hourly_run_measures_redis_and_publishes_everywhere(airflow_stack, perf_env):  # noqa: F811
+    result = dags_test(perf_env, "performance_watchdog", {"sections": ["redis"]}, timeout=600)
+    assert result.succeeded, result.output[-4000:]
+    (run,) = perf_runs(airflow_stack, "redis")[:1]
+    assert run["status"] == "success" and run["summary"]["commands"] == 200, run
+    metrics = airflow_stack.metrics()
+    p99 = gauge(metrics, "performance_redis_latency_seconds", job="performance_watchdog", quantile="0.99")
+    assert p99 == run["summary"]["p99_seconds"]
+    assert (
+        gauge(metrics, "performance_redis_latency_breach", job="performance_watchdog", section="redis") == 0
+    )
+    assert any(line["action"] == "performance.redis_latency" for line in airflow_stack.log_lines())
+    assert REDIS_PASSWORD not in result.output
+
+
+def test_a_wrong_redis_password_fails_the_run_naming_the_connection(airflow_stack, perf_env, redis_server):  # noqa: F811
+    wrong = "not-the-redis-pw-4242"
+    env = {**perf_env, "AIRFLOW_CONN_RELIABILITY_REDIS": redis_connection(redis_server, wrong)}
+    airflow_stack.slack.clear()
+    result = dags_test(env, "performance_watchdog", {"sections": ["redis"]}, timeout=600)
+    assert not result.succeeded
+    latest = perf_runs(airflow_stack, "redis")[0]
+    assert latest["status"] == "failed"
+    assert "connection reliability_redis" in latest["summary"]["error"]
+    assert "authentication failed" in latest["summary"]["error"]
+    assert (
+        gauge(airflow_stack.metrics(), "reliability_job_success", job="performance_watchdog", section="redis")
+        == 0
+    )
+    assert any("reliability_redis" in json.dumps(m) for m in airflow_stack.slack.messages)
+    for text in (result.output, airflow_stack.log_path.read_text(), json.dumps(airflow_stack.slack.messages)):
+        assert wrong not in text and REDIS_PASSWORD not in text
