@@ -531,8 +531,9 @@ class FakeUptimeRobot:
             payload, headers["Content-Type"] = b'{"data":[{"id":7', "application/json; charset=utf-8"
         else:
             payload, headers["Content-Type"] = b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html"
-        with self._lock:
-            self.requests.append(RecordedRequest(endpoint, params, status))
+        with self._lock:  # a key sent in the query string (v2's habit) is not recorded either
+            recorded = {k: v for k, v in params.items() if k != "api_key"}
+            self.requests.append(RecordedRequest(endpoint, recorded, status))
         return status, payload, headers, delay
 
     def v3_incidents(self) -> list[dict[str, Any]]:
@@ -852,6 +853,8 @@ def _api_key(path: Path) -> str:
 
 
 def main() -> None:
+    from stack import fake_uptimerobot_v3
+
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument(
@@ -866,6 +869,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", help="generate the data set as of this Unix time or ISO date (default: now)")
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per minute")
+    parser.add_argument(
+        "--plan",
+        choices=("free", "pro"),
+        help="answer with this plan's documented rate limit instead of --rate-limit",
+    )
+    parser.add_argument("--monitor-limit", type=int, default=50, help="the plan's monitor limit (pro)")
     args = parser.parse_args()
     tenants = json.loads(args.tenants.read_text(encoding="utf-8"))
     dataset = generate_dataset(tenants, seed=args.seed, now=_parse_now(args.now))
@@ -873,7 +882,11 @@ def main() -> None:
         dataset,
         _api_key(args.api_key_file),
         args.port,
-        rate_limit_per_minute=args.rate_limit,
+        rate_limit_per_minute=(
+            fake_uptimerobot_v3.plan_rate_limit(args.plan, args.monitor_limit)
+            if args.plan
+            else args.rate_limit
+        ),
         clock_now=args.now is None,
     )
     print(fake.url, flush=True)
