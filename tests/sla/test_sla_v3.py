@@ -226,6 +226,7 @@ def test_the_connection_chooses_the_api_version(base_url, extra, version):
     [
         ("https://api.uptimerobot.com", {"api_version": 4}, "must be 2 or 3"),
         ("https://api.uptimerobot.com/v3", {"api_version": 2}, "ends in /v3"),
+        ("https://api.uptimerobot.com/v2", {"api_version": 3}, "ends in /v2 but extra.api_version is 3"),
         ("https://api.uptimerobot.com", {"apiversion": 3}, "unknown key"),
     ],
 )
