@@ -186,3 +186,18 @@ def browser(chromium, airflow_api):
     for leftover in chromium.downloads.iterdir():
         leftover.unlink()
     return chromium
+
+
+@pytest.fixture
+def client_for():
+    """An in-process client of the plugin app reading the results store at the DSN given."""
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
+    from sla_reports.app import create_app
+
+    def build(dsn: str) -> TestClient:
+        app = create_app(dsn_source=lambda: dsn)
+        app.dependency_overrides[get_user] = lambda: object()  # authentication is the api-server tests' part
+        return TestClient(app)
+
+    return build
