@@ -13,8 +13,8 @@ from sla_reports.templating import pct, render
 
 BAR, GAP, LEFT, RIGHT = 12, 2, 48, 8
 BARS_TOP, BARS_BOTTOM = 18, 58
-BURN_TOP, BURN_BOTTOM = 80, 140
-HEIGHT = 160
+BURN_TOP, BURN_BOTTOM = 92, 150
+HEIGHT = 166
 LEVEL_LABELS = {
     "up": "no downtime",
     "minor": "downtime within the day's share of the budget",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -201,3 +202,15 @@ def client_for():
         return TestClient(app)
 
     return build
+
+
+def pdf_text(content: bytes, path: Path) -> str:
+    """The words of a PDF as ``pdftotext`` (poppler-utils) reads them, whitespace collapsed (a table cell
+    may wrap a phrase over two lines)."""
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, (
+        "pdftotext is not installed (apt-get install poppler-utils; scripts/bootstrap.sh does it)"
+    )
+    path.write_bytes(content)
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())

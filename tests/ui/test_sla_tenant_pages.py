@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
-import subprocess
 from urllib.parse import quote
 
 import pytest
 
+from tests.ui.conftest import pdf_text
 from tests.ui.sla_seed import (
     BREACHED,
     CURRENT,
@@ -39,15 +38,6 @@ def seeded(pg_cluster):
 @pytest.fixture
 def client(client_for, seeded):
     return client_for(seeded)
-
-
-def pdf_text(content: bytes, tmp_path) -> str:
-    pdftotext = shutil.which("pdftotext")
-    assert pdftotext, "pdftotext (poppler-utils) is not installed"
-    path = tmp_path / "statement.pdf"
-    path.write_bytes(content)
-    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())  # words wrapped in a table cell are still the same words
 
 
 def test_every_tenant_row_links_to_its_page(client):
@@ -102,7 +92,7 @@ def test_statement_pdf_holds_tenant_period_uptime_and_credit(client, tmp_path):
     assert answer.headers["content-disposition"] == (
         f'attachment; filename="sla-statement-{CURRENT}-{BREACHED}.pdf"'
     )
-    text = pdf_text(answer.content, tmp_path)
+    text = pdf_text(answer.content, tmp_path / "statement.pdf")
     for expected in (
         BREACHED,
         CURRENT,
@@ -150,7 +140,7 @@ def test_a_tenant_named_with_markup_stays_text_everywhere(client, tmp_path):
     assert pdf.headers["content-disposition"] == (
         f'attachment; filename="sla-statement-{HOSTILE_PERIOD}-_script_alert__sla____script_.pdf"'
     )
-    assert HOSTILE in pdf_text(pdf.content, tmp_path)
+    assert HOSTILE in pdf_text(pdf.content, tmp_path / "statement.pdf")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/{link}/incidents.csv").text)))
     assert rows[0]["tenant"] == HOSTILE and rows[0]["monitor"] == HOSTILE_MONITOR
 
