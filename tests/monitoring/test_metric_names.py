@@ -52,6 +52,7 @@ CONTRACT = {
     "sla_error_budget_remaining_ratio",
     "sla_breach",
     "sla_error_budget_burn_rate",
+    "sla_service_credit_ratio",
     "build_size_bytes",
     "build_size_budget_bytes",
     "build_size_over_budget",
