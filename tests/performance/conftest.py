@@ -34,3 +34,33 @@ def redis_admin(redis_server):
     client.execute_command("LATENCY", "RESET")
     yield client
     client.close()
+
+
+@pytest.fixture
+def platform_dsn(pg_cluster):
+    """An empty platform database (the platform's schema, one tenant, no assistant calls)."""
+    import uuid
+
+    from stack.platform import SCHEMA
+
+    name = f"platform_{uuid.uuid4().hex[:10]}"
+    dsn = pg_cluster.create_database(name)
+    with pg_cluster.connect(name) as conn:
+        conn.execute(SCHEMA.read_text())
+        conn.execute("INSERT INTO tenants (slug, name, plan) VALUES ('tenant-001', 'Tenant 1', 'pro')")
+        conn.commit()
+    yield dsn
+    pg_cluster.drop_database(name)
+
+
+def insert_calls(dsn: str, calls: list[tuple[str, str, int, str, str]]) -> None:
+    """``(provider, model, latency_ms, status, called_at)`` rows into assistant_calls."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO assistant_calls (tenant_id, provider, model, prompt_tokens, completion_tokens,
+                                            latency_ms, status, called_at)
+               VALUES (1, %s, %s, 10, 10, %s, %s, %s)""",
+            calls,
+        )

@@ -14,6 +14,7 @@ from typing import Any
 
 from reliability.core.outcome import Metric, Outcome
 from reliability.core.slack import mrkdwn_escape
+from reliability.performance.ai_latency import ProviderSla
 from reliability.performance.redis_latency import RedisLatency
 
 JOB = "performance_watchdog"
@@ -133,3 +134,133 @@ def _redis(result: RedisLatency, started: datetime, finished: datetime) -> Outco
         action="performance.redis_latency",
         log_fields={"p99Ms": round(result.p99_seconds * 1000, 3), "breach": result.breach},
     )
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+# "No data" is pushed as NaN, never 0 or 1, so the gauge of yesterday's figure cannot linger and no rule
+# fires on it. Spelled as a string: outcomes travel through XCom, which is JSON and refuses NaN; the
+# Pushgateway adapter's Gauge.set() takes float("NaN").
+NO_DATA = "NaN"
+
+
+def _nan(value: float | None) -> float:
+    return NO_DATA if value is None else value  # type: ignore[return-value]
+
+
+@to_outcome.register
+def _ai_provider(result: ProviderSla, started: datetime, finished: datetime) -> Outcome:
+    period, total, target = result.period, result.total, result.target
+    name = mrkdwn_escape(result.provider)
+    scope = f"{period.key}{'' if period.final else ', to date'}"
+    verdict = result.verdict
+    calls = total.calls if total else 0
+    if verdict == "no_data":
+        headline = f"AI latency {name} ({scope}): no data, no calls in the period"
+    elif verdict == "no_target":
+        headline = (
+            f"AI latency {name} ({scope}): {calls:,} calls, no latency target configured "
+            "(add the provider to performance.yaml)"
+        )
+    else:
+        within = _ratio(total.within_target_ratio)
+        headline = (
+            f"AI latency {name} ({scope}): {within} of {calls:,} calls within {ms(target.latency_target_seconds)}"
+            + (f", below the {target.objective_ratio:.0%} objective" if verdict == "below_target" else "")
+        )
+    facts = []
+    if total:
+        facts.append(("Latency (ok calls)", f"p50 {ms(total.p50_seconds)}, p95 {ms(total.p95_seconds)}, "
+                                            f"p99 {ms(total.p99_seconds)}"))  # fmt: skip
+        facts.append(("Errors", f"{total.errors:,} of {total.calls:,} ({_ratio(total.error_ratio)})"))
+    if len(result.models) > 1:
+        facts.append(
+            (
+                "Models",
+                ", ".join(
+                    f"{mrkdwn_escape(m.model)}: p99 {ms(m.p99_seconds)}, {_ratio(m.within_target_ratio)} in target"
+                    for m in result.models[:6]
+                ),
+            )
+        )
+    check = result.cross_check or {}
+    if check.get("differs"):
+        facts.append(("Cross-check", f"Prometheus p50 {ms(check['prometheus_p50_seconds'])} differs by "
+                                     f"{check['difference_ratio']:.0%} from the database's"))  # fmt: skip
+    elif check.get("error"):
+        facts.append(("Cross-check", "Prometheus not available: " + mrkdwn_escape(check["error"])[:300]))
+    labels_q = (("0.5", "p50_seconds"), ("0.95", "p95_seconds"), ("0.99", "p99_seconds"))
+    metrics = [
+        Metric("performance_ai_calls", float(calls), documentation="AI assistant calls in the reported period"),
+        Metric("performance_ai_error_ratio", _nan(total.error_ratio if total else None),
+               documentation="Share of AI assistant calls that failed (NaN: no calls)"),
+        Metric("performance_ai_within_target_ratio", _nan(total.within_target_ratio if total else None),
+               documentation="Share of calls that succeeded within the provider's latency target (NaN: no data or no target)"),
+        Metric("performance_ai_below_target", 1.0 if verdict == "below_target" else 0.0,
+               documentation="1 if the provider missed its latency objective in the period, else 0"),
+    ]  # fmt: skip
+    metrics += [
+        Metric(
+            "performance_ai_latency_seconds",
+            _nan(getattr(total, attr) if total else None),
+            {"quantile": q},
+            "Latency of successful AI assistant calls in the period",
+        )
+        for q, attr in labels_q
+    ]
+    if target:
+        metrics += [
+            Metric("performance_ai_latency_target_seconds", target.latency_target_seconds,
+                   documentation="The latency a successful call should stay within"),
+            Metric("performance_ai_objective_ratio", target.objective_ratio,
+                   documentation="The share of calls that must succeed within the latency target"),
+        ]  # fmt: skip
+    summary = {
+        "provider": result.provider,
+        "period": period.as_dict(),
+        "verdict": verdict,
+        "calls": calls,
+        "errors": total.errors if total else 0,
+        "error_ratio": total.error_ratio if total else None,
+        "p50_seconds": total.p50_seconds if total else None,
+        "p95_seconds": total.p95_seconds if total else None,
+        "p99_seconds": total.p99_seconds if total else None,
+        "within_target_ratio": total.within_target_ratio if total else None,
+        "target_seconds": target.latency_target_seconds if target else None,
+        "objective_ratio": target.objective_ratio if target else None,
+        "cross_check": result.cross_check,
+    }
+    return Outcome(
+        job=JOB,
+        subject={"section": "ai_latency", "provider": result.provider, "period": period.kind},
+        status="success" if verdict in ("ok", "no_data") else "warning",
+        started_at=started,
+        finished_at=finished,
+        headline=headline,
+        summary=summary,
+        facts=tuple(facts),
+        metrics=tuple(metrics),
+        alert=verdict == "below_target",
+        action="ai.latency_sla",
+        log_fields={
+            "provider": result.provider,
+            "periodKind": period.kind,
+            "periodKey": period.key,
+            "final": period.final,
+            "verdict": verdict,
+            "calls": calls,
+            "errorRatio": summary["error_ratio"],
+            "p50Ms": _in_ms(summary["p50_seconds"]),
+            "p95Ms": _in_ms(summary["p95_seconds"]),
+            "p99Ms": _in_ms(summary["p99_seconds"]),
+            "withinTargetRatio": summary["within_target_ratio"],
+            "targetMs": _in_ms(summary["target_seconds"]),
+            "objectiveRatio": summary["objective_ratio"],
+        },
+    )
+
+
+def _in_ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from reliability.performance.ai_latency import ALL_MODELS, LatencyFigures, ProviderSla
 from reliability.performance.redis_latency import RedisLatency
+from reliability.performance.schedule import Period
 
 
 def _jsonb(value):
@@ -42,3 +44,42 @@ def save_redis_latency(conn, result: RedisLatency, interval_key: str, measured_a
                 _jsonb(result.server_p99_seconds),
             ),
         )
+
+
+def save_ai_latency(
+    conn, slas: list[ProviderSla], period: Period, interval_key: str, computed_at: datetime
+) -> int:
+    """Replace the period's rows: per provider one ``*`` row (the verdict's) and one per model."""
+    rows = []
+    for sla in slas:
+        target = sla.target
+        total = sla.total or LatencyFigures(sla.provider, ALL_MODELS, 0, 0, None, None, None, None)
+        for figures in (total, *sla.models):
+            rows.append(
+                (
+                    period.kind, period.key, sla.provider, figures.model, period.start, period.end,
+                    period.final, interval_key, computed_at, figures.calls, figures.errors,
+                    figures.p50_seconds, figures.p95_seconds, figures.p99_seconds, figures.within_target,
+                    figures.within_target_ratio, target.latency_target_seconds if target else None,
+                    target.objective_ratio if target else None,
+                    sla.verdict if figures.model == ALL_MODELS else _model_verdict(sla, figures),
+                    _jsonb(sla.cross_check) if figures.model == ALL_MODELS and sla.cross_check else None,
+                )
+            )  # fmt: skip
+    with conn.transaction():
+        conn.execute(
+            "DELETE FROM reliability.performance_ai_latency WHERE period_kind = %s AND period = %s",
+            (period.kind, period.key),
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO reliability.performance_ai_latency VALUES ({', '.join(['%s'] * 20)})", rows
+            )
+    return len(rows)
+
+
+def _model_verdict(sla: ProviderSla, figures: LatencyFigures) -> str:
+    if sla.target is None:
+        return "no_target"
+    ratio = figures.within_target_ratio
+    return "ok" if ratio is not None and ratio >= sla.target.objective_ratio else "below_target"
