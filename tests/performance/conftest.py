@@ -64,3 +64,36 @@ def insert_calls(dsn: str, calls: list[tuple[str, str, int, str, str]]) -> None:
                VALUES (1, %s, %s, 10, 10, %s, %s, %s)""",
             calls,
         )
+
+
+CYCLE_SECONDS, SLOW_SECONDS = 20.0, 8.0
+
+
+@pytest.fixture(scope="session")
+def platform_metrics():
+    """The platform-metrics stand-in: slow for the first 8 s of every 20 s since it started."""
+    from stack.platform_metrics import PlatformMetrics
+
+    exporter = PlatformMetrics(cycle_seconds=CYCLE_SECONDS, slow_seconds=SLOW_SECONDS).start()
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_prometheus(stack_dir, platform_metrics):
+    """Real Prometheus scraping the stand-in every second; its settings as the job gets them."""
+    from reliability.performance.promapi import PrometheusSettings
+    from stack.services import start_platform_prometheus
+
+    url = start_platform_prometheus(stack_dir, free_port(), [platform_metrics.address])
+    yield PrometheusSettings("reliability_prometheus", url)
+    stop_process("platform-prometheus", stack_dir)
+
+
+def wait_for_history(exporter, seconds: float) -> None:
+    """Sleep until the exporter has served for ``seconds`` (Prometheus scraped it all along)."""
+    import time
+
+    remaining = exporter.started + seconds - time.time()
+    if remaining > 0:
+        time.sleep(remaining)

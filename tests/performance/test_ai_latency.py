@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -186,3 +187,33 @@ def test_a_platform_database_that_fails_the_query_fails_the_section(results_dsn,
     )
     assert outcome.status == "failed" and outcome.subject == {"section": "ai_latency", "period": "day"}
     assert "assistant_calls" in outcome.headline and pg_cluster.password not in outcome.headline
+
+
+def test_the_database_figures_are_cross_checked_against_prometheus(
+    platform_dsn, results_dsn, platform_prometheus, platform_metrics
+):
+    from tests.performance.conftest import wait_for_history
+
+    wait_for_history(platform_metrics, 15)
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+    insert_calls(
+        platform_dsn,
+        [("openai", "gpt-a", 1000, "ok", today)] * 10 + [("anthropic", "h", 750, "ok", today)] * 10,
+    )
+    config = PerformanceConfig(
+        ai_latency=replace(CONFIG.ai_latency, prometheus_histogram="assistant_call_duration_seconds")
+    )
+    plan = plan_run(now, sections=["ai_latency"])
+    outcomes = by_provider(
+        report_ai_latency(
+            plan, platform_dsn, platform_prometheus, results_dsn=results_dsn, interval_key="c", config=config
+        )
+    )
+    # The stand-in serves openai at 1.5 s and anthropic at 0.8 s (0.75 s interpolated in the 0.5-1 s bucket).
+    openai = outcomes["openai"].summary["cross_check"]
+    assert openai["prometheus_p50_seconds"] == pytest.approx(1.5) and openai["differs"] is True
+    assert openai["difference_ratio"] == pytest.approx(0.5)
+    assert any(name == "Cross-check" for name, _ in outcomes["openai"].facts)
+    anthropic = outcomes["anthropic"].summary["cross_check"]
+    assert anthropic["prometheus_p50_seconds"] == pytest.approx(0.75) and anthropic["differs"] is False

@@ -12,10 +12,12 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from reliability.core.formatting import format_duration
 from reliability.core.outcome import Metric, Outcome
 from reliability.core.slack import mrkdwn_escape
 from reliability.performance.ai_latency import ProviderSla
 from reliability.performance.redis_latency import RedisLatency
+from reliability.performance.response_time import HISTOGRAM, ResponseTimeReport
 
 JOB = "performance_watchdog"
 
@@ -264,3 +266,66 @@ def _ai_provider(result: ProviderSla, started: datetime, finished: datetime) -> 
 
 def _in_ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
+
+
+@to_outcome.register
+def _response_time(result: ResponseTimeReport, started: datetime, finished: datetime) -> Outcome:
+    period, share = result.period, result.share_over_target
+    scope = f"{period.key}{'' if period.final else ', to date'}"
+    target = f"{result.target_seconds:g} s"
+    if share is None:
+        headline = f"Response time {scope}: no data (no {HISTOGRAM} samples in the period)"
+    else:
+        over = format_duration(result.steps_over_target * result.step_seconds)
+        headline = f"Response time {scope}: median above {target} for {share:.1%} of the time ({over})"
+    facts = [
+        ("Coverage", f"{result.steps_with_data} of {result.steps} steps of {result.step_seconds} s with data")
+    ]
+    if result.peak_seconds is not None:
+        facts.append(("Highest median", ms(result.peak_seconds)))
+    if result.worst_windows:
+        facts.append(("Worst windows", ", ".join(
+            f"{w.start:%H:%M:%S}–{w.end:%H:%M:%S} UTC (peak {ms(w.peak_seconds)})" for w in result.worst_windows
+        )))  # fmt: skip
+    if result.route_medians:
+        slowest = sorted(result.route_medians.items(), key=lambda kv: -(kv[1] or 0))[:8]
+        facts.append(("Route medians", ", ".join(f"`{mrkdwn_escape(r)}` {ms(v)}" for r, v in slowest)))
+    elif share is not None:
+        facts.append(("Route medians", "the histogram has no route label"))
+    metrics = [
+        Metric("performance_http_median_over_target_ratio", _nan(share),
+               documentation="Share of the reported day the median response time was above target (NaN: no data)"),
+        Metric("performance_http_median_target_seconds", result.target_seconds,
+               documentation="The median response time target"),
+        Metric("performance_http_median_worst_seconds", _nan(result.peak_seconds),
+               documentation="Highest median response time of the reported day"),
+    ]  # fmt: skip
+    metrics += [
+        Metric("performance_http_route_median_seconds", _nan(v), {"route": r},
+               "Median response time per route over the reported day")
+        for r, v in list(result.route_medians.items())[:50]
+    ]  # fmt: skip
+    return Outcome(
+        job=JOB,
+        subject={"section": "response_time"},
+        status="success" if share == 0 else "warning",
+        started_at=started,
+        finished_at=finished,
+        headline=headline,
+        summary={
+            "period": period.as_dict(),
+            "share_over_target": share,
+            "target_seconds": result.target_seconds,
+            "steps": result.steps,
+            "steps_with_data": result.steps_with_data,
+            "steps_over_target": result.steps_over_target,
+            "peak_seconds": result.peak_seconds,
+            "worst_windows": [w.as_dict() for w in result.worst_windows],
+            "route_medians": result.route_medians,
+            "query": result.query,
+        },
+        facts=tuple(facts),
+        metrics=tuple(metrics),
+        action="performance.response_time",
+        log_fields={"periodKey": period.key, "shareOverTarget": share, "peakMs": _in_ms(result.peak_seconds)},
+    )

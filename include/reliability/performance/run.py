@@ -120,3 +120,35 @@ def _ai_period(
         save_ai_latency(conn, slas, period, interval_key, started)
     finished = datetime.now(UTC)
     return [to_outcome(sla, started, finished) for sla in slas]
+
+
+def report_response_time(
+    plan: Plan,
+    prometheus: PrometheusSettings | None,
+    *,
+    results_dsn: str,
+    interval_key: str,
+    config: PerformanceConfig | None = None,
+) -> list[Outcome]:
+    """The day's response-time median report from Prometheus; a failed query fails this section only."""
+    from reliability.core.store import connect
+    from reliability.performance.response_time import compute
+    from reliability.performance.store import save_response_time
+
+    if not plan.wants("response_time") or plan.day is None:
+        return []
+    started = datetime.now(UTC)
+    config = config or load_config()
+    if prometheus is None:
+        return [
+            _failed(
+                "response_time", "no Prometheus connection is configured (reliability_prometheus)", started
+            )
+        ]
+    try:
+        report = compute(prometheus, config.response_time, plan.day)
+    except promapi.QueryFailed as exc:
+        return [_failed("response_time", str(exc), started)]
+    with connect(results_dsn) as conn:
+        save_response_time(conn, report, interval_key, started)
+    return [to_outcome(report, started, datetime.now(UTC))]

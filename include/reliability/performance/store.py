@@ -10,6 +10,7 @@ from datetime import datetime
 
 from reliability.performance.ai_latency import ALL_MODELS, LatencyFigures, ProviderSla
 from reliability.performance.redis_latency import RedisLatency
+from reliability.performance.response_time import ResponseTimeReport
 from reliability.performance.schedule import Period
 
 
@@ -83,3 +84,22 @@ def _model_verdict(sla: ProviderSla, figures: LatencyFigures) -> str:
         return "no_target"
     ratio = figures.within_target_ratio
     return "ok" if ratio is not None and ratio >= sla.target.objective_ratio else "below_target"
+
+
+def save_response_time(conn, report: ResponseTimeReport, interval_key: str, computed_at: datetime) -> None:
+    period = report.period
+    with conn.transaction():
+        conn.execute(
+            "DELETE FROM reliability.performance_response_time WHERE day = %s", (period.start.date(),)
+        )
+        conn.execute(
+            """INSERT INTO reliability.performance_response_time
+                   (day, period_end, interval_key, computed_at, target_seconds, step_seconds, steps_with_data,
+                    steps_over_target, share_over_target, worst_windows, route_medians, query)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (
+                period.start.date(), period.end, interval_key, computed_at, report.target_seconds,
+                report.step_seconds, report.steps_with_data, report.steps_over_target, report.share_over_target,
+                _jsonb([w.as_dict() for w in report.worst_windows]), _jsonb(report.route_medians), report.query,
+            ),
+        )  # fmt: skip

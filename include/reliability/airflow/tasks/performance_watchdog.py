@@ -53,3 +53,15 @@ def report_ai_latency(context: dict[str, Any]) -> list[dict]:
         interval_key=interval_key(context),
     )
     return [o.to_dict() for o in outcomes]
+
+
+def report_response_time(context: dict[str, Any]) -> list[dict]:
+    from reliability.performance.run import report_response_time as report
+
+    outcomes = report(
+        _plan(context),
+        _prometheus(),
+        results_dsn=connections.postgres_dsn("reliability_results_db"),
+        interval_key=interval_key(context),
+    )
+    return [o.to_dict() for o in outcomes]
