@@ -147,7 +147,8 @@ def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
     ]
     if failure is None or failure.check not in CONFIG_CHECKS:
         # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
-        # RestoreTestFailed does not claim the backup cannot be restored.
+        # restore_success keeps the last real verdict (pushes add), and RestoreTestFailed does not
+        # claim the backup cannot be restored; RestoreTestStale fires if the file stays broken.
         found.insert(
             0,
             Metric(
