@@ -140,79 +140,66 @@ def detail(state: RunState) -> str:
 
 
 def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
-    validation, failure = state.validation, state.failure
-    found = [
-        Metric("restore_rto_target_seconds", figures.rto_target, documentation="RTO target"),
-        Metric("restore_rpo_target_seconds", figures.rpo_target, documentation="RPO target"),
+    validation, failure = state.validation or {}, state.failure
+    checked = "foreign_keys" in validation
+    # (name, value, documentation); a figure that was not measured (None) is left out, not pushed as zero.
+    figures_found = [
+        (
+            # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
+            # restore_success keeps the last real verdict (pushes add), and RestoreTestFailed does not
+            # claim the backup cannot be restored; RestoreTestStale fires if the file stays broken.
+            "restore_success",
+            None if failure and failure.check in CONFIG_CHECKS else (0.0 if failure else 1.0),
+            "1 if the last restore test passed",
+        ),
+        ("restore_rto_target_seconds", figures.rto_target, "RTO target"),
+        ("restore_rpo_target_seconds", figures.rpo_target, "RPO target"),
+        (
+            "restore_duration_seconds",
+            figures.rto,
+            "Download + create + pg_restore time of the last restore test (RTO)",
+        ),
+        (
+            "restore_backup_age_seconds",
+            state.backup_age_seconds,
+            "Age of the restored backup when the test started (RPO)",
+        ),
+        (
+            "restore_rows_mismatched",
+            validation.get("rows_mismatched"),
+            "Rows whose count or content differs from the backup manifest",
+        ),
+        (
+            "restore_expectations_failed",
+            validation.get("expectations_failed"),
+            "Great Expectations checks failed on the restored database",
+        ),
+        ("restore_tables", validation.get("tables"), "Tables restored and validated"),
+        ("restore_rows", validation.get("rows"), "Rows restored and validated"),
+        (
+            "restore_foreign_key_violations",
+            validation.get("foreign_key_violations") if checked else None,
+            "Restored rows whose foreign key references no row (anti-join per constraint)",
+        ),
+        (
+            "restore_sequences_behind",
+            validation.get("sequences_behind") if checked else None,
+            "Restored sequences whose next value is already taken in the column they own",
+        ),
+        (
+            "restore_not_valid_constraints",
+            validation.get("not_valid_total") if checked else None,
+            "Constraints restored NOT VALID (PostgreSQL does not vouch for them)",
+        ),
+        (
+            "restore_collation_version_mismatch",
+            (1.0 if validation["collation_mismatch"] else 0.0) if checked else None,
+            "1 if the scratch database's collation version differs from the library's",
+        ),
     ]
-    if failure is None or failure.check not in CONFIG_CHECKS:
-        # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
-        # restore_success keeps the last real verdict (pushes add), and RestoreTestFailed does not
-        # claim the backup cannot be restored; RestoreTestStale fires if the file stays broken.
-        found.insert(
-            0,
-            Metric(
-                "restore_success",
-                0.0 if failure else 1.0,
-                documentation="1 if the last restore test passed",
-            ),
-        )
-    # Figures that were not measured are left out rather than pushed as zero.
-    if figures.rto is not None:
-        found.append(
-            Metric(
-                "restore_duration_seconds",
-                figures.rto,
-                documentation="Download + create + pg_restore time of the last restore test (RTO)",
-            )
-        )
-    if state.backup_age_seconds is not None:
-        found.append(
-            Metric(
-                "restore_backup_age_seconds",
-                state.backup_age_seconds,
-                documentation="Age of the restored backup when the test started (RPO)",
-            )
-        )
-    if validation:
-        found += [
-            Metric(
-                "restore_rows_mismatched",
-                validation["rows_mismatched"],
-                documentation="Rows whose count or content differs from the backup manifest",
-            ),
-            Metric(
-                "restore_expectations_failed",
-                validation["expectations_failed"],
-                documentation="Great Expectations checks failed on the restored database",
-            ),
-            Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
-            Metric("restore_rows", validation["rows"], documentation="Rows restored and validated"),
-        ]
-    if validation and "foreign_keys" in validation:
-        found += [
-            Metric(
-                "restore_foreign_key_violations",
-                validation["foreign_key_violations"],
-                documentation="Restored rows whose foreign key references no row (anti-join per constraint)",
-            ),
-            Metric(
-                "restore_sequences_behind",
-                validation["sequences_behind"],
-                documentation="Restored sequences whose next value is already taken in the column they own",
-            ),
-            Metric(
-                "restore_not_valid_constraints",
-                validation["not_valid_total"],
-                documentation="Constraints restored NOT VALID (PostgreSQL does not vouch for them)",
-            ),
-            Metric(
-                "restore_collation_version_mismatch",
-                1.0 if validation["collation_mismatch"] else 0.0,
-                documentation="1 if the scratch database's collation version differs from the library's",
-            ),
-        ]
-    return tuple(found)
+    return tuple(
+        Metric(name, value, documentation=doc) for name, value, doc in figures_found if value is not None
+    )
 
 
 def to_outcome(

@@ -61,6 +61,23 @@ class RestoreTestRow:
 _COLUMNS = tuple(RestoreTestRow.__dataclass_fields__)
 
 
+# Columns filled from the validate step's figures: column -> key in RunState.validation.
+_FROM_VALIDATION = {
+    "tables_restored": "tables",
+    "rows_restored": "rows",
+    "rows_mismatched": "rows_mismatched",
+    "expectations_evaluated": "expectations_evaluated",
+    "expectations_failed": "expectations_failed",
+    "amcheck": "amcheck",
+    "foreign_keys_checked": "foreign_keys",
+    "foreign_key_violations": "foreign_key_violations",
+    "sequences_checked": "sequences",
+    "sequences_behind": "sequences_behind",
+    "not_valid_constraints": "not_valid_total",
+    "collation_version_mismatch": "collation_mismatch",
+}
+
+
 def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
     """The row of a concluded run: the backup and timings from its state, the verdict from its outcome."""
     summary, failure, backup, t = outcome.summary, state.failure, state.backup, state.timings
@@ -90,19 +107,8 @@ def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
         validate_seconds=t.get("validate"),
         rto_breached=summary["rto_breached"],
         rpo_breached=summary["rpo_breached"],
-        tables_restored=validation.get("tables"),
-        rows_restored=validation.get("rows"),
-        rows_mismatched=validation.get("rows_mismatched"),
-        expectations_evaluated=validation.get("expectations_evaluated"),
-        expectations_failed=validation.get("expectations_failed"),
-        amcheck=validation.get("amcheck"),
-        foreign_keys_checked=validation.get("foreign_keys"),
-        foreign_key_violations=validation.get("foreign_key_violations"),
-        sequences_checked=validation.get("sequences"),
-        sequences_behind=validation.get("sequences_behind"),
-        not_valid_constraints=validation.get("not_valid_total"),
-        collation_version_mismatch=validation.get("collation_mismatch"),
         summary=summary,
+        **{column: validation.get(key) for column, key in _FROM_VALIDATION.items()},
     )
 
 
