@@ -268,3 +268,26 @@ def test_v2_and_v3_agree_on_an_outage_across_the_look_back_start_and_a_pause(map
     assert reports[0] == reports[1]
     (row,) = reports[1].monitors
     assert row.downtime_seconds > 7200  # down from the 1st until 02:00, and again from the 5th on
+
+
+def test_the_uptimerobot_airflow_connection_becomes_the_settings(monkeypatch):
+    from types import SimpleNamespace
+
+    from reliability.airflow import connections
+
+    conn = SimpleNamespace(
+        host="api.uptimerobot.com",
+        port=None,
+        schema="https",
+        password=TOKEN,
+        extra_dejson={"api_version": 3, "v2_api_key": API_KEY},
+    )
+    monkeypatch.setattr(connections, "get", lambda conn_id: conn if conn_id == "uptimerobot" else None)
+    settings = connections.uptimerobot_settings()
+    assert (settings.base_url, settings.api_key, settings.api_version, settings.v2_api_key) == (
+        "https://api.uptimerobot.com",
+        TOKEN,
+        3,
+        API_KEY,
+    )
+    assert settings.client().base_url == "https://api.uptimerobot.com/v3"
