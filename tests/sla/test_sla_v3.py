@@ -291,3 +291,13 @@ def test_the_uptimerobot_airflow_connection_becomes_the_settings(monkeypatch):
         API_KEY,
     )
     assert settings.client().base_url == "https://api.uptimerobot.com/v3"
+
+
+def test_slow_response_incidents_are_not_downtime_and_unreadable_ones_fail(fake_v3):
+    client = v3_client(fake_v3)
+    base = {"id": "1", "monitor": {"id": 5}, "startedAt": "2026-11-02T10:00:00.000Z", "resolvedAt": None}
+    assert client._incident({**base, "type": "SLOW_RESPONSE"}) == (0, 0, None)
+    assert client._incident({**base, "type": "DOWNTIME"}) == (5, 1_793_613_600, None)
+    assert client._incident({**base, "resolvedAt": "2026-11-02T10:30:00Z"})[2] == 1_793_615_400
+    with pytest.raises(UptimeRobotError, match="incident '1' cannot be read"):
+        client._incident({**base, "startedAt": "2026-11-02 10:00"})  # no time zone
