@@ -11,6 +11,9 @@ Every night at 02:00 UTC, for each configured database (`include/config/backup.y
    recent verified dumps.
 3. **Manifest** next to the object (`<key>.manifest.json`: versions, SHA-256, per-table rows and digests,
    TOC summary, verdict), written only after the upload completed and was read back.
+   **Canary**: a copy of the dump's first MiB, cut off there, is verified the same way and must come out
+   corrupt; if the verifier passes it, the run fails with a critical message
+   (`reliability_verifier_canary_ok` 0, alert `VerifierCanaryFailed`).
 4. **Publish**: results store, Pushgateway (`backup_*` gauges per `database`), Slack on failure or
    suspicion (and a daily success line), a `backup.verify` line in `backup-monitor.log`.
 5. **Announce**: an event on the database's Asset (`backup_verify/<db>`) for each usable new dump;

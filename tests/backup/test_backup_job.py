@@ -100,7 +100,9 @@ def test_outcome_carries_the_metric_contract_and_no_secret(config, targets, pg_c
         "backup_tables",
         "backup_rows",
         "backup_age_seconds",
+        "reliability_verifier_canary_ok",
     }
+    assert metrics["reliability_verifier_canary_ok"] == 1
     assert metrics["backup_verified"] == 1 and metrics["backup_suspicious"] == 0
     assert metrics["backup_size_bytes"] == result.size_bytes and metrics["backup_rows"] == result.rows
     assert 0 <= metrics["backup_age_seconds"] < 3600

@@ -43,6 +43,7 @@ def test_verified_backup_reaches_the_pushgateway_with_the_contract_names(
         "backup_rows",
         "backup_age_seconds",
         "reliability_job_last_success_timestamp_seconds",
+        "reliability_verifier_canary_ok",
     ):
         assert f'{name}{{database="platform",instance="",job="backup_verify"}}' in text, name
     assert 'backup_verified{database="platform",instance="",job="backup_verify"} 1' in text

@@ -32,6 +32,8 @@ CONTRACT = {
     "checksum_verified_bytes",
     "checksum_scrub_coverage_ratio",
     "checksum_read_errors",
+    "checksum_verified_ratio",
+    "checksum_verified_ratio_floor",
     "restore_duration_seconds",
     "restore_backup_age_seconds",
     "restore_success",
@@ -41,11 +43,16 @@ CONTRACT = {
     "restore_rows",
     "restore_rto_target_seconds",
     "restore_rpo_target_seconds",
+    "restore_foreign_key_violations",
+    "restore_sequences_behind",
+    "restore_not_valid_constraints",
+    "restore_collation_version_mismatch",
     "sla_uptime_ratio",
     "sla_target_ratio",
     "sla_error_budget_remaining_ratio",
     "sla_breach",
     "sla_error_budget_burn_rate",
+    "sla_service_credit_ratio",
     "build_size_bytes",
     "build_size_budget_bytes",
     "build_size_over_budget",
@@ -67,6 +74,7 @@ CONTRACT = {
     "performance_ai_objective_ratio",
     "performance_ai_latency_target_seconds",
     "performance_ai_below_target",
+    "reliability_verifier_canary_ok",
 }
 # The platform's monitoring document, section 3, plus node_exporter's CPU counter.
 PLATFORM_DOCUMENTED = {

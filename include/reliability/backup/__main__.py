@@ -77,7 +77,7 @@ def _local_manifest(path: Path | None, dump: Path, warnings: list[str]) -> Manif
 
 def verify_command(args) -> dict:
     from reliability.backup.catalog import CatalogUnavailable, read_catalog
-    from reliability.backup.verdict import judge
+    from reliability.backup.verdict import judge_read
     from reliability.backup.verify import read_dump_object, read_dump_path
 
     warnings: list[str] = []
@@ -106,16 +106,12 @@ def verify_command(args) -> dict:
         except CatalogUnavailable as exc:
             warnings.append(f"{exc}; the dump's tables were not compared with the source")
     thresholds = VerifyThresholds(large_table_min_rows=args.large_table_min_rows)
-    verdict = judge(
-        failures=[read.read_error] if read.read_error else [],
-        report=read.report,
-        size_bytes=read.size_bytes,
-        sha256=read.sha256,
+    verdict = judge_read(
+        read,
         thresholds=thresholds,
         catalog=catalog,
         dbname=args.expect_database or (catalog.dbname if catalog else None),
         manifest=manifest,
-        content_problems=read.content_problems,
     )
     report = read.report
     return {

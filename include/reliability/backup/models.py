@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from reliability.backup.canary import CanaryResult
 from reliability.backup.config import DumpOptions
 from reliability.backup.verdict import Verdict
 from reliability.backups.manifest import TableEntry
@@ -81,6 +82,7 @@ class BackupResult:
     newest_usable_at: datetime | None = None  # the newest verified/suspicious dump of this database
     warnings: tuple[str, ...] = ()
     store_error: str | None = None
+    canary: CanaryResult | None = None  # new dumps only: the verifier's check on a damaged copy
 
     @property
     def rows(self) -> int:
@@ -116,4 +118,5 @@ class BackupResult:
             "duration_seconds": self.duration_seconds,
             "dumped_at": self.dumped_at.isoformat() if self.dumped_at else None,
             **({"store_error": self.store_error} if self.store_error else {}),
+            **({"canary": self.canary.to_dict(self.duration_seconds)} if self.canary else {}),
         }

@@ -24,6 +24,16 @@ def to_outcome(result: BackupResult, now: datetime | None = None) -> Outcome:
         headline = f"{what} of {db} {verdict}: {first}"
     if result.store_error:
         headline += " (not stored in the results store)"
+    canary = result.canary
+    if canary is not None and canary.ok is False:
+        # The verifier passed a dump it had to call corrupt: no verdict of this job can be trusted.
+        status = "failed"
+        headline = (
+            f"CRITICAL: the backup verifier did not catch a damaged copy of {db}'s dump "
+            f"(it said {canary.verdict}): no backup verdict can be trusted until it is fixed. {headline}"
+        )
+    elif canary is not None and canary.ok is None and status == "success":
+        status = "warning"
     facts = [
         ("Verdict", verdict),
         ("Size", format_bytes(result.size_bytes)),
@@ -34,6 +44,8 @@ def to_outcome(result: BackupResult, now: datetime | None = None) -> Outcome:
     ]
     if result.verdict.reasons:
         facts.append(("Why", "; ".join(result.verdict.reasons)[:500]))
+    if canary is not None:
+        facts.append(("Canary", _canary_fact(canary, result.duration_seconds)))
     return Outcome(
         job=JOB,
         subject={"database": db},
@@ -44,7 +56,7 @@ def to_outcome(result: BackupResult, now: datetime | None = None) -> Outcome:
         summary=result.summary(),
         facts=tuple(facts),
         metrics=tuple(_metrics(result, now)),
-        alert=verdict != "verified" or bool(result.store_error),
+        alert=status != "success" or verdict != "verified" or bool(result.store_error),
         action=ACTION,
         log_fields={
             "verdict": verdict,
@@ -90,4 +102,23 @@ def _metrics(result: BackupResult, now: datetime) -> list[Metric]:
                 "Age of the newest verified dump",
             )
         )
+    if result.canary is not None and result.canary.ok is not None:
+        metrics.append(
+            Metric(
+                "reliability_verifier_canary_ok",
+                1.0 if result.canary.ok else 0.0,
+                {},
+                "1 if the verifier judged a deliberately damaged input as it must (the backup canary: corrupt)",
+            )
+        )
     return metrics
+
+
+def _canary_fact(canary, run_seconds: float) -> str:
+    if canary.ok is None:
+        return f"not checked: {canary.error}"
+    said = "caught" if canary.ok else "PASSED (must be corrupt)"
+    return (
+        f"{said}: {canary.verdict} on {canary.damage}; {canary.seconds:.2f} s, "
+        f"{canary.share_of(run_seconds):.1%} of the run"
+    )

@@ -6,15 +6,17 @@ Publishing (runs row, Pushgateway, Slack, backup-monitor.log) is :mod:`reliabili
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from reliability.backup.canary import run_canary
 from reliability.backup.catalog import CatalogUnavailable, SourceCatalog, read_catalog
 from reliability.backup.config import BackupConfig, ConfigError, DumpOptions
 from reliability.backup.manifests import load_manifest, write_manifest
 from reliability.backup.models import BackupRequest, BackupResult, BackupTargets, RequestError
 from reliability.backup.outcome import to_outcome
 from reliability.backup.store import size_history, store_result
-from reliability.backup.verdict import Verdict, judge
+from reliability.backup.verdict import Verdict, judge, judge_read
 from reliability.backups.manifest import TableEntry
 from reliability.core.outcome import Outcome
 
@@ -156,6 +158,8 @@ def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTarg
     )
     if dump.uploaded:
         result = write_manifest(result, targets.s3, db.exclude_tables, report.dbname if report else None)
+        canary = run_canary(targets.s3, targets.bucket, key, dump.size_bytes, config.verify, targets.workdir)
+        result = replace(result, canary=canary)
     return store_result(result, targets, _estimates(report, catalog))
 
 
@@ -180,17 +184,12 @@ def run_verify_only(request: BackupRequest, config: BackupConfig, targets: Backu
         except CatalogUnavailable as exc:
             warnings.append(f"{exc}; the dump's tables were not compared with the source")
     read = read_dump_object(targets.s3, targets.bucket, key, targets.workdir)
-    failures = [read.read_error] if read.read_error else []
-    verdict = judge(
-        failures=failures,
-        report=read.report,
-        size_bytes=read.size_bytes,
-        sha256=read.sha256,
+    verdict = judge_read(
+        read,
         thresholds=config.verify,
         catalog=catalog,
         dbname=catalog.dbname if catalog else None,
         manifest=manifest,
-        content_problems=read.content_problems,
     )
     report = read.report
     if report:

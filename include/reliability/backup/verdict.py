@@ -164,3 +164,26 @@ def judge(
     if suspicious:
         return Verdict("suspicious", tuple(suspicious))
     return Verdict("verified")
+
+
+def judge_read(
+    read,
+    *,
+    thresholds: VerifyThresholds,
+    catalog: SourceCatalog | None = None,
+    dbname: str | None = None,
+    manifest: Manifest | None = None,
+) -> Verdict:
+    """The verdict on one read of existing bytes (:class:`reliability.backup.verify.ReadResult`): verify-only
+    runs, the CLI and the canary."""
+    return judge(
+        failures=[read.read_error] if read.read_error else [],
+        report=read.report,
+        size_bytes=read.size_bytes,
+        sha256=read.sha256,
+        thresholds=thresholds,
+        catalog=catalog,
+        dbname=dbname,
+        manifest=manifest,
+        content_problems=read.content_problems,
+    )

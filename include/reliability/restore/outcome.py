@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from reliability.core.formatting import format_duration
 from reliability.core.outcome import Metric, Outcome
+from reliability.core.slack import mrkdwn_escape
 from reliability.restore.config import RestoreConfig
 from reliability.restore.errors import CONFIG_CHECKS
 from reliability.restore.state import RunState, unreported
@@ -53,6 +54,8 @@ class Figures:
                 f"over the RPO target of {format_duration(rpo_target)}"
             )
         validation = state.validation or {}
+        if validation.get("collation_mismatch"):
+            warnings.append(validation["collation"])
         if validation.get("amcheck") == "not run" and config.amcheck:
             warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
         if state.scratch_created and state.scratch_dropped is None:
@@ -108,10 +111,32 @@ def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
             ),
             ("pg_amcheck", validation["amcheck"]),
         ]
+        if "foreign_keys" in validation:
+            found.append(
+                (
+                    "Foreign keys / sequences",
+                    f"{validation['foreign_keys']} checked, {validation['foreign_keys_violated']} violated "
+                    f"({validation['foreign_key_violations']:,} rows referencing nothing) / "
+                    f"{validation['sequences']} checked, {validation['sequences_behind']} behind",
+                )
+            )
     if state.scratch_created:
         fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
         found.append(("Scratch database", f"{state.scratch_name} ({fate})"))
     return tuple(found)
+
+
+def detail(state: RunState) -> str:
+    """What PostgreSQL does not vouch for in the restored database, shown full width in Slack."""
+    validation = state.validation or {}
+    if not validation.get("not_valid_total"):
+        return ""
+    listed = "\n".join(f"• {mrkdwn_escape(c)}" for c in validation["not_valid_constraints"])
+    more = validation["not_valid_total"] - len(validation["not_valid_constraints"])
+    return (
+        f"*NOT VALID constraints* ({validation['not_valid_total']}; checked on the data all the same):\n"
+        f"{listed}" + (f"\n… and {more} more" if more else "")
+    )
 
 
 def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
@@ -122,7 +147,8 @@ def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
     ]
     if failure is None or failure.check not in CONFIG_CHECKS:
         # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
-        # RestoreTestFailed does not claim the backup cannot be restored.
+        # restore_success keeps the last real verdict (pushes add), and RestoreTestFailed does not
+        # claim the backup cannot be restored; RestoreTestStale fires if the file stays broken.
         found.insert(
             0,
             Metric(
@@ -162,6 +188,29 @@ def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
             ),
             Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
             Metric("restore_rows", validation["rows"], documentation="Rows restored and validated"),
+        ]
+    if validation and "foreign_keys" in validation:
+        found += [
+            Metric(
+                "restore_foreign_key_violations",
+                validation["foreign_key_violations"],
+                documentation="Restored rows whose foreign key references no row (anti-join per constraint)",
+            ),
+            Metric(
+                "restore_sequences_behind",
+                validation["sequences_behind"],
+                documentation="Restored sequences whose next value is already taken in the column they own",
+            ),
+            Metric(
+                "restore_not_valid_constraints",
+                validation["not_valid_total"],
+                documentation="Constraints restored NOT VALID (PostgreSQL does not vouch for them)",
+            ),
+            Metric(
+                "restore_collation_version_mismatch",
+                1.0 if validation["collation_mismatch"] else 0.0,
+                documentation="1 if the scratch database's collation version differs from the library's",
+            ),
         ]
     return tuple(found)
 
@@ -209,6 +258,7 @@ def to_outcome(
         summary=summary,
         facts=facts(state, figures),
         metrics=metrics(state, figures),
+        detail=detail(state),
         alert=status != "success",
         action=ACTION,
         log_fields={

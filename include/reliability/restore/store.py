@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reliability.core.outcome import Outcome
+from reliability.restore.integrity import IntegrityReport
 from reliability.restore.state import RunState
 from reliability.restore.validate import ValidationReport
 
@@ -48,6 +49,12 @@ class RestoreTestRow:
     expectations_evaluated: int | None = None
     expectations_failed: int | None = None
     amcheck: str | None = None
+    foreign_keys_checked: int | None = None
+    foreign_key_violations: int | None = None
+    sequences_checked: int | None = None
+    sequences_behind: int | None = None
+    not_valid_constraints: int | None = None
+    collation_version_mismatch: bool | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +96,12 @@ def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
         expectations_evaluated=validation.get("expectations_evaluated"),
         expectations_failed=validation.get("expectations_failed"),
         amcheck=validation.get("amcheck"),
+        foreign_keys_checked=validation.get("foreign_keys"),
+        foreign_key_violations=validation.get("foreign_key_violations"),
+        sequences_checked=validation.get("sequences"),
+        sequences_behind=validation.get("sequences_behind"),
+        not_valid_constraints=validation.get("not_valid_total"),
+        collation_version_mismatch=validation.get("collation_mismatch"),
         summary=summary,
     )
 
@@ -140,7 +153,7 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
     from psycopg.types.json import Jsonb
 
     with conn.cursor() as cur:
-        for table in ("restore_test_tables", "restore_test_expectations"):
+        for table in ("restore_test_tables", "restore_test_expectations", "restore_test_checks"):
             cur.execute(
                 f"DELETE FROM reliability.{table} WHERE interval_key = %s AND database = %s",
                 (interval_key, database),
@@ -149,8 +162,9 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
             cur.executemany(
                 """INSERT INTO reliability.restore_test_tables (interval_key, database, table_name, present,
                        expected_columns, restored_columns, expected_rows, restored_rows, expected_digest,
-                       restored_digest, expectations_evaluated, expectations_failed, failed_checks)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                       restored_digest, expectations_evaluated, expectations_failed, failed_checks,
+                       foreign_key_violations, sequences_behind)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 [
                     (
                         interval_key,
@@ -166,9 +180,16 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
                         t.expectations_evaluated,
                         t.expectations_failed,
                         list(t.failed_checks),
+                        t.foreign_key_violations,
+                        t.sequences_behind,
                     )
                     for t in report.tables
                 ],
+            )
+            cur.executemany(
+                """INSERT INTO reliability.restore_test_checks (interval_key, database, table_name, kind, name, ok,
+                       violations, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                [(interval_key, database, *row) for row in _check_rows(report.integrity)],
             )
             cur.executemany(
                 """INSERT INTO reliability.restore_test_expectations (interval_key, database, table_name, success,
@@ -180,6 +201,37 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
             )
     # One commit for the deletes and inserts: readers never see the interval half-replaced.
     conn.commit()
+
+
+def _check_rows(integrity: IntegrityReport) -> list[tuple]:
+    """(table, kind, name, ok, violations, detail) of every object the integrity checks looked at."""
+    rows = [
+        (f.table, "foreign_key", f.name, f.ok, f.violations, "" if f.ok else f.describe())
+        for f in integrity.foreign_keys
+    ]
+    rows += [
+        (q.table, "sequence", q.name, q.ok, None, "" if q.ok else q.describe()) for q in integrity.sequences
+    ]
+    rows += [
+        (c.table, "not_valid", c.name, False, None, f"{c.kind} constraint NOT VALID")
+        for c in integrity.not_valid
+    ]
+    return rows
+
+
+def check_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
+    """The foreign keys, sequences and NOT VALID constraints one test looked at, by table."""
+    from psycopg.rows import dict_row
+
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """SELECT * FROM reliability.restore_test_checks WHERE interval_key = %s AND database = %s
+               ORDER BY table_name, kind, name""",
+            (interval_key, database),
+        )
+        .fetchall()
+    )
 
 
 def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
