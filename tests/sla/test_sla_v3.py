@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import fields
 
 import psycopg
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from reliability.core.config import ConfigError
 from reliability.sla.config import parse_config
 from reliability.sla.run import run
-from reliability.sla.store import list_periods, monitor_rows, tenant_rows
 from reliability.sla.uptime import MonitorInput, counted_intervals, figures
 from reliability.sla.uptimerobot import UptimeRobotClient
 from reliability.sla.uptimerobot_http import UptimeRobotApiError, UptimeRobotError, UptimeRobotRateLimited
@@ -21,10 +19,9 @@ from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
 from stack.fake_uptimerobot import DataSet, FakeUptimeRobot
 from stack.fake_uptimerobot_v3 import plan_rate_limit
-from tests.sla.support import API_KEY, NOW, TENANTS, acme_shop, secret_free
+from tests.sla.support import API_KEY, NOW, TENANTS, TOKEN, acme_shop, secret_free, stored
 from tests.sla.test_sla_client import NOW_S, REQUEST, Sleeps
 
-TOKEN = "ur3_eyJhbGciOiJIUzI1NiJ9.c2xhLXYzLXRva2Vu.9f8e7d6c5b4a"
 CONFIG = parse_config(
     {
         "plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999},
@@ -45,19 +42,6 @@ def v3_client(fake, sleeps=None, **options) -> UptimeRobotV3Client:
     return UptimeRobotV3Client(
         fake.url_v3, TOKEN, v2_api_key=API_KEY, sleep=sleeps if sleeps is not None else Sleeps(), **settings
     )
-
-
-def stored(results_dsn: str, period: str) -> dict:
-    with psycopg.connect(results_dsn) as conn:
-        (summary,) = conn.execute(
-            "SELECT summary FROM reliability.sla_reports WHERE period = %s", (period,)
-        ).fetchone()
-        return {
-            "summary": {k: v for k, v in summary.items() if k != "api_requests"},
-            "tenants": [tuple(getattr(r, f.name) for f in fields(r)) for r in tenant_rows(conn, period)],
-            "monitors": [tuple(getattr(r, f.name) for f in fields(r)) for r in monitor_rows(conn, period)],
-            "periods": [(p.period, p.kind, p.tenants, p.breaches) for p in list_periods(conn)],
-        }
 
 
 @pytest.mark.parametrize("interval_end", [NOW, NOW.replace(day=1, hour=0)], ids=["provisional", "final"])
