@@ -385,7 +385,7 @@ class FakeUptimeRobot:
     ):
         self.dataset = dataset
         self.v3_token = v3_token or api_key  # API v3's bearer token (the same secret unless given)
-        self._incidents: tuple[int, list[dict[str, Any]]] | None = None
+        self._incidents: tuple[int, Any] | None = None  # (now, fake_uptimerobot_v3.IncidentIndex)
         self.rate_limit_per_minute = rate_limit_per_minute
         self.window_seconds = window_seconds
         self.retry_after = 1  # seconds, for answers forced by throttle_next
@@ -536,7 +536,7 @@ class FakeUptimeRobot:
             self.requests.append(RecordedRequest(endpoint, recorded, status))
         return status, payload, headers, delay
 
-    def v3_incidents(self) -> list[dict[str, Any]]:
+    def v3_incidents(self):
         """The data set's incidents as API v3 lists them, as of now (computed once per "now")."""
         from stack import fake_uptimerobot_v3
 

@@ -22,6 +22,7 @@ data set as v2 (``GET /v3/...`` on the same port), as UptimeRobot documents v3 (
 
 from __future__ import annotations
 
+import bisect
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -79,7 +80,8 @@ def _monitors(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
         (m for m in fake.dataset.monitors if m.create_datetime <= now and m.id > after), key=lambda m: m.id
     )
     page = monitors[:limit]
-    windows = {w.id: w for w in fake.dataset.mwindows}
+    members = _window_members(fake)
+    windows = {w.id: _window(w, fake, members) for w in fake.dataset.mwindows}
     data = [
         {
             "id": m.id,
@@ -89,7 +91,7 @@ def _monitors(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
             "interval": m.interval,
             "status": STATUS_NAMES[m.status(now)],
             "createDateTime": _iso(m.create_datetime),
-            "maintenanceWindows": [_window(windows[i], fake) for i in m.mwindow_ids if i in windows],
+            "maintenanceWindows": [windows[i] for i in m.mwindow_ids if i in windows],
         }
         for m in page
     ]
@@ -101,25 +103,23 @@ def _monitors(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
 
 
 def _incidents(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
-    incidents = fake.v3_incidents()
+    index = fake.v3_incidents()
     if params.get("monitor_id"):
         wanted = _number(params, "monitor_id", 0)
-        incidents = [i for i in incidents if i["monitor"]["id"] == wanted]
+        index = IncidentIndex([i for i in index.items if i["monitor"]["id"] == wanted])
     after, before = _time(params, "started_after"), _time(params, "started_before")
-    incidents = [
-        i
-        for i in incidents
-        if (after is None or i["_started"] > after) and (before is None or i["_started"] < before)
-    ]
+    # newest first: those started before `before` begin at `lo`, those started after `after` end at `hi`
+    lo = bisect.bisect_right(index.keys, -before) if before is not None else 0
+    hi = bisect.bisect_left(index.keys, -after) if after is not None else len(index.items)
     if params.get("cursor"):
         cursor = params["cursor"]
         if not cursor.isdigit():
             raise BadRequest("cursor must match /^\\d+$/ regular expression")
-        position = next((n for n, i in enumerate(incidents) if i["id"] == cursor), None)
-        incidents = incidents[position + 1 :] if position is not None else []
-    page = incidents[:INCIDENTS_PAGE]
+        position = index.position.get(cursor)
+        lo = max(lo, position + 1) if position is not None else hi
+    page = index.items[lo : min(hi, lo + INCIDENTS_PAGE)]
     link = None
-    if len(incidents) > INCIDENTS_PAGE:
+    if lo + INCIDENTS_PAGE < hi:
         query = urlencode({**{k: v for k, v in params.items() if k != "cursor"}, "cursor": page[-1]["id"]})
         link = f"{fake.url_v3}/incidents?{query}"
     return {"data": [{k: v for k, v in i.items() if not k.startswith("_")} for i in page], "nextLink": link}
@@ -128,10 +128,20 @@ def _incidents(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
 def _maintenance_windows(fake: FakeUptimeRobot, params: dict[str, str]) -> dict[str, Any]:
     after = _number(params, "cursor", 0)
     windows = sorted((w for w in fake.dataset.mwindows if w.id > after), key=lambda w: w.id)
-    return {"data": [_window(w, fake) for w in windows], "nextLink": None}
+    members = _window_members(fake)
+    return {"data": [_window(w, fake, members) for w in windows], "nextLink": None}
 
 
-def incidents_of(monitors: list[FakeMonitor], now: int) -> list[dict[str, Any]]:
+class IncidentIndex:
+    """Incidents newest first, with their negated start times (ascending, for bisect) and positions by id."""
+
+    def __init__(self, items: list[dict[str, Any]]):
+        self.items = items
+        self.keys = [-i["_started"] for i in items]
+        self.position = {i["id"]: n for n, i in enumerate(items)}
+
+
+def incidents_of(monitors: list[FakeMonitor], now: int) -> IncidentIndex:
     """The v3 incidents of the data set as of ``now``, newest first (``_started`` for filtering)."""
     found = []
     for monitor in monitors:
@@ -139,7 +149,7 @@ def incidents_of(monitors: list[FakeMonitor], now: int) -> list[dict[str, Any]]:
         for n, entry in enumerate(logs):
             if entry.type != 1 or (n and logs[n - 1].type == 1):
                 continue
-            end = next((e for e in logs[n + 1 :] if e.type != 1), None)
+            end = next((logs[k] for k in range(n + 1, len(logs)) if logs[k].type != 1), None)
             resolved = end.datetime if end is not None else None
             found.append(
                 {
@@ -158,10 +168,19 @@ def incidents_of(monitors: list[FakeMonitor], now: int) -> list[dict[str, Any]]:
                 }
             )
     found.sort(key=lambda i: (i["_started"], int(i["id"])), reverse=True)
-    return found
+    return IncidentIndex(found)
 
 
-def _window(window: FakeMWindow, fake: FakeUptimeRobot) -> dict[str, Any]:
+def _window_members(fake: FakeUptimeRobot) -> dict[int, list[int]]:
+    """Window id -> the ids of the monitors in it."""
+    members: dict[int, list[int]] = {}
+    for monitor in fake.dataset.monitors:
+        for ident in monitor.mwindow_ids:
+            members.setdefault(ident, []).append(monitor.id)
+    return members
+
+
+def _window(window: FakeMWindow, fake: FakeUptimeRobot, members: dict[int, list[int]]) -> dict[str, Any]:
     once = window.type == 1
     start = datetime.fromtimestamp(int(window.start_time), UTC) if once else None
     clock = f"{start:%H:%M:%S}" if start else f"{window.start_time}:00"
@@ -174,7 +193,7 @@ def _window(window: FakeMWindow, fake: FakeUptimeRobot) -> dict[str, Any]:
         "time": clock,
         "duration": window.duration,
         "autoAddMonitors": False,
-        "monitorIds": [m.id for m in fake.dataset.monitors if window.id in m.mwindow_ids],
+        "monitorIds": members.get(window.id, []),
         "days": [int(v) for v in window.value.split("-") if v],
         "status": "active" if window.status == 1 else "paused",
         "created": _iso(fake.dataset.now - 90 * 86_400),

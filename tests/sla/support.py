@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from reliability.sla.source import FetchRequest, Snapshot
 
 API_KEY = "u7654321-3f9a0c2b8e7d41a6b5c4d3e2"
+TOKEN = "ur3_eyJhbGciOiJIUzI1NiJ9.c2xhLXYzLXRva2Vu.9f8e7d6c5b4a"  # an API v3 token
 NOW = datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
 TENANTS = [
     {"slug": "acme", "plan": "enterprise", "sites": ["acme-shop.example.com", "acme-blog.example.com"]},
@@ -56,3 +57,23 @@ def acme_shop(created: int, changes: list[tuple[int, int]]):
     ]
     monitor.seal()
     return monitor
+
+
+def stored(results_dsn: str, period: str) -> dict:
+    """The stored SLA report of ``period``, row for row (all but the request count, which differs by API)."""
+    from dataclasses import fields
+
+    import psycopg
+
+    from reliability.sla.store import list_periods, monitor_rows, tenant_rows
+
+    with psycopg.connect(results_dsn) as conn:
+        (summary,) = conn.execute(
+            "SELECT summary FROM reliability.sla_reports WHERE period = %s", (period,)
+        ).fetchone()
+        return {
+            "summary": {k: v for k, v in summary.items() if k != "api_requests"},
+            "tenants": [tuple(getattr(r, f.name) for f in fields(r)) for r in tenant_rows(conn, period)],
+            "monitors": [tuple(getattr(r, f.name) for f in fields(r)) for r in monitor_rows(conn, period)],
+            "periods": [(p.period, p.kind, p.tenants, p.breaches) for p in list_periods(conn)],
+        }

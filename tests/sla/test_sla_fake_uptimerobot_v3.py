@@ -61,7 +61,7 @@ def test_incidents_are_the_down_stretches_of_the_v2_logs_newest_first(fake, data
     assert len(incidents) == min(expected, INCIDENTS_PAGE)
     starts = [i["startedAt"] for i in incidents]
     assert starts == sorted(starts, reverse=True)
-    ongoing = [i for i in fake.v3_incidents() if i["resolvedAt"] is None]
+    ongoing = [i for i in fake.v3_incidents().items if i["resolvedAt"] is None]
     assert [i["monitor"]["id"] for i in ongoing] == [dataset.facts["ongoing_monitor_id"]]
     one = get(fake, "incidents", monitor_id=dataset.facts["breaching_monitor_id"]).json()["data"]
     assert one and {i["monitor"]["id"] for i in one} == {dataset.facts["breaching_monitor_id"]}

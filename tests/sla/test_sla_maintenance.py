@@ -102,3 +102,45 @@ def test_window_reads_the_api_shape():
 def test_invalid_window_is_rejected_with_a_reason(api, message):
     with pytest.raises(MaintenanceWindowInvalid, match=message):
         MaintenanceWindow.from_api({"id": 9, "status": 1, **api})
+
+
+def v3_window(**api) -> MaintenanceWindow:
+    return MaintenanceWindow.from_api_v3(
+        {"id": 7, "name": "v3", "date": None, "days": [], "status": "active", **api}
+    )
+
+
+def test_api_v3_windows_read_as_their_v2_equivalents():
+    start = NOV_1 + 9 * DAY + 22 * H
+    assert v3_window(interval="once", date="2026-11-10", time="22:00:00", duration=180) == MaintenanceWindow(
+        7, WindowType.ONCE, 3 * H, start_epoch=start, name="v3"
+    )
+    weekly = v3_window(interval="weekly", time="02:00:00", duration=60, days=[7])
+    assert occurrences(weekly, NOV_1, DEC_1) == occurrences(
+        window(type=3, start_time="02:00", duration=60, value="7"), NOV_1, DEC_1
+    )
+    paused = v3_window(interval="daily", time="03:00:00", duration=30, status="paused")
+    assert not paused.active and occurrences(paused, NOV_1, DEC_1) == []
+
+
+def test_api_v3_monthly_day_minus_one_is_the_last_day_of_each_month():
+    last = v3_window(interval="monthly", time="04:00:00", duration=60, days=[-1])
+    found = occurrences(last, NOV_1, calendar.timegm((2027, 1, 1, 0, 0, 0)))
+    assert found == [
+        (calendar.timegm((2026, 11, 30, 4, 0, 0)), calendar.timegm((2026, 11, 30, 5, 0, 0))),
+        (calendar.timegm((2026, 12, 31, 4, 0, 0)), calendar.timegm((2026, 12, 31, 5, 0, 0))),
+    ]
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        {"interval": "yearly", "time": "04:00:00", "duration": 60},
+        {"interval": "once", "date": "2026-11-31", "time": "04:00:00", "duration": 60},
+        {"interval": "monthly", "time": "04:00:00", "duration": 60, "days": [0]},
+        {"interval": "daily", "time": "04:00:00", "duration": 60, "status": "archived"},
+    ],
+)
+def test_an_api_v3_window_that_cannot_be_read_is_an_error(api):
+    with pytest.raises(MaintenanceWindowInvalid):
+        v3_window(**api)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import fields
 
 import psycopg
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from reliability.core.config import ConfigError
 from reliability.sla.config import parse_config
 from reliability.sla.run import run
-from reliability.sla.store import list_periods, monitor_rows, tenant_rows
 from reliability.sla.uptime import MonitorInput, counted_intervals, figures
 from reliability.sla.uptimerobot import UptimeRobotClient
 from reliability.sla.uptimerobot_http import UptimeRobotApiError, UptimeRobotError, UptimeRobotRateLimited
@@ -21,10 +19,9 @@ from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
 from stack.fake_uptimerobot import DataSet, FakeUptimeRobot
 from stack.fake_uptimerobot_v3 import plan_rate_limit
-from tests.sla.support import API_KEY, NOW, TENANTS, acme_shop, secret_free
+from tests.sla.support import API_KEY, NOW, TENANTS, TOKEN, acme_shop, secret_free, stored
 from tests.sla.test_sla_client import NOW_S, REQUEST, Sleeps
 
-TOKEN = "ur3_eyJhbGciOiJIUzI1NiJ9.c2xhLXYzLXRva2Vu.9f8e7d6c5b4a"
 CONFIG = parse_config(
     {
         "plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999},
@@ -45,19 +42,6 @@ def v3_client(fake, sleeps=None, **options) -> UptimeRobotV3Client:
     return UptimeRobotV3Client(
         fake.url_v3, TOKEN, v2_api_key=API_KEY, sleep=sleeps if sleeps is not None else Sleeps(), **settings
     )
-
-
-def stored(results_dsn: str, period: str) -> dict:
-    with psycopg.connect(results_dsn) as conn:
-        (summary,) = conn.execute(
-            "SELECT summary FROM reliability.sla_reports WHERE period = %s", (period,)
-        ).fetchone()
-        return {
-            "summary": {k: v for k, v in summary.items() if k != "api_requests"},
-            "tenants": [tuple(getattr(r, f.name) for f in fields(r)) for r in tenant_rows(conn, period)],
-            "monitors": [tuple(getattr(r, f.name) for f in fields(r)) for r in monitor_rows(conn, period)],
-            "periods": [(p.period, p.kind, p.tenants, p.breaches) for p in list_periods(conn)],
-        }
 
 
 @pytest.mark.parametrize("interval_end", [NOW, NOW.replace(day=1, hour=0)], ids=["provisional", "final"])
@@ -268,3 +252,36 @@ def test_v2_and_v3_agree_on_an_outage_across_the_look_back_start_and_a_pause(map
     assert reports[0] == reports[1]
     (row,) = reports[1].monitors
     assert row.downtime_seconds > 7200  # down from the 1st until 02:00, and again from the 5th on
+
+
+def test_the_uptimerobot_airflow_connection_becomes_the_settings(monkeypatch):
+    from types import SimpleNamespace
+
+    from reliability.airflow import connections
+
+    conn = SimpleNamespace(
+        host="api.uptimerobot.com",
+        port=None,
+        schema="https",
+        password=TOKEN,
+        extra_dejson={"api_version": 3, "v2_api_key": API_KEY},
+    )
+    monkeypatch.setattr(connections, "get", lambda conn_id: conn if conn_id == "uptimerobot" else None)
+    settings = connections.uptimerobot_settings()
+    assert (settings.base_url, settings.api_key, settings.api_version, settings.v2_api_key) == (
+        "https://api.uptimerobot.com",
+        TOKEN,
+        3,
+        API_KEY,
+    )
+    assert settings.client().base_url == "https://api.uptimerobot.com/v3"
+
+
+def test_slow_response_incidents_are_not_downtime_and_unreadable_ones_fail(fake_v3):
+    client = v3_client(fake_v3)
+    base = {"id": "1", "monitor": {"id": 5}, "startedAt": "2026-11-02T10:00:00.000Z", "resolvedAt": None}
+    assert client._incident({**base, "type": "SLOW_RESPONSE"}) == (0, 0, None)
+    assert client._incident({**base, "type": "DOWNTIME"}) == (5, 1_793_613_600, None)
+    assert client._incident({**base, "resolvedAt": "2026-11-02T10:30:00Z"})[2] == 1_793_615_400
+    with pytest.raises(UptimeRobotError, match="incident '1' cannot be read"):
+        client._incident({**base, "startedAt": "2026-11-02 10:00"})  # no time zone

@@ -112,7 +112,11 @@ class UptimeRobotV3Client:
         before = self.requests
         logs_start = request.logs_start
         logs_end = max(request.logs_end, int(self._http.clock()))
-        monitors = {int(item["id"]): item for item in self._pages("monitors", {"limit": MONITORS_PAGE})}
+        listed = self._pages("monitors", {"limit": MONITORS_PAGE})
+        try:
+            monitors = {int(item["id"]): item for item in listed}
+        except (TypeError, ValueError):
+            raise self._http.error(UptimeRobotBadResponse, "monitors: a monitor id is not a number") from None
         windows = self.get_maintenance_windows()
         entries: dict[int, list[LogEntry]] = defaultdict(list)
         incidents = self._pages(

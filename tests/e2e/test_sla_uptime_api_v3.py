@@ -13,13 +13,12 @@ import pytest
 
 from reliability.sla.period import Period
 from stack.airflow import dags_test
-from tests.e2e.conftest import airflow_stack  # noqa: F401  (the e2e session's stack)
-from tests.sla.test_sla_v3 import TOKEN, stored
+from tests.sla.support import TOKEN, stored
 
 pytestmark = pytest.mark.slow
 
 
-def test_sla_uptime_on_api_v3_stores_the_v2_report_and_leaks_no_secret(airflow_stack):  # noqa: F811
+def test_sla_uptime_on_api_v3_stores_the_v2_report_and_leaks_no_secret(airflow_stack):
     stack, fake = airflow_stack, airflow_stack.uptimerobot
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     logical_date = (today - timedelta(days=1)).isoformat()
