@@ -155,3 +155,15 @@ def test_the_fake_slack_log_holds_no_webhook_url(tmp_path):
     log = (tmp_path / "slack.log").read_text()
     assert f"127.0.0.1:{port}/services/[REDACTED]" in log
     assert "fakeTokenNeverLogged7" not in log and "TFAKE1" not in log and "wrongTokenNeverLogged" not in log
+
+
+def test_a_failed_task_message_escapes_the_error_and_run_id():
+    from reliability.core.slack import failure_blocks
+
+    text, blocks = failure_blocks(
+        "sla_uptime", "fetch", "manual__<!channel>", 1, "bad tenant <script>&<@U123>", None
+    )
+    rendered = text + json.dumps(blocks)
+    assert "<!channel>" not in rendered and "<@U123>" not in rendered and "<script>" not in rendered
+    assert "&lt;script&gt;&amp;&lt;@U123&gt;" in blocks[2]["text"]["text"]
+    assert "manual__&lt;!channel&gt;" in blocks[1]["fields"][2]["text"]

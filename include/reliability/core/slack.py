@@ -72,7 +72,12 @@ def outcome_blocks(outcomes: list[Outcome], run_url: str | None) -> tuple[str, l
 def failure_blocks(
     dag_id: str, task_id: str, run_id: str, try_number: Any, error: str, url: str | None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """A task that failed: DAG, task, run, try, the (scrubbed) error and a link."""
+    """A task that failed: DAG, task, run, try, the (scrubbed) error and a link.
+
+    The error and run id come from outside (exception texts, a run id typed in the trigger form):
+    Slack's control characters in them are escaped, so ``<...>`` can never become a link or mention.
+    """
+    run_id, error = mrkdwn_escape(str(run_id)), mrkdwn_escape(error)
     text = f":rotating_light: {dag_id}.{task_id} failed in run {run_id}: {error}"
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{dag_id} — task failed"[:150]}},
