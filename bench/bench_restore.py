@@ -1,7 +1,10 @@
 """Benchmark of restore_test: the whole restore test against a bare ``pg_restore -j 2`` of the same dump.
 
-    python bench/bench_restore.py            # ~500 MB database
-    python bench/bench_restore.py --quick    # ~50 MB database (about a minute)
+    python bench/bench_restore.py                      # ~500 MB and ~2 GB databases (an hour or more)
+    python bench/bench_restore.py --sizes-mb 500       # one size
+    python bench/bench_restore.py --quick              # ~50 and ~200 MB (a few minutes)
+
+Never run by CI or the test suite: the sizes are a flag, and the figures are ratios measured in this run.
 
 Starts its own PostgreSQL cluster and moto S3 server (127.0.0.1, free ports), seeds the platform
 database with ``stack.platform.seed_platform``, dumps it with ``pg_dump -Fc`` and uploads the dump with
@@ -13,8 +16,9 @@ machine hits both alike:
   as in an Airflow task): choose, download + SHA-256, create, pg_restore -j 2, validate (digests, GX,
   pg_amcheck), drop.
 
-Prints the medians, their ratio (target <= 1.5) and where the rest of the time goes. Then the CPU
-budget: CPU-seconds of the whole machine used by the bare restore and by the whole test, and each check
+Prints, for each size, the medians, their ratio (target <= 1.5) and where the rest of the time goes;
+then a table of both sizes with the fixed cost (what a zero-byte database would still take) and the
+cost per GB of each side, from the straight line through the two sizes. Then the CPU budget: CPU-seconds of the whole machine used by the bare restore and by the whole test, and each check
 measured alone (each in a fresh process, imports included) on one more restored copy. Every process of
 both sides (pg_restore, the PostgreSQL backends, psql, Python) shares this machine's cores, so the whole
 test can never take less than its CPU-seconds divided by the cores: that lower bound, for all checks and
@@ -166,7 +170,8 @@ def run_bare(cluster, dump: Path, jobs: int, name: str, keep: bool = False) -> t
 COMPONENTS = [
     ("digests (first reader)", "digests"),
     ("GX import", "gx_import"),
-    ("GX suites", "gx_suites"),
+    ("GX suites (declared expectations)", "gx_suites"),
+    ("foreign keys, sequences, collation", "integrity"),
     ("pg_amcheck --heapallindexed", "amcheck"),
     ("pg_amcheck without --heapallindexed", "amcheck_light"),
 ]
@@ -210,20 +215,20 @@ def component_child(args) -> None:
         from reliability.restore.expectations import _gx_expectations
 
         _gx_expectations()
+    elif args.component == "integrity":
+        from reliability.restore.integrity import check_integrity
+
+        report = check_integrity(dsn)
+        assert all(f.ok for f in report.foreign_keys) and all(q.ok for q in report.sequences), report
     elif args.component == "gx_suites":
         from reliability.restore.expectations import TableSpec, run_expectations
 
+        wanted = {split_qualified(d.table) for d in declared}
         specs = [
-            TableSpec(
-                name=name,
-                schema=key[0],
-                table=key[1],
-                rows=entry.rows,
-                columns=catalog[key].columns,
-                primary_key=catalog[key].primary_key,
-            )
-            for name, entry in manifest.tables.items()
+            TableSpec(name=name, schema=key[0], table=key[1])
+            for name in manifest.tables
             for key in [split_qualified(name)]
+            if key in wanted
         ]
         report = run_expectations(dsn, specs, declared)
         assert report.failed == 0, report.failures
@@ -269,7 +274,8 @@ def measure_components(cluster, dump: Path, endpoint: str, args) -> dict[str, di
 
 def report_budget(
     components: dict[str, dict], bare: float, bare_cpu: float, whole: float, whole_cpu: float
-) -> None:
+) -> float:
+    """Prints the budget; returns the lower bound of the ratio with every check (the CPU floor)."""
     print(f"\nCPU budget (CPU-seconds of the whole machine, {CORES} cores shared by every process):")
     print(f"    {'bare pg_restore (median)':42s} {bare_cpu:7.2f}  wall {bare:6.2f} s")
     print(
@@ -280,10 +286,11 @@ def report_budget(
     for label, key in COMPONENTS:
         print(f"    {label:42s} {components[key]['cpu']:7.2f}  wall {components[key]['seconds']:6.2f} s")
     cpu = {key: value["cpu"] for key, value in components.items()}
+    every = ("digests", "gx_import", "gx_suites", "integrity", "amcheck")
     subsets = [
-        ("every check (as the test runs)", ("digests", "gx_import", "gx_suites", "amcheck")),
-        ("without --heapallindexed", ("digests", "gx_import", "gx_suites", "amcheck_light")),
-        ("without GX", ("digests", "amcheck")),
+        ("every check (as the test runs)", every),
+        ("without --heapallindexed", ("digests", "gx_import", "gx_suites", "integrity", "amcheck_light")),
+        ("without GX", ("digests", "integrity", "amcheck")),
         ("digests alone", ("digests",)),
     ]
     print(
@@ -292,6 +299,7 @@ def report_budget(
     )
     for label, keys in subsets:
         print(f"    {label:42s} {(bare_cpu + sum(cpu[k] for k in keys)) / CORES / bare:7.2f}")
+    return (bare_cpu + sum(cpu[k] for k in every)) / CORES / bare
 
 
 def database_size(dsn: str) -> int:
@@ -371,6 +379,7 @@ BREAKDOWN = [
     ("  GX suites incl. import (first, in a thread)", "gx"),
     ("  digests (niced processes, alongside)", "digests"),
     ("  pg_amcheck (alongside)", "amcheck"),
+    ("  foreign keys, sequences (a thread, alongside)", "integrity"),
 ]
 
 
@@ -388,10 +397,105 @@ def report_breakdown(timings: list[dict], whole: float, bare: float) -> None:
     print(f"  pg_restore inside the test vs bare: {median['pg_restore'] / bare:.2f}x")
 
 
+def measure_size(cluster, s3, endpoint: str, root: Path, size_mb: float, args) -> dict:
+    """Seed, dump and upload a database of ``size_mb``, time both sides, report; returns the medians."""
+    from reliability.backups.manifest import manifest_key
+    from stack.platform import seed_platform
+
+    name = f"platform_{size_mb:.0f}mb"
+    dsn = cluster.create_database(name, exist_ok=True)
+    started = time.perf_counter()
+    rows = seed_platform(dsn, size_mb / SCALE_MB)
+    size = database_size(dsn)
+    print(
+        f"\n=== {size / MB:.0f} MB: seeded {name}, {sum(rows.values()):,} rows in "
+        f"{time.perf_counter() - started:.0f} s (PostgreSQL {cluster.port}, S3 {endpoint})",
+        flush=True,
+    )
+    dump = root / "platform.dump"
+    make_backup(cluster, dsn, dump, s3)
+    print(f"dump: {dump.stat().st_size / MB:.0f} MB (custom format), uploaded with its manifest", flush=True)
+
+    variants = {"whole": False}
+    if args.also_digest_during:
+        variants["whole, digest during pg_restore"] = True
+    run_whole(cluster, dsn, endpoint, args)  # warm-up: page cache, moto, first GX import from disk
+    bare: list[float] = []
+    bare_cpu: list[float] = []
+    whole: dict[str, list[float]] = {v: [] for v in variants}
+    whole_cpu: dict[str, list[float]] = {v: [] for v in variants}
+    timings: dict[str, list[dict]] = {v: [] for v in variants}
+    for i in range(args.rounds):
+        seconds, cpu = run_bare(cluster, dump, args.jobs, f"bare_{i}")
+        bare.append(seconds)
+        bare_cpu.append(cpu)
+        line = f"  round {i + 1}: bare pg_restore -j {args.jobs} {bare[-1]:.2f} s"
+        for variant, during in variants.items():
+            figures = run_whole(cluster, dsn, endpoint, args, during)
+            whole[variant].append(figures["seconds"])
+            whole_cpu[variant].append(figures["cpu"])
+            timings[variant].append(figures["timings"])
+            line += f", {variant} {figures['seconds']:.2f} s"
+        print(line, flush=True)
+    base = statistics.median(bare)
+    for variant in variants:
+        ratio = statistics.median(whole[variant]) / base
+        print(
+            f"\n{variant}: median {statistics.median(whole[variant]):.2f} s vs bare {base:.2f} s -> ratio "
+            f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[variant]) / min(bare):.2f}"
+        )
+        report_breakdown(timings[variant], statistics.median(whole[variant]), base)
+    components = measure_components(cluster, dump, endpoint, args)
+    floor = report_budget(
+        components,
+        base,
+        statistics.median(bare_cpu),
+        statistics.median(whole["whole"]),
+        statistics.median(whole_cpu["whole"]),
+    )
+    # The next size starts from an empty bucket and cluster: the test must not choose this dump.
+    s3.delete_object(Bucket=BUCKET, Key=KEY)
+    s3.delete_object(Bucket=BUCKET, Key=manifest_key(KEY))
+    cluster.drop_database(name)
+    dump.unlink()
+    whole_median = statistics.median(whole["whole"])
+    return {
+        "mb": size / MB,
+        "bare": base,
+        "whole": whole_median,
+        "ratio": whole_median / base,
+        "floor": floor,
+    }
+
+
+def report_sizes(results: list[dict]) -> None:
+    """Both sizes side by side; with two or more, the fixed and per-GB costs of each side."""
+    print("\n=== by size (medians)")
+    print(f"    {'database':>10s} {'bare s':>9s} {'whole s':>9s} {'ratio':>7s} {'CPU floor':>10s}")
+    for r in results:
+        print(
+            f"    {r['mb']:8.0f} MB {r['bare']:9.2f} {r['whole']:9.2f} {r['ratio']:7.2f} {r['floor']:10.2f}"
+        )
+    if len(results) < 2:
+        return
+    small, large = min(results, key=lambda r: r["mb"]), max(results, key=lambda r: r["mb"])
+    gb = (large["mb"] - small["mb"]) / 1000
+    for side in ("bare", "whole"):
+        per_gb = (large[side] - small[side]) / gb
+        fixed = small[side] - per_gb * small["mb"] / 1000
+        print(f"    {side:6s} fixed {fixed:7.2f} s + {per_gb:7.2f} s per GB")
+    marginal = (large["whole"] - small["whole"]) / (large["bare"] - small["bare"])
+    print(f"    ratio of the per-GB costs (what the ratio tends to on large databases): {marginal:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a ~50 MB database (about a minute)")
-    parser.add_argument("--size-mb", type=float, help="database size to seed (default 500, quick 50)")
+    parser.add_argument("--quick", action="store_true", help="~50 and ~200 MB databases (a few minutes)")
+    parser.add_argument(
+        "--sizes-mb",
+        type=lambda text: [float(v) for v in text.split(",")],
+        help="comma-separated database sizes to seed and measure (default 500,2000; quick 50,200)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds of bare pg_restore and the test"
     )
@@ -424,12 +528,11 @@ def main() -> None:
 
     import boto3
 
-    from stack.platform import seed_platform
     from stack.postgres import PgCluster
     from stack.processes import free_port, stop_process
     from stack.services import start_moto
 
-    size_mb = args.size_mb or (50 if args.quick else 500)
+    sizes = args.sizes_mb or ([50.0, 200.0] if args.quick else [500.0, 2000.0])
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-restore-"))
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
@@ -446,58 +549,8 @@ def main() -> None:
             aws_secret_access_key="bench",
         )
         s3.create_bucket(Bucket=BUCKET)
-        name = f"platform_{size_mb:.0f}mb"
-        dsn = cluster.create_database(name, exist_ok=True)
-        started = time.perf_counter()
-        rows = seed_platform(dsn, size_mb / SCALE_MB)
-        print(
-            f"seeded {name}: {database_size(dsn) / MB:.0f} MB, {sum(rows.values()):,} rows in "
-            f"{time.perf_counter() - started:.0f} s (PostgreSQL {cluster.port}, S3 {endpoint})",
-            flush=True,
-        )
-        dump = root / "platform.dump"
-        make_backup(cluster, dsn, dump, s3)
-        print(
-            f"dump: {dump.stat().st_size / MB:.0f} MB (custom format), uploaded with its manifest", flush=True
-        )
-
-        variants = {"whole": False}
-        if args.also_digest_during:
-            variants["whole, digest during pg_restore"] = True
-        run_whole(cluster, dsn, endpoint, args)  # warm-up: page cache, moto, first GX import from disk
-        bare: list[float] = []
-        bare_cpu: list[float] = []
-        whole: dict[str, list[float]] = {name: [] for name in variants}
-        whole_cpu: dict[str, list[float]] = {name: [] for name in variants}
-        timings: dict[str, list[dict]] = {name: [] for name in variants}
-        for i in range(args.rounds):
-            seconds, cpu = run_bare(cluster, dump, args.jobs, f"bare_{i}")
-            bare.append(seconds)
-            bare_cpu.append(cpu)
-            line = f"  round {i + 1}: bare pg_restore -j {args.jobs} {bare[-1]:.2f} s"
-            for name, during in variants.items():
-                figures = run_whole(cluster, dsn, endpoint, args, during)
-                whole[name].append(figures["seconds"])
-                whole_cpu[name].append(figures["cpu"])
-                timings[name].append(figures["timings"])
-                line += f", {name} {figures['seconds']:.2f} s"
-            print(line, flush=True)
-        base = statistics.median(bare)
-        for name in variants:
-            ratio = statistics.median(whole[name]) / base
-            print(
-                f"\n{name}: median {statistics.median(whole[name]):.2f} s vs bare {base:.2f} s -> ratio "
-                f"{ratio:.2f} (target <= 1.5); best-vs-best {min(whole[name]) / min(bare):.2f}"
-            )
-            report_breakdown(timings[name], statistics.median(whole[name]), base)
-        components = measure_components(cluster, dump, endpoint, args)
-        report_budget(
-            components,
-            base,
-            statistics.median(bare_cpu),
-            statistics.median(whole["whole"]),
-            statistics.median(whole_cpu["whole"]),
-        )
+        results = [measure_size(cluster, s3, endpoint, root, size_mb, args) for size_mb in sizes]
+        report_sizes(results)
     finally:
         stop_process("s3", root)
         if args.keep:

@@ -6,7 +6,9 @@
    per second for each (best of 3 runs) and their ratio, and the same for the whole report (tenants,
    budgets and burn windows included).
 2. Fetch: the same number of monitors served by the fake UptimeRobot; prints the getMonitors pages
-   against ceil(monitors / 50) and the requests against one per monitor.
+   against ceil(monitors / 50) and the requests against one per monitor, then the same fetch through
+   API v3 (with v2 for what v3 lacks), its requests by endpoint beside v2's, the ratio v3 / v2, and
+   whether both give the same report.
 
 Run: ``python bench/bench_sla_uptime.py [--monitors 10000] [--events-per-monitor 110]``.
 """
@@ -137,7 +139,10 @@ def bench_computation(count: int, events: int) -> None:
 
 
 def bench_fetch(count: int) -> None:
+    from dataclasses import replace
+
     from reliability.sla.uptimerobot import UptimeRobotClient
+    from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
     from stack.fake_uptimerobot import FakeUptimeRobot, generate_dataset
 
     now = datetime(2026, 11, 16, tzinfo=UTC)
@@ -155,27 +160,53 @@ def bench_fetch(count: int) -> None:
         f"fetch: {monitors:,} monitors, {sum(len(m.logs) for m in dataset.monitors):,} log entries in the fake "
         f"(generated in {seconds:.1f} s)"
     )
+    period = Period.containing(now)
+    config = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999}})
+    mapping = mapping_from_config(config, {t["slug"]: t["plan"] for t in tenants})
     with FakeUptimeRobot(dataset, KEY) as fake:
-        client = UptimeRobotClient(fake.url, KEY)
-        period = Period.containing(now)
-        config = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999}})
-        mapping = mapping_from_config(config, {t["slug"]: t["plan"] for t in tenants})
         report, fetch_seconds = time_it(
-            lambda: compute_sla_report(client, mapping, config, period.start, period.end, now)
+            lambda: compute_sla_report(
+                UptimeRobotClient(fake.url, KEY), mapping, config, period.start, period.end, now
+            )
         )
         listing = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" not in r.params)
         lookback = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" in r.params)
         windows = fake.count("getMWindows")
-    expected = math.ceil(monitors / 50)
+        expected = math.ceil(monitors / 50)
+        print(
+            f"  v2: getMonitors pages: {listing} (target ceil({monitors:,}/50) = {expected}: "
+            f"{'met' if listing == expected else 'MISSED'}); look-back calls: {lookback} "
+            f"(at most {expected}); getMWindows pages: {windows}"
+        )
+        total = listing + lookback + windows
+        print(
+            f"  v2: requests in all: {total} vs {monitors:,} for one call per monitor "
+            f"({monitors / total:.0f}x fewer); fetch and report took {fetch_seconds:.1f} s, "
+            f"{len(report.tenants):,} tenants reported"
+        )
+        fake.reset()
+        report_v3, v3_seconds = time_it(
+            lambda: compute_sla_report(
+                UptimeRobotV3Client(fake.url_v3, KEY, v2_api_key=KEY),
+                mapping,
+                config,
+                period.start,
+                period.end,
+                now,
+            )
+        )
+        by_endpoint: dict[str, int] = {}
+        for r in fake.requests:
+            name = r.endpoint + (" (one monitor)" if "monitor_id" in r.params else "")
+            name += " (entry before)" if r.endpoint == "getMonitors" and "monitors" in r.params else ""
+            by_endpoint[name] = by_endpoint.get(name, 0) + 1
+        total_v3 = fake.request_count
+    print("  v3: " + "; ".join(f"{name}: {n}" for name, n in sorted(by_endpoint.items())))
+    same = replace(report, requests=0) == replace(report_v3, requests=0)
     print(
-        f"  getMonitors pages: {listing} (target ceil({monitors:,}/50) = {expected}: "
-        f"{'met' if listing == expected else 'MISSED'}); look-back calls: {lookback} "
-        f"(at most {expected}); getMWindows pages: {windows}"
-    )
-    total = listing + lookback + windows
-    print(
-        f"  requests in all: {total} vs {monitors:,} for one call per monitor ({monitors / total:.0f}x fewer); "
-        f"fetch and report took {fetch_seconds:.1f} s, {len(report.tenants):,} tenants reported"
+        f"  v3: requests in all: {total_v3} vs v2's {total}: ratio v3 / v2 = {total_v3 / total:.2f}; "
+        f"fetch and report took {v3_seconds:.1f} s ({v3_seconds / fetch_seconds:.2f}x v2's); "
+        f"same report as v2: {'yes' if same else 'NO'}"
     )
 
 

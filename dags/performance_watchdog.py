@@ -102,6 +102,18 @@ def performance_watchdog():
 
         return measure(context)
 
+    @task
+    def report_response_time(**context) -> list[dict]:
+        from reliability.airflow.tasks.performance_watchdog import report_response_time as report
+
+        return report(context)
+
+    @task
+    def report_ai_latency(**context) -> list[dict]:
+        from reliability.airflow.tasks.performance_watchdog import report_ai_latency as report
+
+        return report(context)
+
     @task(trigger_rule="all_done")
     def publish_results(outcomes) -> dict:
         from reliability.airflow.publish import publish_outcomes
@@ -115,7 +127,7 @@ def performance_watchdog():
 
         return check([o for section in outcomes if section for o in section])
 
-    outcomes = [measure_redis_latency()]
+    outcomes = [measure_redis_latency(), report_response_time(), report_ai_latency()]
     publish_results(outcomes) >> check_outcomes(outcomes)
 
 

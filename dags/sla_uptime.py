@@ -12,7 +12,8 @@ created mid-month, "no data") are in `include/reliability/sla/RULES.md`.
 
 The run whose data interval ends on the 1st produces the **final** report of the month that just
 ended; every other run a **provisional** month-to-date report. Trigger with `month` (e.g. `2026-10`) to
-recompute a month, and with `tenants` to narrow what is reported in Slack.
+recompute a month (from the first month with data up to the current one), and with `tenants` (known
+tenant slugs) to narrow what is reported in Slack.
 
 **Publishes**: report rows in the results store (`reliability.sla_*`, shown on the *SLA reports* page in
 this UI), gauges `sla_uptime_ratio`, `sla_target_ratio`, `sla_error_budget_remaining_ratio`, `sla_breach`
@@ -29,6 +30,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
+from reliability.sla.period import MONTH_PATTERN
 
 
 @dag(
@@ -47,9 +49,11 @@ from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
         "month": Param(
             None,
             type=["null", "string"],
-            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            pattern=MONTH_PATTERN,
             title="Month",
             description="Recompute this month (YYYY-MM): final if it is over, else month to date. "
+            "From the first month with monitoring data up to the current month; a later month, or one "
+            "before any monitor existed, fails the run and stores nothing. "
             "Empty: the month of the run's data interval.",
         ),
         "tenants": Param(

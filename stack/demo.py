@@ -54,6 +54,10 @@ def print_summary(state) -> None:
                                FROM reliability.runs ORDER BY job, summary->'subject', finished_at DESC""").fetchall()
     for job, status, headline, _ in rows:
         print(f"  {job:<22} {status:<8} {headline}")
+    with pg.connect(RESULTS_DB) as conn:
+        from stack.demo_uploads import coverage_lines
+
+        print("\n".join(coverage_lines(conn)))
     env = environment(state)
     conns = {k: v for k, v in env.items() if k.startswith("AIRFLOW_CONN_")}
     gateway = json.loads(conns["AIRFLOW_CONN_RELIABILITY_PUSHGATEWAY"])

@@ -1,5 +1,8 @@
 """A local stand-in for UptimeRobot's API v2 (``getMonitors``, ``getMWindows``), answering as UptimeRobot does.
 
+API v3 (``GET /v3/monitors``, ``/v3/incidents``, ``/v3/maintenance-windows``) is served on the same port
+from the same data set by ``stack/fake_uptimerobot_v3.py``, which describes it.
+
 Faithful to the documented v2 behaviour the SLA job relies on:
 - ``POST /v2/<method>`` with a form-encoded body carrying ``api_key`` (``getMonitors`` also accepts it in
   the query string); ``format=json``. A wrong or missing key answers HTTP 200 ``stat: fail`` with
@@ -378,8 +381,11 @@ class FakeUptimeRobot:
         rate_limit_per_minute: int = 5000,
         window_seconds: float = 60.0,
         clock_now: bool = False,
+        v3_token: str | None = None,
     ):
         self.dataset = dataset
+        self.v3_token = v3_token or api_key  # API v3's bearer token (the same secret unless given)
+        self._incidents: tuple[int, list[dict[str, Any]]] | None = None
         self.rate_limit_per_minute = rate_limit_per_minute
         self.window_seconds = window_seconds
         self.retry_after = 1  # seconds, for answers forced by throttle_next
@@ -405,6 +411,10 @@ class FakeUptimeRobot:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v2"
+
+    @property
+    def url_v3(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v3"
 
     def start(self) -> FakeUptimeRobot:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -473,13 +483,9 @@ class FakeUptimeRobot:
             query_params = parse_qs(query, keep_blank_values=True)
             if "api_key" in query_params:
                 params["api_key"] = query_params["api_key"][-1]
-        with self._lock:
-            headers = self._count_against_limit()
-            action, value = self._script.pop(0) if self._script else ("ok", 0.0)
+        headers, action, value, limited = self._next_action()
         delay = value if action == "delay" else 0.0
-        if headers.pop("_limited", None) or action == "throttle":
-            if action == "throttle":
-                headers["Retry-After"] = str(self.retry_after)
+        if limited:
             status, payload = (
                 429,
                 b'{"stat":"fail","error":{"type":"rate_limit","message":"Too Many Requests"}}',
@@ -499,6 +505,56 @@ class FakeUptimeRobot:
             recorded = {k: v for k, v in params.items() if k != "api_key"}
             self.requests.append(RecordedRequest(endpoint, recorded, status))
         return status, payload, headers, delay
+
+    def answer_v3(
+        self, path: str, query: str, authorization: str
+    ) -> tuple[int, bytes, dict[str, str], float]:
+        """(status, body, headers, delay) for one API v3 request (``GET /v3/...``)."""
+        from stack import fake_uptimerobot_v3
+
+        endpoint = path.strip("/")
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        headers, action, value, limited = self._next_action()
+        delay = value if action == "delay" else 0.0
+        if limited:
+            status, body = 429, {"message": "Too Many Requests", "statusCode": 429}
+        elif action == "status":
+            status, body = int(value), None
+        elif action == "malformed":
+            status, body = 200, None
+        else:
+            status, body = fake_uptimerobot_v3.answer(self, endpoint, params, authorization)
+        if body is not None:
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        elif action == "malformed":
+            payload, headers["Content-Type"] = b'{"data":[{"id":7', "application/json; charset=utf-8"
+        else:
+            payload, headers["Content-Type"] = b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html"
+        with self._lock:  # a key sent in the query string (v2's habit) is not recorded either
+            recorded = {k: v for k, v in params.items() if k != "api_key"}
+            self.requests.append(RecordedRequest(endpoint, recorded, status))
+        return status, payload, headers, delay
+
+    def v3_incidents(self) -> list[dict[str, Any]]:
+        """The data set's incidents as API v3 lists them, as of now (computed once per "now")."""
+        from stack import fake_uptimerobot_v3
+
+        now = self.now()
+        with self._lock:
+            if self._incidents is None or self._incidents[0] != now:
+                self._incidents = (now, fake_uptimerobot_v3.incidents_of(self.dataset.monitors, now))
+            return self._incidents[1]
+
+    def _next_action(self) -> tuple[dict[str, str], str, float, bool]:
+        """Rate-limit headers, the next scripted action, and whether this request is answered 429."""
+        with self._lock:
+            headers = self._count_against_limit()
+            action, value = self._script.pop(0) if self._script else ("ok", 0.0)
+        limited = bool(headers.pop("_limited", None)) or action == "throttle"
+        if action == "throttle":
+            headers["Retry-After"] = str(self.retry_after)
+        return headers, action, value, limited
 
     def _count_against_limit(self) -> dict[str, str]:
         now = time.time()
@@ -637,6 +693,14 @@ class FakeUptimeRobot:
                             for r in fake.requests
                         ]
                     self._send(200, json.dumps(records).encode(), {"Content-Type": "application/json"})
+                elif self.path.startswith("/v3/"):
+                    parts = urlsplit(self.path)
+                    status, payload, headers, delay = fake.answer_v3(
+                        parts.path, parts.query, self.headers.get("Authorization") or ""
+                    )
+                    if delay:
+                        time.sleep(delay)
+                    self._send(status, payload, headers)
                 else:
                     self._send(
                         405,
@@ -789,6 +853,8 @@ def _api_key(path: Path) -> str:
 
 
 def main() -> None:
+    from stack import fake_uptimerobot_v3
+
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument(
@@ -803,6 +869,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", help="generate the data set as of this Unix time or ISO date (default: now)")
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per minute")
+    parser.add_argument(
+        "--plan",
+        choices=("free", "pro"),
+        help="answer with this plan's documented rate limit instead of --rate-limit",
+    )
+    parser.add_argument("--monitor-limit", type=int, default=50, help="the plan's monitor limit (pro)")
     args = parser.parse_args()
     tenants = json.loads(args.tenants.read_text(encoding="utf-8"))
     dataset = generate_dataset(tenants, seed=args.seed, now=_parse_now(args.now))
@@ -810,7 +882,11 @@ def main() -> None:
         dataset,
         _api_key(args.api_key_file),
         args.port,
-        rate_limit_per_minute=args.rate_limit,
+        rate_limit_per_minute=(
+            fake_uptimerobot_v3.plan_rate_limit(args.plan, args.monitor_limit)
+            if args.plan
+            else args.rate_limit
+        ),
         clock_now=args.now is None,
     )
     print(fake.url, flush=True)

@@ -95,3 +95,40 @@ def start_platform_redis(state_dir: Path, port: int, password: str | None = None
         argv += ["--requirepass", password]
     start_process(name, argv, state_dir, port)
     return f"redis://127.0.0.1:{port}/0"
+
+
+def start_platform_metrics(
+    state_dir: Path, port: int, cycle_seconds: float = 20, slow_seconds: float = 5
+) -> str:
+    """The platform-metrics stand-in (:mod:`stack.platform_metrics`); returns its ``host:port``."""
+    argv = [sys.executable, "-m", "stack.platform_metrics", "--port", str(port)]
+    argv += ["--cycle-seconds", str(cycle_seconds), "--slow-seconds", str(slow_seconds)]
+    start_process("platform-metrics", argv, state_dir, port)
+    return f"127.0.0.1:{port}"
+
+
+def start_platform_prometheus(
+    state_dir: Path, port: int, targets: list[str], interval: str = "1s", job: str = "api"
+) -> str:
+    """Debian's Prometheus scraping the platform's ``/metrics`` at ``targets`` (``host:port``) as ``job``,
+    keeping its data under ``state_dir``; returns its base URL (for ``reliability_prometheus``)."""
+    import yaml
+
+    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
+    if not Path(binary).exists():
+        raise RuntimeError("Prometheus not found: install it with `apt-get install prometheus`")
+    folder = state_dir / "platform-prometheus"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]}],
+    }
+    (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
+    argv = [
+        binary,
+        f"--config.file={folder / 'prometheus.yml'}",
+        f"--storage.tsdb.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    start_process("platform-prometheus", argv, state_dir, port)
+    return f"http://127.0.0.1:{port}"

@@ -2,7 +2,8 @@
 
 Routes (all for authenticated Airflow users only: the UI's ``_token`` cookie or a Bearer token):
 ``GET /`` the page (``?period=YYYY-MM``, the newest period by default), ``GET /periods/{period}.csv``
-and ``GET /periods/{period}.json`` the downloads. Plugin apps are not authenticated by Airflow, so the
+and ``GET /periods/{period}.json`` the downloads; ``GET /{period}/tenants/{slug}`` a tenant's page,
+with ``/statement``, ``/statement.pdf`` and ``/incidents.csv`` under it; ``GET /static/sla.css``. Plugin apps are not authenticated by Airflow, so the
 app depends on Airflow's own ``get_user`` for every route, and has no unauthenticated docs or schema.
 """
 
@@ -20,6 +21,7 @@ from sla_reports.reports import (
     PeriodView,
     ResultsStoreUnavailable,
     load_period,
+    load_tenant,
     results_dsn,
 )
 
@@ -44,7 +46,7 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     from fastapi import Depends, FastAPI, Path, Query
     from fastapi.responses import HTMLResponse, Response
 
-    from sla_reports import render
+    from sla_reports import render, tenant
     from sla_reports.templating import STATIC_DIR
 
     app = FastAPI(
@@ -54,12 +56,14 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     def load(period: str | None) -> PeriodView:
         return load_period(dsn_source(), period)
 
-    def html_page(request: Request, build: Callable[[str], str]) -> HTMLResponse:
-        """``build(static)`` as the page, or the error page (404 for an unknown period, 503 for no store)."""
-        static = f"{request.scope.get('root_path', '')}/static"
+    def html_page(request: Request, build: Callable[[str, str], str]) -> HTMLResponse:
+        """``build(static, base)`` as the page, or the error page (404 for an unknown period or tenant,
+        503 for no store); ``base`` is where the app is mounted (``/sla``)."""
+        base = request.scope.get("root_path", "")
+        static = f"{base}/static"
         headers = {**_COMMON_HEADERS, "Content-Security-Policy": _PAGE_CSP}
         try:
-            html, status = build(static), 200
+            html, status = build(static, base), 200
         except PeriodNotFound as exc:
             html, status = render.error_page(str(exc), static), 404
         except ResultsStoreUnavailable as exc:
@@ -68,7 +72,42 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
 
     @app.get("/", response_class=HTMLResponse)
     def sla_page(request: Request, period: str | None = Query(None, pattern=PERIOD_PATTERN)) -> HTMLResponse:
-        return html_page(request, lambda static: render.page(load(period), static))
+        return html_page(request, lambda static, base: render.page(load(period), static))
+
+    # a tenant's slug may hold any character (even "/"): the ``path`` routes take it whole, the
+    # statement and download routes come first so that their suffix is not read as part of a slug
+    @app.get("/{period}/tenants/{slug:path}/statement.pdf")
+    def tenant_statement_pdf(slug: str, period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
+        return _download(
+            lambda: tenant.statement_pdf(load_statement(period, slug)),
+            "application/pdf",
+            f"sla-statement-{period}-{tenant.file_safe(slug)}.pdf",
+        )
+
+    @app.get("/{period}/tenants/{slug:path}/incidents.csv")
+    def tenant_incidents_csv(slug: str, period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
+        return _download(
+            lambda: tenant.incidents_csv(load_statement(period, slug)),
+            "text/csv; charset=utf-8",
+            f"sla-incidents-{period}-{tenant.file_safe(slug)}.csv",
+        )
+
+    @app.get("/{period}/tenants/{slug:path}/statement", response_class=HTMLResponse)
+    def tenant_statement(
+        request: Request, slug: str, period: str = Path(pattern=PERIOD_PATTERN)
+    ) -> HTMLResponse:
+        return html_page(
+            request, lambda static, base: tenant.statement_page(load_statement(period, slug), static, base)
+        )
+
+    @app.get("/{period}/tenants/{slug:path}", response_class=HTMLResponse)
+    def tenant_page(request: Request, slug: str, period: str = Path(pattern=PERIOD_PATTERN)) -> HTMLResponse:
+        return html_page(
+            request, lambda static, base: tenant.tenant_page(load_statement(period, slug), static, base)
+        )
+
+    def load_statement(period: str, slug: str):
+        return load_tenant(dsn_source(), period, slug)
 
     stylesheet = (STATIC_DIR / "sla.css").read_text()
 
@@ -95,7 +134,7 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     def sla_json(period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
         return _download(lambda: render.report_json(load(period)), "application/json", f"sla-{period}.json")
 
-    def _download(build: Callable[[], str], media_type: str, filename: str) -> Response:
+    def _download(build: Callable[[], str | bytes], media_type: str, filename: str) -> Response:
         headers = {**_COMMON_HEADERS, "Content-Security-Policy": _DOWNLOAD_CSP}
         try:
             content = build()

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
+from reliability.sla.credits import plan_credits
 from sla_reports.chart import STATUS_LABELS, Point, tenant_chart
 from sla_reports.reports import PeriodView, month_days
 from sla_reports.templating import render, when
@@ -39,7 +40,7 @@ def report_csv(view: PeriodView) -> str:
     writer.writerow([*columns, "status"])
     for row in view.tenants:
         values = asdict(row)
-        writer.writerow([*(_csv_cell(values[c]) for c in columns), tenant_status(row)])
+        writer.writerow([*(csv_cell(values[c]) for c in columns), tenant_status(row)])
     return out.getvalue()
 
 
@@ -50,6 +51,7 @@ def report_json(view: PeriodView) -> str:
             "plans": [asdict(p) for p in view.plans],
             "tenants": [{**asdict(t), "status": tenant_status(t)} for t in view.tenants],
             "history": [asdict(h) for h in view.history],
+            "credits": [asdict(c) for c in view.credits],
         },
         default=_json_default,
         indent=1,
@@ -63,7 +65,7 @@ def _columns(rows) -> list[str]:
     return [*_FIRST_COLUMNS, *(n for n in names if n not in _FIRST_COLUMNS)]
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
@@ -88,7 +90,9 @@ def page(view: PeriodView, static: str) -> str:
         by_tenant.setdefault(snap.tenant, []).append(
             Point(snap.as_of_date, snap.uptime_ratio, snap.budget_remaining_ratio)
         )
-    rows = [_TenantLine(t, tenant_status(t)) for t in view.tenants]
+    credit_of = {c.tenant: c for c in view.credits}
+    rows = [_TenantLine(t, tenant_status(t), credit_of.get(t.tenant)) for t in view.tenants]
+    owed = {p.plan: p for p in plan_credits(view.credits)}
     state = "final" if current.kind == "final" else f"provisional, month to date as of {when(current.as_of)}"
     return render(
         "period.html",
@@ -97,7 +101,7 @@ def page(view: PeriodView, static: str) -> str:
         current=current,
         state=state,
         periods=view.periods,
-        plans=view.plans,
+        plans=[(plan, owed.get(plan.plan)) for plan in view.plans],
         tenants=rows,
         tenant_columns=_TENANT_COLUMNS,
         charts=[
@@ -117,6 +121,7 @@ def error_page(message: str, static: str) -> str:
 class _TenantLine:
     row: Any  # TenantRow
     status: str
+    credit: Any  # TenantCredit, None when the report has none stored
 
     @property
     def status_label(self) -> str:
@@ -137,5 +142,6 @@ _TENANT_COLUMNS = (
     "Burn 7d",
     "Burn period",
     "Status",
+    "Credit",
     "Note",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,9 @@ class PeriodView:
     plans: list[Any]  # PlanSummary
     tenants: list[Any]  # TenantRow: breaches first, then lowest uptime first
     history: list[Any]  # TenantSnapshot by tenant, then day
+    credits: list[Any] = field(
+        default_factory=list
+    )  # TenantCredit (none for reports before credits were kept)
 
     @property
     def days(self) -> list[date]:
@@ -52,13 +55,10 @@ def month_days(period: str) -> list[date]:
 
 def read_period(conn, period: str | None) -> PeriodView:
     """The stored period ``period`` (the newest one when None); :class:`PeriodNotFound` if not stored."""
-    from psycopg import IsolationLevel
-
+    from reliability.sla.details import period_credits
     from reliability.sla.store import list_periods, plan_summary, tenant_history, tenant_rows
 
-    # the four reads must see the same report even while sla_uptime replaces it
-    conn.isolation_level = IsolationLevel.REPEATABLE_READ
-    conn.read_only = True
+    _snapshot(conn)
     with conn.transaction():
         periods = list_periods(conn)
         if period is None:
@@ -75,6 +75,7 @@ def read_period(conn, period: str | None) -> PeriodView:
             plans=plan_summary(conn, current.period),
             tenants=tenant_rows(conn, current.period),
             history=tenant_history(conn, current.period),
+            credits=period_credits(conn, current.period),
         )
 
 
@@ -93,6 +94,34 @@ def results_dsn(conn_id: str = RESULTS_CONN_ID) -> str:
 
 
 def load_period(dsn: str, period: str | None) -> PeriodView:
+    return _read(dsn, lambda conn: read_period(conn, period))
+
+
+def load_tenant(dsn: str, period: str, tenant: str):
+    """One tenant's statement (``reliability.sla.statement``), from the results store only;
+    :class:`PeriodNotFound` when the period or the tenant is not stored."""
+    from reliability.sla.statement import TenantNotInReport, build_statement, read_statement
+
+    def read(conn):
+        _snapshot(conn)
+        with conn.transaction():
+            try:
+                return read_statement(conn, period, tenant)
+            except TenantNotInReport as exc:
+                raise PeriodNotFound(str(exc)) from None
+
+    return build_statement(_read(dsn, read))
+
+
+def _snapshot(conn) -> None:
+    """Every read of one page sees the same report, even while sla_uptime replaces it."""
+    from psycopg import IsolationLevel
+
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+
+
+def _read(dsn: str, read):
     import psycopg
 
     from reliability.core.store import connect
@@ -108,7 +137,7 @@ def load_period(dsn: str, period: str | None) -> PeriodView:
             "check that the database is up and the connection is right"
         ) from None
     try:
-        return read_period(conn, period)
+        return read(conn)
     except psycopg.errors.UndefinedTable:
         raise ResultsStoreUnavailable(
             "the results store has no SLA tables yet; run the results store "

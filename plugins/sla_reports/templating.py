@@ -30,6 +30,10 @@ def when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def path_segment(value: str) -> str:
     """``value`` as one URL path segment (a slash or ``?`` in a name must not change the route)."""
     return quote(value, safe="")
@@ -43,7 +47,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=pct, burn=burn, duration=format_duration, when=when, segment=path_segment)
+    env.filters.update(pct=pct, burn=burn, duration=format_duration, when=when, segment=path_segment, utc=utc)
     return env
 
 

@@ -35,3 +35,14 @@ def test_a_bad_database_list_is_refused_naming_the_file(tmp_path, text, message)
     with pytest.raises(ConfigError, match=message) as caught:
         load_databases(path)
     assert str(path) in str(caught.value)
+
+
+def test_an_unconfigured_database_is_refused_naming_the_job_and_the_list():
+    backup, restore = load_backup_config(), load_restore_config()
+    assert backup.database("platform") == restore.database("platform")
+    with pytest.raises(
+        ConfigError, match=r"'nope' is not configured for the restore test; configured: \['platform'"
+    ):
+        restore.database("nope")
+    with pytest.raises(ConfigError, match=r"not configured for the backup; .*databases\.yaml"):
+        backup.database("nope")

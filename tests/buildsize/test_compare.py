@@ -59,6 +59,20 @@ def test_a_bundle_over_its_budget_is_over_budget_with_the_reason(web):
     assert result.verdict == "over_budget"
 
 
+def test_an_empty_bundle_is_a_warning_even_within_budgets_and_unchanged(web):
+    before = {"main.[hash].js": br(20_000), "empty.[hash].js": Sizes(0, 20, 1)}
+    bundles = [Bundle("main.[hash].js", 1, br(20_000)), Bundle("empty.[hash].js", 1, Sizes(0, 20, 1))]
+    result = compare(web, bundles, baseline(before))
+    empty = row(result, "empty.[hash].js")
+    assert empty.verdict == "warning" and empty.label == "empty"
+    assert empty.reasons == (
+        "0 B before compression; check the build step that writes it, or ignore the file",
+    )
+    assert result.verdict == "warning" and row(result, "main.[hash].js").verdict == "ok"
+    assert "| `empty.[hash].js` | 1 B | ±0 B (+0.0%) | - | 🟡 empty |" in markdown_table(result)
+    assert "EMPTY" in mrkdwn_table(result)
+
+
 def test_a_bundle_that_stays_over_budget_stays_flagged(web):
     before = {"main.[hash].js": br(52_000)}
     result = compare(web, [Bundle("main.[hash].js", 1, br(52_000))], baseline(before))
@@ -189,12 +203,14 @@ def test_judge_properties(sizes, before, limits, compression):
         for c, b in (("raw", limits.raw), ("gzip", limits.gzip), ("brotli", limits.brotli))
     )
     assert (verdict == "over_budget") == exceeds
-    if verdict == "warning":
+    if not exceeds and sizes.raw == 0:
+        assert verdict == "warning"  # an empty bundle is never ok
+    elif verdict == "warning":
         delta = sizes.get(compression) - before.get(compression)
         assert delta >= limits.min_change_bytes and delta > 0
         base = before.get(compression)
         assert base == 0 or delta * 100 / base > limits.max_growth_percent
-    if before is None:
+    if before is None and sizes.raw:
         assert verdict != "warning"
     assert bool(reasons) == (verdict != "ok")
 

@@ -209,6 +209,18 @@ def test_local_builds_never_join_a_baseline(
     assert s3.summary["baseline"]["build_ids"] == []
 
 
+def test_a_build_with_an_empty_bundle_is_a_warning(tmp_path, write_build, results_dsn, local_config):
+    folder = write_build(
+        tmp_path / "pr-9", {"static/js/main.0123456789abcdef.js": b"", "index.html": b"<p>" * 99}
+    )
+    (outcome,) = check(
+        [run.BuildRequest("web", str(folder), branch="pr-9")], None, None, results_dsn, local_config
+    )
+    assert outcome.status == "warning"
+    assert outcome.headline.startswith(f"web build pr-9: 1 bundle empty ({MAIN}: 0 B before compression")
+    assert series(outcome, "build_size_warning", bundle=MAIN) == {None: 1.0}
+
+
 def test_builds_announced_by_ci_come_first(repo_config):
     announced = [
         {"app": "web", "build_id": "1004"},
@@ -267,6 +279,11 @@ def test_the_outcome_metrics_are_accepted_by_a_real_pushgateway(
             "web build 7: the total is over budget (brotli 210.0 kB > budget 200.0 kB)",
         ),
         ({"a.js": 1_500}, "web build 7 is within budgets: 1.50 kB brotli, no baseline yet"),
+        (
+            {"a.js": 1_500, "empty.js": 0},
+            "web build 7: 1 bundle empty (empty.js: 0 B before compression; check the build step that "
+            "writes it, or ignore the file)",
+        ),
     ],
 )
 def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reliability.checksum.config import ChecksumConfig
-from tests.checksum.support import FaultProxy
+from tests.checksum.support import FaultProxy, s3_client_for
 
 
 @pytest.fixture
@@ -31,6 +31,12 @@ def proxied_client(fault_proxy):
             retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=10
         ),
     )
+
+
+@pytest.fixture
+def bare_client(s3_server):
+    """A client that sends no checksum of its own (botocore's default adds a CRC32 to every upload)."""
+    return s3_client_for(s3_server, request_checksum_calculation="when_required")
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ import pytest
 
 from reliability.backups.manifest import manifest_key
 from reliability.checksum.hashing import (
+    CONFLICT,
     ERROR,
-    MISMATCH,
     MISSING,
     OK,
     SIZE_MISMATCH,
-    UNVERIFIABLE,
     VANISHED,
     ObjectToCheck,
     check_object,
@@ -53,55 +52,32 @@ def test_each_expected_checksum_source_verifies_an_intact_object(s3_client, s3_b
         50_000,
     )
     assert dump.actual_sha256 == sha256_hex(data)
-    assert [
-        (r.outcome, r.source)
-        for r in (_check(s3_client, s3_bucket, config, f"uploads/t/{n}.bin") for n in "abcd")
-    ] == [(OK, "s3_checksum"), (OK, "metadata"), (OK, "metadata"), (UNVERIFIABLE, None)]
+    assert set(dump.agreeing) == {"manifest", "s3_crc32", "etag_md5"}
+    # boto3 sends a CRC32 with every PutObject; the ETag of a single-part upload is its MD5.
+    results = [_check(s3_client, s3_bucket, config, f"uploads/t/{n}.bin") for n in "abcd"]
+    assert [(r.outcome, r.source) for r in results] == [(OK, "s3_sha256")] + [(OK, "s3_crc32")] * 3
+    assert [set(r.agreeing) for r in results] == [
+        {"s3_sha256", "etag_md5"},
+        {"s3_crc32", "metadata", "etag_md5"},
+        {"s3_crc32", "metadata", "etag_md5"},
+        {"s3_crc32", "etag_md5"},
+    ]
+    assert all(r.disagreeing == () and r.requests == 1 for r in results)
 
 
-def test_manifest_outranks_s3_checksum_and_metadata(s3_client, s3_bucket, config):
+def test_sources_that_disagree_are_a_conflict_never_verified(s3_client, s3_bucket, config):
     data = os.urandom(1000)
     s3_client.put_object(
         Bucket=s3_bucket, Key=DUMP, Body=data, ChecksumAlgorithm="SHA256", Metadata={"sha256": "0" * 64}
     )
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(DUMP), Body=make_manifest(DUMP, data).to_json())
-    assert _check(s3_client, s3_bucket, config, DUMP, manifest=True).source == "manifest"
-    # Without the manifest, S3's checksum comes before the (wrong) metadata entry.
-    assert _check(s3_client, s3_bucket, config, DUMP).outcome == OK
-
-
-def test_corrupted_object_of_the_same_size_is_a_mismatch_for_every_source(s3_client, s3_bucket, config):
-    data = os.urandom(20_000)
-    rotten = bytearray(data)
-    rotten[12_345] ^= 0x01
-    rotten = bytes(rotten)
-    put_dump(s3_client, s3_bucket, DUMP, data)
-    s3_client.put_object(Bucket=s3_bucket, Key=DUMP, Body=rotten)  # the manifest still describes `data`
-    # moto keeps a client-supplied checksum as given: bytes that rotted after S3 recorded their checksum.
-    s3_client.put_object(
-        Bucket=s3_bucket,
-        Key="uploads/t/s3.bin",
-        Body=rotten,
-        ChecksumAlgorithm="SHA256",
-        ChecksumSHA256=sha256_b64(data),
-    )
-    s3_client.put_object(
-        Bucket=s3_bucket, Key="uploads/t/meta.bin", Body=rotten, Metadata={"sha256": sha256_hex(data)}
-    )
-
-    results = [
+    for result in (
         _check(s3_client, s3_bucket, config, DUMP, manifest=True),
-        _check(s3_client, s3_bucket, config, "uploads/t/s3.bin"),
-        _check(s3_client, s3_bucket, config, "uploads/t/meta.bin"),
-    ]
-    assert [(r.outcome, r.source) for r in results] == [
-        (MISMATCH, "manifest"),
-        (MISMATCH, "s3_checksum"),
-        (MISMATCH, "metadata"),
-    ]
-    assert all(
-        r.actual_sha256 == sha256_hex(rotten) and r.expected_sha256 == sha256_hex(data) for r in results
-    )
+        _check(s3_client, s3_bucket, config, DUMP),
+    ):
+        assert result.outcome == CONFLICT and result.disagreeing == ("metadata",)
+        assert any("sources disagree" in n and "metadata" in n for n in result.notes)
+    assert _check(s3_client, s3_bucket, config, DUMP, manifest=True).source == "manifest"
 
 
 def test_truncated_dump_is_a_size_mismatch(s3_client, s3_bucket, config):
@@ -159,7 +135,7 @@ def test_zero_byte_object_is_verified(s3_client, s3_bucket, config):
     ] == [(OK, 0), (OK, 0)]
 
 
-def test_composite_multipart_checksum_is_passed_over_for_the_metadata(s3_client, s3_bucket, config):
+def test_composite_multipart_checksum_is_verified_with_the_metadata(s3_client, s3_bucket, config):
     parts_data = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
     whole = b"".join(parts_data)
     for key, metadata in (
@@ -187,9 +163,9 @@ def test_composite_multipart_checksum_is_passed_over_for_the_metadata(s3_client,
         )
     with_meta = _check(s3_client, s3_bucket, config, "uploads/t/mp-meta.bin")
     bare = _check(s3_client, s3_bucket, config, "uploads/t/mp-bare.bin")
-    assert (with_meta.outcome, with_meta.source) == (OK, "metadata")
-    assert bare.outcome == UNVERIFIABLE
-    assert any("composite of 2 part checksums" in n for n in with_meta.notes + bare.notes)
+    assert (with_meta.outcome, with_meta.source) == (OK, "s3_composite")
+    assert set(with_meta.agreeing) == {"s3_composite (sha256)", "metadata", "etag_multipart"}
+    assert (bare.outcome, bare.source, bare.parts_method) == (OK, "s3_composite", "head")
 
 
 def test_corrupt_manifest_is_reported_and_the_next_source_decides(s3_client, s3_bucket, config):
@@ -197,7 +173,7 @@ def test_corrupt_manifest_is_reported_and_the_next_source_decides(s3_client, s3_
     s3_client.put_object(Bucket=s3_bucket, Key=DUMP, Body=data, Metadata={"sha256": sha256_hex(data)})
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(DUMP), Body=b'{"manifest_version": 1, "sha2')
     result = _check(s3_client, s3_bucket, config, DUMP, manifest=True)
-    assert (result.outcome, result.source) == (OK, "metadata")
+    assert (result.outcome, result.source) == (OK, "s3_crc32") and "metadata" in result.agreeing
     assert "not valid JSON" in result.manifest_problem
 
 
@@ -206,11 +182,12 @@ def test_manifest_about_another_object_or_deleted_is_not_used(s3_client, s3_buck
     other = DUMP.replace("0102", "0103")
     put_dump(s3_client, s3_bucket, DUMP, data, dump_key=other)
     wrong = _check(s3_client, s3_bucket, config, DUMP, manifest=True)
-    assert wrong.outcome == UNVERIFIABLE and "not the object next to it" in wrong.manifest_problem
+    assert (wrong.outcome, wrong.source) == (OK, "s3_crc32")
+    assert "not the object next to it" in wrong.manifest_problem
 
     s3_client.delete_object(Bucket=s3_bucket, Key=manifest_key(DUMP))
     gone = _check(s3_client, s3_bucket, config, DUMP, manifest=True)
-    assert gone.outcome == UNVERIFIABLE and "deleted after it was listed" in gone.manifest_problem
+    assert "manifest" not in gone.agreeing and "deleted after it was listed" in gone.manifest_problem
 
 
 def test_throttled_reads_are_retried_with_backoff_until_they_succeed(

@@ -14,7 +14,7 @@ from reliability.backups.manifest import manifest_key
 from reliability.checksum import run
 from reliability.core.store import connect
 from stack.demo_uploads import seed_demo_uploads
-from tests.checksum.support import make_manifest, put_dump, sha256_b64, sha256_hex
+from tests.checksum.support import make_manifest, put_dump, sha256_hex
 
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
 MARKER = b"CONTENT-THAT-MUST-NEVER-LEAVE-STORAGE"
@@ -47,18 +47,19 @@ def query(dsn, sql, *args):
 
 
 def metric(outcome, name, **labels):
-    [value] = [m.value for m in outcome.metrics if m.name == name and m.labels == labels]
-    return value
+    """The sum of the series of ``name`` whose labels include ``labels``."""
+    values = [m.value for m in outcome.metrics if m.name == name and labels.items() <= m.labels.items()]
+    assert values, f"no {name} {labels}"
+    return sum(values)
 
 
 def test_one_run_reports_every_fault_and_keeps_every_other_verdict(
-    results_dsn, s3_client, s3_bucket, proxied_client, fault_proxy, config
+    results_dsn, s3_client, bare_client, s3_bucket, proxied_client, fault_proxy, config
 ):
-    good, rotten = os.urandom(40_000), bytearray(os.urandom(40_000))
+    good = os.urandom(40_000)
     put_dump(s3_client, s3_bucket, "backups/db/good.dump", good)
-    put_dump(s3_client, s3_bucket, "backups/db/corrupt.dump", bytes(rotten))
-    rotten[100] ^= 0xFF
-    s3_client.put_object(Bucket=s3_bucket, Key="backups/db/corrupt.dump", Body=bytes(rotten))
+    put_dump(s3_client, s3_bucket, "backups/db/corrupt.dump", good)
+    fault_proxy.flip("backups/db/corrupt.dump", at=100)  # a byte rotted at rest
     put_dump(s3_client, s3_bucket, "backups/db/truncated.dump", good)
     s3_client.put_object(Bucket=s3_bucket, Key="backups/db/truncated.dump", Body=good[:-1])
     # A manifest whose dump is not there, and a dump whose manifest is unreadable.
@@ -74,18 +75,18 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(
     uploads = {
         "uploads/tenant-001/site-1/ok s3 ✓.bin": {"Body": good, "ChecksumAlgorithm": "SHA256"},
         "uploads/tenant-001/site-1/100% meta.csv": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
-        "uploads/tenant-001/site-1/plain.txt": {"Body": good},
         "uploads/tenant-001/site-1/empty.txt": {"Body": b"", "Metadata": {"sha256": sha256_hex(b"")}},
-        "uploads/tenant-002/site-2/rotten.bin": {
-            "Body": MARKER + b"!",
-            "ChecksumAlgorithm": "SHA256",
-            "ChecksumSHA256": sha256_b64(MARKER + b"?"),
-        },
+        "uploads/tenant-002/site-2/rotten.bin": {"Body": MARKER + b"!", "ChecksumAlgorithm": "SHA256"},
         "uploads/tenant-002/site-2/throttled.bin": {"Body": good, "Metadata": {"sha256": sha256_hex(good)}},
         "uploads/tenant-002/site-2/deleted-mid-run.bin": {"Body": good},
     }
     for key, kwargs in uploads.items():
         s3_client.put_object(Bucket=s3_bucket, Key=key, **kwargs)
+    # No checksum and an SSE-KMS ETag (not an MD5): nothing to verify it with.
+    bare_client.put_object(
+        Bucket=s3_bucket, Key="uploads/tenant-001/site-1/plain.txt", Body=good, ServerSideEncryption="aws:kms"
+    )
+    fault_proxy.flip("uploads/tenant-002/site-2/rotten.bin", at=len(MARKER))
     fault_proxy.fail("uploads/tenant-002/site-2/throttled.bin")
 
     def delete_after_listing():
@@ -106,11 +107,12 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(
     assert len(planned) == 3 and sum(d["objects"] for d in planned) == 13
     counts = outcome.summary["counts"]
     assert counts == {
-        "ok": 4,
+        "ok": 6,
         "mismatch": 2,
         "size_mismatch": 1,
         "missing": 2,
-        "unverifiable": 3,
+        "unverifiable": 1,
+        "conflict": 0,
         "error": 1,
         "vanished": 1,
     }
@@ -127,9 +129,13 @@ def test_one_run_reports_every_fault_and_keeps_every_other_verdict(
     assert metric(outcome, "checksum_objects", result="mismatch") == 2
     assert metric(outcome, "checksum_objects", result="size_mismatch") == 1
     assert metric(outcome, "checksum_objects", result="missing") == 2
-    assert metric(outcome, "checksum_objects", result="unverifiable") == 3
+    assert metric(outcome, "checksum_objects", result="unverifiable") == 1
+    assert metric(outcome, "checksum_objects", result="unverifiable", source="none") == 1
+    assert metric(outcome, "checksum_objects", result="mismatch", source="manifest") == 1
+    assert metric(outcome, "checksum_objects", result="mismatch", source="s3_sha256") == 1
+    assert outcome.summary["unverifiable_reasons"] == {"etag_sse_kms": 1}
     assert metric(outcome, "checksum_read_errors") == 1
-    assert metric(outcome, "checksum_verified_bytes") == 3 * 40_000
+    assert metric(outcome, "checksum_verified_bytes") == 5 * 40_000
     facts = dict(outcome.facts)
     assert "`backups/db/lost.dump`" in facts["Missing keys"]
     assert "`uploads/tenant-002/site-2/throttled.bin`" in facts["Unreadable keys (after retries)"]
@@ -306,8 +312,8 @@ def test_dump_read_before_its_manifest_existed_is_judged_again_by_the_manifest(
     s3_client.put_object(Bucket=s3_bucket, Key=key, Body=data)
     run_once(results_dsn, s3_client, s3_bucket, config, "day-0", datetime.now(UTC) - timedelta(minutes=30))
     assert query(
-        results_dsn, "SELECT last_outcome FROM reliability.checksum_objects WHERE key = %s", key
-    ) == [("unverifiable",)]
+        results_dsn, "SELECT last_outcome, last_source FROM reliability.checksum_objects WHERE key = %s", key
+    ) == [("ok", "s3_crc32")]
     s3_client.put_object(Bucket=s3_bucket, Key=manifest_key(key), Body=make_manifest(key, data).to_json())
     run_once(results_dsn, s3_client, s3_bucket, config, "day-1", datetime.now(UTC))
     assert _reasons(results_dsn, "day-1") == {"changed": 1}
@@ -329,9 +335,9 @@ def test_deleted_upload_leaves_the_inventory(results_dsn, s3_client, s3_bucket, 
     assert outcome.summary["coverage"]["objects"] == 1 and outcome.status == "success"
 
 
-def test_demo_uploads_exercise_every_checksum_source(results_dsn, s3_client, s3_bucket, config):
+def test_demo_uploads_exercise_every_integrity_source(results_dsn, s3_client, s3_bucket, config):
     seeded = seed_demo_uploads(s3_client, s3_bucket, tenants=2, sites_per_tenant=2, max_bytes=20_000)
-    assert seeded["objects"] == 24 and all(seeded["by_source"].values())
+    assert seeded["objects"] == 27 and all(seeded["by_kind"].values())
     _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "demo", datetime.now(UTC))
     sources = dict(
         query(
@@ -339,9 +345,24 @@ def test_demo_uploads_exercise_every_checksum_source(results_dsn, s3_client, s3_
             "SELECT coalesce(source, 'none'), count(*) FROM reliability.checksum_results GROUP BY 1",
         )
     )
-    assert sources == {"s3_checksum": 8, "metadata": 8, "none": 8}
-    assert outcome.summary["counts"]["ok"] == 16 and outcome.summary["counts"]["unverifiable"] == 8
+    assert sources == {
+        "s3_crc32": 3,
+        "s3_crc32c": 3,
+        "s3_crc64nvme": 4,
+        "s3_sha1": 3,
+        "s3_sha256": 3,
+        "metadata": 3,
+        "etag_md5": 3,
+        "s3_composite": 1,
+        "etag_multipart": 1,
+        "none": 3,
+    }
+    # Every object with integrity data is verified; SSE-KMS objects without a checksum cannot be.
+    counts = outcome.summary["counts"]
+    assert counts["ok"] == 24 and counts["unverifiable"] == 3
+    assert outcome.summary["unverifiable_reasons"] == {"etag_sse_kms": 3}
     assert outcome.status == "success" and not outcome.alert
+    assert "Verified by" in dict(outcome.facts) and "SSE-KMS" in dict(outcome.facts)["Unverifiable because"]
     keys = [k for (k,) in query(results_dsn, "SELECT key FROM reliability.checksum_objects")]
     assert (
         "uploads/tenant-001/site-1/Invoice März 2026.pdf" in keys

@@ -24,6 +24,8 @@ def results(**counts):
     base.update(counts)
     return {
         "counts": base,
+        "by_source": {"ok": {"s3_crc32": base["ok"]}, "unverifiable": {"none": base["unverifiable"]}},
+        "unverifiable_reasons": {"no_integrity_data": base["unverifiable"]} if base["unverifiable"] else {},
         "verified_bytes": 5 * 1024**3,
         "hashed_bytes": 6 * 1024**3,
         "first_mismatch": [],
@@ -43,17 +45,21 @@ def test_clean_run_is_a_success_without_alert_and_pushes_every_verdict():
     outcome = to_outcome(HEADER, results(ok=90, unverifiable=10), COVER, NOW)
     assert (outcome.status, outcome.alert) == ("success", False)
     assert outcome.headline == "Checksums: 100 objects read, 90 verified (5.37 GB)"
-    values = {(m.name, m.labels.get("result")): m.value for m in outcome.metrics}
-    assert values[("checksum_objects", "ok")] == 90 and values[("checksum_objects", "missing")] == 0
-    assert {r for (n, r) in values if n == "checksum_objects"} == {
+    values = {(m.name, m.labels.get("result"), m.labels.get("source")): m.value for m in outcome.metrics}
+    assert values[("checksum_objects", "ok", "s3_crc32")] == 90
+    assert values[("checksum_objects", "unverifiable", "none")] == 10
+    assert values[("checksum_objects", "missing", "manifest")] == 0
+    assert {r for (n, r, _) in values if n == "checksum_objects"} == {
         "ok",
         "mismatch",
         "size_mismatch",
         "missing",
         "unverifiable",
+        "conflict",
     }
-    assert values[("checksum_scrub_coverage_ratio", None)] == 0.75
-    assert values[("checksum_verified_bytes", None)] == 5 * 1024**3
+    assert values[("checksum_verified_ratio", None, None)] == 0.9
+    assert values[("checksum_scrub_coverage_ratio", None, None)] == 0.75
+    assert values[("checksum_verified_bytes", None, None)] == 5 * 1024**3
     assert outcome.duration_seconds == 180
 
 
@@ -90,3 +96,31 @@ def test_no_objects_means_full_coverage():
 
 def test_slack_keys_are_inline_code():
     assert slack_keys(["a"], 1) == "`a`"
+
+
+def test_coverage_by_source_and_prefix_floors_are_reported_and_pushed():
+    header = {**HEADER, "stats": {"verified_ratio_floors": {"uploads/": 0.9, "backups/": 1.0}}}
+    by_prefix = {"backups/": {"objects": 10, "verified": 10}, "uploads/": {"objects": 100, "verified": 80}}
+    outcome = to_outcome(header, results(ok=90, unverifiable=10), COVER, NOW, by_prefix=by_prefix)
+    assert outcome.status == "warning" and outcome.summary["prefixes_below_floor"] == ["uploads/"]
+    facts = dict(outcome.facts)
+    assert facts["Coverage"] == (
+        "90.0% of 100 objects read verified; stored objects verified: `backups/` 100.0%, "
+        "`uploads/` 80.0% (below the 90% floor)"
+    )
+    assert facts["Verified by"] == "90 s3_crc32" and facts["Unverifiable because"] == "10 no integrity data"
+    pushed = {(m.name, m.labels.get("prefix")): m.value for m in outcome.metrics if "prefix" in m.labels}
+    assert pushed == {
+        ("checksum_verified_ratio", "backups/"): 1.0,
+        ("checksum_verified_ratio", "uploads/"): 0.8,
+        ("checksum_verified_ratio_floor", "backups/"): 1.0,
+        ("checksum_verified_ratio_floor", "uploads/"): 0.9,
+    }
+
+
+def test_disagreeing_sources_fail_the_run_as_their_own_finding():
+    data = results(ok=5, conflict=2)
+    data["first_conflict"] = ["uploads/a", "uploads/b"]
+    outcome = to_outcome(HEADER, data, COVER, NOW)
+    assert outcome.status == "failed" and "2 with disagreeing checksums" in outcome.headline
+    assert dict(outcome.facts)["Checksums disagree for"] == "`uploads/a`, `uploads/b`"

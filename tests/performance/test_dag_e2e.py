@@ -66,3 +66,51 @@ def test_a_wrong_redis_password_fails_the_run_naming_the_connection(airflow_stac
     assert any("reliability_redis" in json.dumps(m) for m in airflow_stack.slack.messages)
     for text in (result.output, airflow_stack.log_path.read_text(), json.dumps(airflow_stack.slack.messages)):
         assert wrong not in text and REDIS_PASSWORD not in text
+
+
+def test_the_ai_latency_sla_of_a_month_reaches_store_log_gateway_and_slack(airflow_stack, perf_env):  # noqa: F811
+    airflow_stack.slack.clear()
+    result = dags_test(perf_env, "performance_watchdog", {"month": "2026-06"}, timeout=600)
+    assert result.succeeded, result.output[-4000:]
+    with airflow_stack.pg.connect("platform") as conn:
+        expected = dict(
+            conn.execute(
+                """SELECT provider, count(*) FROM assistant_calls
+                   WHERE called_at >= '2026-06-01' AND called_at < '2026-07-01' GROUP BY provider"""
+            ).fetchall()
+        )
+    runs = {
+        r["summary"]["provider"]: r
+        for r in perf_runs(airflow_stack, "ai_latency")
+        if r["summary"].get("period", {}).get("key") == "2026-06"
+    }
+    assert {p: r["summary"]["calls"] for p, r in runs.items()} == expected
+    # The seed draws latencies uniformly from 0.2-8.2 s: no provider keeps 90 % within 4-6 s.
+    assert all(r["summary"]["verdict"] == "below_target" for r in runs.values())
+    lines = [
+        line
+        for line in airflow_stack.log_lines()
+        if line["action"] == "ai.latency_sla" and line.get("periodKey") == "2026-06"
+    ]
+    assert sorted(line["provider"] for line in lines) == sorted(expected)
+    metrics = airflow_stack.metrics()
+    ratio = gauge(metrics, "performance_ai_within_target_ratio", provider="mistral", period="month")
+    assert ratio == pytest.approx(runs["mistral"]["summary"]["within_target_ratio"])
+    assert any("below the 90% objective" in m["text"] for m in airflow_stack.slack.messages)
+
+
+def test_a_day_without_calls_is_no_data_for_every_provider(airflow_stack, perf_env):  # noqa: F811
+    result = dags_test(
+        perf_env, "performance_watchdog", {"day": "2026-12-20", "sections": ["ai_latency"]}, timeout=600
+    )
+    assert result.succeeded, result.output[-4000:]
+    runs = [
+        r
+        for r in perf_runs(airflow_stack, "ai_latency")
+        if r["summary"].get("period", {}).get("key") == "2026-12-20"
+    ]
+    assert {r["summary"]["verdict"] for r in runs} == {"no_data"} and len(runs) == 3
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "performance_ai_calls", provider="openai", period="day") == 0
+    ratio = gauge(metrics, "performance_ai_within_target_ratio", provider="openai", period="day")
+    assert ratio != ratio, "no data is NaN on the gateway, not 0 or 1"

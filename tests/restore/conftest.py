@@ -221,3 +221,30 @@ def databases(pg_cluster, prefix: str = "restore_test_") -> set[str]:
                 "SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix.replace("_", r"\_") + "%",)
             )
         }
+
+
+@pytest.fixture
+def fresh_db(pg_cluster):
+    """An empty database of the test cluster, for hand-made damage (dropped afterwards)."""
+    name = f"validate_{uuid.uuid4().hex[:8]}"
+    dsn = pg_cluster.create_database(name)
+    yield dsn
+    pg_cluster.drop_database(name)
+
+
+def manifest_of(dsn: str) -> Manifest:
+    return Manifest(
+        database=DATABASE,
+        dump_key="k",
+        format="custom",
+        compression=6,
+        server_version="15",
+        pg_dump_version="15",
+        started_at="2026-11-29T02:00:00+00:00",
+        finished_at="2026-11-29T02:00:05+00:00",
+        size_bytes=1,
+        sha256="0" * 64,
+        tables=table_contents(dsn),
+        toc={},
+        verdict="verified",
+    )

@@ -125,3 +125,27 @@ def test_a_rerun_of_the_same_interval_replaces_its_row(settings, results_dsn):
         "sha256",
     )
     assert rows[0]["rto_seconds"] is None and rows[0]["backup_key"] == BACKUP.key
+
+
+def test_integrity_findings_are_counted_in_gauges_and_a_collation_mismatch_is_a_warning(settings):
+    validation = {
+        **VALIDATION,
+        "foreign_keys": 9,
+        "foreign_keys_violated": 0,
+        "foreign_key_violations": 0,
+        "sequences": 8,
+        "sequences_behind": 0,
+        "not_valid_constraints": ["public.users: users_<b>_fkey (foreign key)"],
+        "not_valid_total": 1,
+        "collation_mismatch": True,
+        "collation": "collation version 2.36 recorded for the database, the server's library reports 2.41",
+    }
+    outcome = to_outcome(
+        settings.config, replace(PASSED, validation=validation), database=DATABASE, interval_key="k"
+    )
+    assert outcome.status == "warning" and outcome.alert
+    assert "library reports 2.41" in outcome.headline
+    metrics = {m.name: m.value for m in outcome.metrics}
+    assert metrics["restore_collation_version_mismatch"] == 1.0
+    assert metrics["restore_not_valid_constraints"] == 1 and metrics["restore_foreign_key_violations"] == 0
+    assert "users_&lt;b&gt;_fkey" in outcome.detail  # a name from the data, escaped for mrkdwn

@@ -42,3 +42,17 @@ def secret_free(value: object, secret: str = API_KEY) -> bool:
             return False
         value = getattr(value, "__cause__", None) or getattr(value, "__context__", None)
     return True
+
+
+def acme_shop(created: int, changes: list[tuple[int, int]]):
+    """Fake monitor 42 of tenant acme: "started" at ``created``, then the log ``changes`` as (type, time),
+    with log ids from 1 in that order."""
+    from stack.fake_uptimerobot import DOWN_REASONS, REASON_OF_TYPE, FakeLog, FakeMonitor
+
+    monitor = FakeMonitor(42, "acme/acme-shop.example.com", "https://acme-shop.example.com", created)
+    monitor.logs = [
+        FakeLog(n, kind, when, REASON_OF_TYPE.get(kind, DOWN_REASONS[n % len(DOWN_REASONS)]))
+        for n, (kind, when) in enumerate([(98, created), *changes], 1)
+    ]
+    monitor.seal()
+    return monitor

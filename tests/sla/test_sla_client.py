@@ -17,9 +17,9 @@ from reliability.sla.uptimerobot import (
     UptimeRobotRateLimited,
     UptimeRobotUnavailable,
 )
-from stack.fake_uptimerobot import DataSet, FakeLog, FakeMonitor, FakeUptimeRobot, generate_dataset
+from stack.fake_uptimerobot import DataSet, FakeUptimeRobot, generate_dataset
 from stack.processes import free_port
-from tests.sla.support import API_KEY, NOW, secret_free
+from tests.sla.support import API_KEY, NOW, acme_shop, secret_free
 
 NOW_S = int(NOW.timestamp())
 MONTH_START = NOW_S - 15 * 86_400 - 6 * 3600
@@ -202,16 +202,7 @@ def test_the_entry_before_the_logs_settles_an_outage_that_began_earlier():
     # an outage began before the fetched logs; its error changed inside them, so the first fetched entry is
     # a second "down": only the entry before tells that the monitor was already down
     start = REQUEST.logs_start
-    monitor = FakeMonitor(
-        42, "acme/acme-shop.example.com", "https://acme-shop.example.com", start - 30 * 86_400
-    )
-    monitor.logs = [
-        FakeLog(1, 98, monitor.create_datetime, ("98", "Started")),
-        FakeLog(2, 1, start - 3600, ("333333", "Connection Timeout")),
-        FakeLog(3, 1, start + 3600, ("500", "Internal Server Error")),
-        FakeLog(4, 2, start + 7200, ("200", "OK")),
-    ]
-    monitor.seal()
+    monitor = acme_shop(start - 30 * 86_400, [(1, start - 3600), (1, start + 3600), (2, start + 7200)])
     with FakeUptimeRobot(DataSet([monitor], [], NOW_S), API_KEY) as fake:
         snapshot = client_for(fake).fetch(REQUEST)
         lookups = [r for r in fake.requests if r.params.get("monitors") == "42"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -186,3 +187,30 @@ def browser(chromium, airflow_api):
     for leftover in chromium.downloads.iterdir():
         leftover.unlink()
     return chromium
+
+
+@pytest.fixture
+def client_for():
+    """An in-process client of the plugin app reading the results store at the DSN given."""
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
+    from sla_reports.app import create_app
+
+    def build(dsn: str) -> TestClient:
+        app = create_app(dsn_source=lambda: dsn)
+        app.dependency_overrides[get_user] = lambda: object()  # authentication is the api-server tests' part
+        return TestClient(app)
+
+    return build
+
+
+def pdf_text(content: bytes, path: Path) -> str:
+    """The words of a PDF as ``pdftotext`` (poppler-utils) reads them, whitespace collapsed (a table cell
+    may wrap a phrase over two lines)."""
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, (
+        "pdftotext is not installed (apt-get install poppler-utils; scripts/bootstrap.sh does it)"
+    )
+    path.write_bytes(content)
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())

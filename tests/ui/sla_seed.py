@@ -7,6 +7,7 @@ its history has 14 snapshots per tenant. In 2026-11 ``acme-corp`` (enterprise) b
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 from reliability.sla.report import SlaReport, TenantRow
@@ -125,3 +126,125 @@ def seed_sla_reports(dsn: str) -> None:
                 _report(CURRENT, nov_start, dec_start, as_of, {**downs, NO_DATA: None}),
                 f"{as_of - timedelta(days=1):%Y-%m-%d}/{as_of:%Y-%m-%d}",
             )
+    seed_sla_details(dsn)
+
+
+# The logs behind the tenant pages (migration 008), stored as the SLA run stores them (SnapshotRecorder and
+# save_details). acme-corp's two monitors were down exactly the seconds of DOWNTIME_BY_DAY (10:00 UTC each
+# time), so its bars and incidents match its row. Period 2026-09 holds one tenant whose slug and monitor
+# name are markup, to show that both stay text.
+ACME_MONITORS = {301: "acme-corp/shop", 302: "acme-corp/api"}
+ACME_OUTAGES = {3: 301, 5: 302, 9: 301, 12: 302}  # day of November -> the monitor that was down
+HOSTILE_PERIOD = "2026-09"
+HOSTILE = '<script>alert("sla")</script>'
+HOSTILE_MONITOR = '<img src=x onerror="alert(1)">/www'
+HOSTILE_DOWN = (datetime(2026, 9, 10, 2, tzinfo=UTC), 8 * 3_600)  # 98.89 % of September: a pro credit
+REASON = ("503", "Service Unavailable")
+
+
+def _acme_snapshot():
+    from reliability.sla.source import Snapshot, SourceMonitor
+    from reliability.sla.timeline import LOG_DOWN, LOG_UP, LogEntry
+
+    created = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+    monitors = []
+    for ident, name in ACME_MONITORS.items():
+        entries, reasons = [], {}
+        for day, owner in ACME_OUTAGES.items():
+            if owner == ident:
+                down = int(datetime(2026, 11, day, 10, tzinfo=UTC).timestamp())
+                entries += [
+                    LogEntry(down, LOG_DOWN, down),
+                    LogEntry(down + DOWNTIME_BY_DAY[BREACHED][day], LOG_UP),
+                ]
+                reasons[down] = REASON
+        monitors.append(_with_reasons(SourceMonitor(ident, name, "", created, 2, tuple(entries)), reasons))
+    return Snapshot(source="uptimerobot", monitors=tuple(monitors))
+
+
+def _hostile_snapshot():
+    from reliability.sla.source import Snapshot, SourceMonitor
+    from reliability.sla.timeline import LOG_DOWN, LOG_UP, LogEntry
+
+    down, seconds = HOSTILE_DOWN
+    start = int(down.timestamp())
+    monitor = SourceMonitor(
+        401,
+        HOSTILE_MONITOR,
+        "",
+        int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()),
+        2,
+        (LogEntry(start, LOG_DOWN, 1), LogEntry(start + seconds, LOG_UP, 2)),
+    )
+    return Snapshot(source="uptimerobot", monitors=(_with_reasons(monitor, {start: REASON}),))
+
+
+def _with_reasons(monitor, reasons):
+    """The monitor as a source that keeps UptimeRobot's log reasons gives it (``log_reasons``)."""
+    from dataclasses import dataclass, field
+
+    from reliability.sla.source import SourceMonitor
+
+    @dataclass(frozen=True)
+    class WithReasons(SourceMonitor):
+        log_reasons: dict = field(default_factory=dict)
+
+    return WithReasons(
+        **{f.name: getattr(monitor, f.name) for f in fields(SourceMonitor)}, log_reasons=reasons
+    )
+
+
+def _computed(snapshot, monitor_tenants: dict, tenant_plans: dict, period: str, now: datetime):
+    import re
+
+    from reliability.sla.config import load_config
+    from reliability.sla.details import SnapshotRecorder
+    from reliability.sla.mapping import TenantMapping
+    from reliability.sla.period import Period
+    from reliability.sla.report import compute_sla_report
+    from tests.sla.support import StaticSource
+
+    config = load_config()
+    recorder = SnapshotRecorder(StaticSource(snapshot))
+    mapping = TenantMapping(re.compile(config.mapping.name_pattern), monitor_tenants, tenant_plans)
+    bounds = Period.parse(period)
+    return compute_sla_report(recorder, mapping, config, bounds.start, bounds.end, now), recorder, config
+
+
+def seed_sla_details(dsn: str) -> None:
+    from reliability.core.store import connect
+    from reliability.sla.details import save_details
+    from reliability.sla.store import save_report
+
+    nov_start, dec_start = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    as_of = nov_start + timedelta(days=SAVED_DAYS[-1] - 1)
+    acme, recorder, config = _computed(_acme_snapshot(), {}, {BREACHED: "enterprise"}, CURRENT, as_of)
+    latest = _report(
+        CURRENT,
+        nov_start,
+        dec_start,
+        as_of,
+        {
+            **{t: sum(d for day, d in o.items() if day < SAVED_DAYS[-1]) for t, o in DOWNTIME_BY_DAY.items()},
+            NO_DATA: None,
+        },
+    )
+    # the daily rows above count one incident a tenant; the logs tell acme-corp's four
+    tenants = tuple(
+        replace(t, incidents=len(ACME_OUTAGES), longest_incident_seconds=3_600) if t.tenant == BREACHED else t
+        for t in latest.tenants
+    )
+    latest = replace(latest, monitors=acme.monitors, tenants=tenants)
+    hostile, hostile_recorder, _ = _computed(
+        _hostile_snapshot(),
+        {401: HOSTILE},
+        {HOSTILE: "pro"},
+        HOSTILE_PERIOD,
+        datetime(2026, 10, 1, tzinfo=UTC),
+    )
+    with connect(dsn) as conn:
+        # the day's report again, now with acme-corp's monitor rows, as the run that fetched the logs saves it
+        save_report(conn, latest, f"{as_of - timedelta(days=1):%Y-%m-%d}/{as_of:%Y-%m-%d}")
+        save_details(conn, latest, recorder, config)
+        save_report(conn, hostile, "2026-09-30/2026-10-01")
+        save_details(conn, hostile, hostile_recorder, config)

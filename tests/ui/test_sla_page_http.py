@@ -17,6 +17,10 @@ PLUGIN_ROUTES = [
     "/sla/?period=1999-01",
     "/sla/periods/not-a-period.csv",
     "/sla/static/sla.css",
+    f"/sla/{CURRENT}/tenants/{BREACHED}",
+    f"/sla/{CURRENT}/tenants/{BREACHED}/statement",
+    f"/sla/{CURRENT}/tenants/{BREACHED}/statement.pdf",
+    f"/sla/{CURRENT}/tenants/{BREACHED}/incidents.csv",
 ]
 
 
@@ -60,6 +64,16 @@ def test_stylesheet_is_served_to_logged_in_users(airflow_api, api_token):
     page = airflow_api.get("/sla/", token=api_token)
     assert '<link rel="stylesheet" href="/sla/static/sla.css">' in page.text
     assert "style-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_tenant_page_is_served_under_the_mount_with_absolute_links(airflow_api, api_token):
+    answer = airflow_api.get(f"/sla/{CURRENT}/tenants/{BREACHED}", token=api_token)
+    assert answer.status_code == 200
+    assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
+    assert f'href="/sla/{CURRENT}/tenants/{BREACHED}/statement.pdf"' in answer.text
+    assert '<link rel="stylesheet" href="/sla/static/sla.css">' in answer.text
+    pdf = airflow_api.get(f"/sla/{CURRENT}/tenants/{BREACHED}/statement.pdf", token=api_token)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 def test_page_with_the_ui_cookie_shows_the_newest_period(airflow_api, api_token):

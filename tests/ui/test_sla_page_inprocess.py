@@ -11,8 +11,6 @@ import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-import pytest
-
 from reliability.sla.store import PeriodInfo, PlanSummary, TenantSnapshot
 from stack.processes import free_port
 from tests.ui.conftest import ROOT
@@ -101,20 +99,6 @@ def test_chart_puts_the_final_report_at_the_end_of_the_month():
 
     svg = tenant_chart("t", "pro", "ok", 0.99, month_days("2026-11"), [Point(date(2026, 12, 1), 0.995, 0.5)])
     assert f'<circle class="uptime" cx="{WIDTH - 10:.1f}"' in svg
-
-
-@pytest.fixture
-def client_for():
-    from airflow.api_fastapi.core_api.security import get_user
-    from fastapi.testclient import TestClient
-    from sla_reports.app import create_app
-
-    def build(dsn: str) -> TestClient:
-        app = create_app(dsn_source=lambda: dsn)
-        app.dependency_overrides[get_user] = lambda: object()  # authentication is the api-server tests' part
-        return TestClient(app)
-
-    return build
 
 
 def test_unreachable_results_store_names_the_connection_not_the_secret(client_for):

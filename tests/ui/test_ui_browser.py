@@ -19,8 +19,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import WAIT, trigger_from_form
 from tests.browser import log_in as browser_log_in
-from tests.ui.conftest import PASSWORD, USERNAME
-from tests.ui.sla_seed import BREACHED, CURRENT
+from tests.ui.conftest import PASSWORD, USERNAME, pdf_text
+from tests.ui.sla_seed import BREACHED, CURRENT, HOSTILE, HOSTILE_PERIOD
 
 BREACH_BACKGROUND = "rgba(253, 226, 225, 1)"  # --breach in the page's stylesheet
 
@@ -66,6 +66,50 @@ def test_logged_in_user_finds_the_breached_tenant_and_downloads_the_csv(browser,
     with downloaded.open(newline="") as f:
         rows = {r["tenant"]: r for r in csv.DictReader(f)}
     assert rows[BREACHED]["status"] == "breach" and rows[BREACHED]["breach"] == "True"
+
+
+def test_breached_tenant_opens_with_bars_and_incidents_and_its_statement_downloads_as_pdf(
+    browser, airflow_api, artifacts
+):
+    log_in(browser, airflow_api.url)
+    browser.get(f"{airflow_api.url}/sla/?period={CURRENT}")
+    breached_row(browser).find_element(By.CSS_SELECTOR, "a.tenant-link").click()
+
+    bars = WebDriverWait(browser, WAIT).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, f'svg.day-bars[data-tenant="{BREACHED}"]'))
+    )
+    assert f"/sla/{CURRENT}/tenants/{BREACHED}" in browser.current_url
+    assert len(bars.find_elements(By.CSS_SELECTOR, "rect.day")) == 30
+    red = bars.find_elements(By.CSS_SELECTOR, "rect.day.major")
+    assert [r.get_attribute("data-day") for r in red] == ["3", "5", "9", "12"]
+    assert red[0].value_of_css_property("fill") == "rgb(197, 48, 48)"  # the stylesheet reached the page
+    incidents = browser.find_elements(By.CSS_SELECTOR, "#incidents tbody tr.counted")
+    assert len(incidents) == 4 and "2026-11-03 10:00:00" in incidents[0].text
+    assert browser.find_element(By.ID, "uptime").text == "99.380%"
+    full_page_screenshot(browser, artifacts / "sla-tenant-page.png")
+
+    browser.find_element(By.ID, "statement-pdf").click()
+    downloaded = browser.downloads / f"sla-statement-{CURRENT}-{BREACHED}.pdf"
+    WebDriverWait(browser, WAIT).until(lambda _: downloaded.exists() and downloaded.stat().st_size > 0)
+    text = pdf_text(downloaded.read_bytes(), artifacts / "sla-statement.pdf")
+    for expected in (BREACHED, CURRENT, "99.380%", "10% of the monthly fee"):
+        assert expected in text, text
+
+
+def test_a_tenant_named_with_a_script_tag_stays_text(browser, airflow_api, artifacts):
+    log_in(browser, airflow_api.url)
+    browser.get(f"{airflow_api.url}/sla/?period={HOSTILE_PERIOD}")
+    row = WebDriverWait(browser, WAIT).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#tenants tbody tr"))
+    )
+    assert row.get_attribute("data-tenant") == HOSTILE
+    row.find_element(By.CSS_SELECTOR, "a.tenant-link").click()
+    name = WebDriverWait(browser, WAIT).until(EC.visibility_of_element_located((By.ID, "tenant-name")))
+    assert name.text == HOSTILE
+    assert browser.find_elements(By.TAG_NAME, "script") == []
+    assert browser.find_elements(By.TAG_NAME, "img") == []
+    assert EC.alert_is_present()(browser) is False
+    full_page_screenshot(browser, artifacts / "sla-tenant-markup-name.png")
 
 
 def test_sla_page_opens_framed_from_the_airflow_navigation(browser, airflow_api, artifacts):

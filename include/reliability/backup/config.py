@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reliability.backups.databases import DatabaseConfig, load_databases, parse_databases
+from reliability.backups.databases import DatabaseConfig, find_database, load_databases, parse_databases
 from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
 
 CONFIG_PATH = CONFIG_DIR / "backup.yaml"
@@ -94,12 +94,7 @@ class BackupConfig:
             raise ConfigError(f"part size {self.part_size_bytes} bytes is outside S3's 5 MiB..5 GiB")
 
     def database(self, name: str) -> DatabaseConfig:
-        for db in self.databases:
-            if db.name == name:
-                return db
-        raise ConfigError(
-            f"database {name!r} is not configured; configured: {[d.name for d in self.databases]}"
-        )
+        return find_database(self.databases, name, "backup")
 
     def dump_key(self, database: str, when: datetime, fmt: str) -> str:
         when = when.astimezone(UTC)

@@ -83,3 +83,14 @@ def _database(raw: Any, index: int, source: str) -> DatabaseConfig:
         exclude_tables=tuple(excludes),
         **targets,
     )
+
+
+def find_database(databases: tuple[DatabaseConfig, ...], name: str, job: str) -> DatabaseConfig:
+    """The configured database ``name``; a clear ConfigError naming what is configured otherwise."""
+    for db in databases:
+        if db.name == name:
+            return db
+    raise ConfigError(
+        f"database {name!r} is not configured for the {job}; configured: "
+        f"{[d.name for d in databases]} (add it to {DATABASES_PATH.name})"
+    )

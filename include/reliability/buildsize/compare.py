@@ -5,7 +5,8 @@ Pure functions over sizes, so the rules are tested on examples and properties wi
 - ``over_budget``: a size exceeds the absolute budget of that compression. Absolute budgets hold
   whatever the change: a bundle that stays over budget stays flagged (and its alert keeps firing).
 - ``warning``: within budget, but grew more than the growth limit against the baseline (on the
-  app's growth compression) and by at least the minimum byte change (below it, nothing is flagged).
+  app's growth compression) and by at least the minimum byte change (below it, nothing is flagged);
+  or empty (0 bytes before compression), which a working build step never writes.
 - ``new`` / ``removed``: the bundle exists on one side only. Without any baseline build yet, no
   bundle is new: there is nothing to compare with.
 - ``ok`` otherwise.
@@ -28,6 +29,7 @@ TOTAL = "__total__"
 SEVERITY = {"over_budget": 4, "warning": 3, "new": 2, "removed": 1, "ok": 0}
 LABEL = {"over_budget": "over budget", "warning": "grew", "new": "new", "removed": "removed", "ok": "ok"}
 EMOJI = {"over_budget": "🔴", "warning": "🟡", "new": "🆕", "removed": "➖", "ok": "✅"}
+EMPTY_REASON = "0 B before compression; check the build step that writes it, or ignore the file"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,15 @@ class Row:
     baseline: Sizes | None  # None: new, or no baseline yet
     limits: Limits
     reasons: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.sizes is not None and self.sizes.raw == 0
+
+    @property
+    def label(self) -> str:
+        """The status word in the delta tables."""
+        return "empty" if self.verdict == "warning" and self.empty else LABEL[self.verdict]
 
     def delta(self, compression: str) -> int | None:
         if self.sizes is None or self.baseline is None:
@@ -140,6 +151,8 @@ def judge(
     )
     if over:
         return "over_budget", over
+    if sizes.raw == 0:
+        return "warning", (EMPTY_REASON,)
     if baseline is not None:
         before, delta = baseline.get(compression), sizes.get(compression) - baseline.get(compression)
         if (
@@ -228,7 +241,7 @@ def markdown_table(comparison: Comparison, max_rows: int = 20) -> str:
         name = "**Total**" if row.bundle == TOTAL else f"`{escaped}`"
         size = format_bytes(row.sizes.get(c)) if row.sizes else "-"
         change = _change(row, c, comparison.baseline.exists)
-        status = f"{EMOJI[row.verdict]} {LABEL[row.verdict]}"
+        status = f"{EMOJI[row.verdict]} {row.label}"
         lines.append(f"| {name} | {size} | {change} | {_budget(row, c)} | {status} |")
     if note:
         lines.append(f"\n{note}.")
@@ -249,7 +262,7 @@ def mrkdwn_table(comparison: Comparison, max_rows: int = 12, name_width: int = 3
         size = format_bytes(row.sizes.get(c)) if row.sizes else "-"
         change = _change(row, c, comparison.baseline.exists)
         # Upper case where a reader must look: the code block has no colour.
-        status = LABEL[row.verdict]
+        status = row.label
         status = status.upper() if row.verdict in ("over_budget", "warning") else status
         lines.append(f"{name:<{name_width}}  {size:>10}  {change:>18}  {_budget(row, c):>9}  {status}")
     text = "```\n" + "\n".join(lines) + "\n```"

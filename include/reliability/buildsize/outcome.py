@@ -41,9 +41,14 @@ def headline(app: str, build_id: str, comparison: Comparison) -> str:
         verdict = comparison.verdict
         worst = [r for r in flagged if r.verdict == verdict]
         bundles = [r for r in worst if r.bundle != TOTAL]
-        what = "over budget" if verdict == "over_budget" else "grew past the growth limit"
+        if verdict == "over_budget":
+            what = "over budget"
+        elif all(r.empty for r in worst):
+            what = "empty"
+        else:
+            what = "grew past the growth limit" + (" or empty" if any(r.empty for r in worst) else "")
         if not bundles:
-            verb = "is " if verdict == "over_budget" else ""
+            verb = "is " if what in ("over budget", "empty") else ""
             return f"{app} build {build_id}: the total {verb}{what} ({', '.join(worst[0].reasons)})"
         first, plural = bundles[0], "s" if len(bundles) != 1 else ""
         also = "; the total too" if len(worst) > len(bundles) else ""

@@ -36,6 +36,8 @@ class ChecksumConfig:
     history_days: int = 90
     # A "manifest" bigger than this is not read into memory: real ones are a few kilobytes.
     max_manifest_bytes: int = 16 * MIB
+    # Lowest acceptable share of verified objects per prefix (pushed with the ratio; an alert compares them).
+    verified_ratio_floors: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         if not self.prefixes:
@@ -65,6 +67,11 @@ class ChecksumConfig:
             raise ConfigError("retry_backoff_seconds must be >= 0 and <= retry_backoff_max_seconds")
         if self.manifest_grace_hours < 0:
             raise ConfigError(f"manifest_grace_hours must be >= 0, got {self.manifest_grace_hours}")
+        for prefix, floor in self.verified_ratio_floors:
+            if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
+                raise ConfigError(
+                    f"verified_ratio_floor of {prefix!r} must be a share in [0, 1], got {floor!r}"
+                )
         if self.concurrency > 64:
             raise ConfigError(
                 f"concurrency {self.concurrency} is more than 64 threads per task; use more shards"
@@ -95,6 +102,7 @@ _YAML_FIELDS: dict[str, tuple[str, int | None]] = {
     "retry_backoff_max_seconds": ("retry_backoff_max_seconds", None),
     "manifest_grace_hours": ("manifest_grace_hours", None),
     "history_days": ("history_days", None),
+    "verified_ratio_floor": ("verified_ratio_floors", None),
 }
 
 
@@ -111,6 +119,12 @@ def config_from_mapping(data: dict[str, Any], source: str = "checksum config") -
             if not isinstance(value, list):
                 raise ConfigError(f"{source}: {yaml_key} must be a list of key prefixes")
             value = tuple(value)
+        elif name == "verified_ratio_floors":
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{source}: {yaml_key} must map key prefixes to shares, e.g. uploads/: 0.95"
+                )
+            value = tuple((str(k), v) for k, v in value.items())
         elif unit is not None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(f"{source}: {yaml_key} must be a positive number, got {value!r}")

@@ -1,9 +1,12 @@
-"""Re-read stored objects and hash them as streams, several at once, with bounded memory.
+"""Re-read stored objects and check them as streams, several at once, with bounded memory.
 
-One GET per object: its response carries the size, the user metadata and (with ``ChecksumMode=ENABLED``)
-S3's checksum headers, so no HEAD is needed; the body is hashed chunk by chunk as it arrives. Memory is
-about ``concurrency x chunk_bytes`` whatever the objects' sizes. ``hashlib`` releases the GIL while it
-hashes, so threads overlap one object's hashing with other objects' network reads.
+One GET per object: its response carries the size, the user metadata, the ETag, the encryption and (with
+``ChecksumMode=ENABLED``) S3's checksum headers, so no HEAD is needed; every algorithm those sources need
+is computed on the same pass over the body (:mod:`.digests`), chunk by chunk as it arrives. A multipart
+object needs its part boundaries for a composite checksum or a multipart ETag: one more metadata call
+(:mod:`.parts`), made after the GET's headers and before its body is read. Memory is about
+``concurrency x chunk_bytes`` whatever the objects' sizes. The digests release the GIL, so threads
+overlap one object's hashing with other objects' network reads.
 
 A read that fails in a way worth retrying (throttling, 5xx, a timeout, a connection dropped mid-body) is
 retried as a whole new GET, with exponential backoff and jitter, up to ``read_attempts`` times; botocore
@@ -14,7 +17,6 @@ it is stored with its reason and counted, and the other objects' verdicts are un
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -24,33 +26,41 @@ from datetime import datetime
 from typing import Any
 
 from reliability.checksum.config import ChecksumConfig
-from reliability.checksum.sources import Expected, ManifestProblem, expected_from_manifest, resolve
-
-OK, MISMATCH, SIZE_MISMATCH, MISSING, UNVERIFIABLE = (
-    "ok",
-    "mismatch",
-    "size_mismatch",
-    "missing",
-    "unverifiable",
+from reliability.checksum.digests import StreamDigests
+from reliability.checksum.parts import (
+    HEAD,
+    Parts,
+    PartsUnavailable,
+    exact_head_sizes,
+    part_sizes,
 )
-VERDICTS = (OK, MISMATCH, SIZE_MISMATCH, MISSING, UNVERIFIABLE)
+from reliability.checksum.s3errors import describe_error, is_not_found, is_retryable
+from reliability.checksum.sources import (
+    PARTS_UNKNOWN,
+    Expectation,
+    Found,
+    ManifestProblem,
+    expected_from_manifest,
+    find_expectations,
+)
+from reliability.checksum.verdict import (
+    CONFLICT,
+    MISMATCH,
+    MISSING,
+    OK,
+    SIZE_MISMATCH,
+    UNVERIFIABLE,
+    VERDICTS,
+    Judgement,
+    algorithms_for,
+    judge,
+)
+
+__all__ = ["CONFLICT", "MISMATCH", "MISSING", "OK", "SIZE_MISMATCH", "UNVERIFIABLE", "VERDICTS"]
 # Not verdicts: the read failed after its retries, or the object was deleted after it was listed.
 ERROR, VANISHED = "error", "vanished"
 OUTCOMES = VERDICTS + (ERROR, VANISHED)
 
-_RETRYABLE_CODES = {
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequests",
-    "RequestLimitExceeded",
-    "RequestTimeout",
-    "InternalError",
-    "ServiceUnavailable",
-    "BadGateway",
-    "GatewayTimeout",
-}
-_NOT_FOUND_CODES = {"NoSuchKey", "NotFound", "404"}
 _HOOK_ID = "reliability.checksum.skip-sdk-response-validation"
 
 
@@ -59,6 +69,7 @@ class ObjectToCheck:
     key: str
     size: int  # as listed; the read may find another size if the object changed since
     manifest_key: str | None = None
+    etag: str | None = None  # as listed: when the read finds the same ETag, the listed size must hold
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,11 @@ class CheckResult:
     notes: tuple[str, ...] = ()
     manifest_problem: str | None = None
     seconds: float = 0.0
+    agreeing: tuple[str, ...] = ()  # sources that match the bytes read
+    disagreeing: tuple[str, ...] = ()  # sources that do not
+    reason: str | None = None  # why unverifiable
+    requests: int = 0  # S3 requests for this object (GETs, metadata calls), retries included
+    parts_method: str | None = None  # how part boundaries were found (multipart objects)
 
     @property
     def is_verdict(self) -> bool:
@@ -93,50 +109,6 @@ class _ReadFailed(Exception):
         self.cause, self.attempts = cause, attempts
 
 
-def describe_error(exc: BaseException) -> str:
-    """What failed, without the request's signature or credentials (botocore messages carry neither)."""
-    from botocore.exceptions import ClientError
-
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return f"{error.get('Code', 'error')} (HTTP {status}): {error.get('Message', '')}".strip()[:300]
-    return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def is_retryable(exc: BaseException) -> bool:
-    from botocore.exceptions import (
-        ClientError,
-        ConnectionError,
-        IncompleteReadError,
-        ReadTimeoutError,
-        ResponseStreamingError,
-    )
-    from urllib3.exceptions import HTTPError as Urllib3Error
-
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return code in _RETRYABLE_CODES or status >= 500 or status == 429
-    return isinstance(
-        exc,
-        (
-            ConnectionError,
-            ReadTimeoutError,
-            ResponseStreamingError,
-            IncompleteReadError,
-            Urllib3Error,
-            OSError,
-        ),
-    )
-
-
-def _is_not_found(exc: BaseException) -> bool:
-    from botocore.exceptions import ClientError
-
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _NOT_FOUND_CODES
-
-
 def _skip_sdk_response_validation(context: dict, **_: Any) -> None:
     # With ChecksumMode=ENABLED botocore would hash the body again to check S3's checksum, which we do
     # ourselves (and against a manifest or metadata it knows nothing about): one hash per byte is enough.
@@ -149,11 +121,20 @@ def prepare_client(client) -> None:
     client.meta.events.register("before-call.s3.GetObject", _skip_sdk_response_validation, unique_id=_HOOK_ID)
 
 
+@dataclass
+class _Read:
+    response: dict[str, Any]
+    found: Found
+    digests: StreamDigests
+    parts: Parts | None
+
+
 class _Reader:
-    """Reads with retries; one instance per object check."""
+    """Reads with retries; one instance per object check. Counts the S3 requests it makes."""
 
     def __init__(self, client, bucket: str, config: ChecksumConfig, sleep: Callable[[float], None]):
         self.client, self.bucket, self.config, self.sleep = client, bucket, config, sleep
+        self.requests = 0
 
     def retrying(self, read: Callable[[], Any]) -> tuple[Any, int]:
         """``read()``'s value and the attempts it took; raises _NotFound or _ReadFailed."""
@@ -163,26 +144,68 @@ class _Reader:
             try:
                 return read(), attempt
             except Exception as exc:
-                if _is_not_found(exc):
+                if is_not_found(exc):
                     raise _NotFound() from None
                 if attempt >= self.config.read_attempts or not is_retryable(exc):
                     raise _ReadFailed(exc, attempt) from exc
             base = self.config.retry_backoff_seconds * 2 ** (attempt - 1)
             self.sleep(min(self.config.retry_backoff_max_seconds, base) * (0.5 + random.random() / 2))
 
-    def hash_object(self, key: str) -> tuple[dict[str, Any], str, int]:
+    def read(
+        self,
+        key: str,
+        manifest: Expectation | None,
+        only: Expectation | None = None,
+        exact_sizes: tuple[int, ...] | None = None,
+    ) -> _Read:
+        """One GET: its headers say which sources apply, then every digest they need on one pass."""
+        self.requests += 1
         response = self.client.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         body = response["Body"]
-        digest, size = hashlib.sha256(), 0
         try:
+            found = Found([only]) if only else find_expectations(manifest, response)
+            parts = self._parts(key, response, found, exact_sizes)
+            whole, per_part = algorithms_for(found.expectations)
+            digests = StreamDigests(whole, per_part, parts.sizes if parts else None)
             for chunk in body.iter_chunks(self.config.chunk_bytes):
-                digest.update(chunk)
-                size += len(chunk)
+                digests.update(chunk)
+            digests.finish()
         finally:
             body.close()
-        return response, digest.hexdigest(), size
+        return _Read(response, found, digests, parts)
+
+    def _parts(
+        self, key: str, response: dict[str, Any], found: Found, exact_sizes: tuple[int, ...] | None
+    ) -> Parts | None:
+        per_part = [e for e in found.expectations if e.per_part]
+        if not per_part:
+            return None
+        if exact_sizes is not None:
+            return Parts(exact_sizes, HEAD, 0)
+        try:
+            parts = part_sizes(
+                self.client,
+                self.bucket,
+                key,
+                etag=str(response.get("ETag") or ""),
+                object_size=int(response.get("ContentLength") or 0),
+                count=next((e.parts for e in per_part if e.parts), None),
+                listed_by_s3=any(name.startswith("Checksum") and name != "ChecksumType" for name in response),
+            )
+        except PartsUnavailable as exc:
+            self.requests += 2
+            found.skip(str(exc), PARTS_UNKNOWN)
+            return None
+        self.requests += parts.requests
+        return parts
+
+    def exact_sizes(self, key: str, count: int, first_size: int) -> tuple[int, ...]:
+        sizes, calls = exact_head_sizes(self.client, self.bucket, key, count, first_size)
+        self.requests += calls
+        return tuple(sizes)
 
     def read_manifest(self, manifest_key: str) -> bytes:
+        self.requests += 1
         response = self.client.get_object(Bucket=self.bucket, Key=manifest_key)
         body = response["Body"]
         try:
@@ -196,7 +219,7 @@ class _Reader:
             body.close()
 
 
-def _manifest_expectation(reader: _Reader, item: ObjectToCheck) -> tuple[Expected | None, str | None]:
+def _manifest_expectation(reader: _Reader, item: ObjectToCheck) -> tuple[Expectation | None, str | None]:
     if not item.manifest_key:
         return None, None
     try:
@@ -212,14 +235,24 @@ def _manifest_expectation(reader: _Reader, item: ObjectToCheck) -> tuple[Expecte
         return None, f"{item.manifest_key} could not be read after {exc.attempts} attempt(s): {exc}"
 
 
+def _rests_on_assumed_parts(read: _Read, judgement: Judgement) -> bool:
+    """A disagreement of a part-based source whose part sizes were partly assumed (see .parts)."""
+    if read.parts is None or not read.parts.assumed:
+        return False
+    return any(e.per_part and e.label in judgement.disagreeing for e in read.found.expectations)
+
+
 def check_object(
     client,
     bucket: str,
     item: ObjectToCheck,
     config: ChecksumConfig,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    only: Expectation | None = None,
 ) -> CheckResult:
-    """Read and hash one object, and judge it against its expected checksum. Never raises for S3 errors."""
+    """Read one object and judge it against every source it has (``only``: against that expectation
+    alone, for the verifier canary). Never raises for S3 errors."""
     started = time.perf_counter()
     prepare_client(client)
     reader = _Reader(client, bucket, config, sleep)
@@ -227,17 +260,29 @@ def check_object(
     notes = (f"manifest not used: {manifest_problem}",) if manifest_problem else ()
     common = {"key": item.key, "manifest_problem": manifest_problem}
     try:
-        (response, actual, size), attempts = reader.retrying(lambda: reader.hash_object(item.key))
+        read, attempts = reader.retrying(lambda: reader.read(item.key, manifest, only))
+        listed_size = item.size if item.etag and read.response.get("ETag") == item.etag else None
+        judgement = judge(read.found, read.digests, listed_size=listed_size, notes=notes)
+        if _rests_on_assumed_parts(read, judgement):
+            # Part sizes were assumed equal: ask for each, and read again on the true boundaries if they differ.
+            exact, more = reader.retrying(
+                lambda: reader.exact_sizes(item.key, len(read.parts.sizes), read.parts.sizes[0])
+            )
+            attempts += more - 1
+            if exact != read.parts.sizes:
+                read, more = reader.retrying(lambda: reader.read(item.key, manifest, only, exact))
+                attempts += more
+                judgement = judge(read.found, read.digests, listed_size=listed_size, notes=notes)
     except _NotFound:
         # Named by a manifest, its absence is a finding; otherwise it was simply deleted (uploads come and go).
-        outcome = MISSING if item.manifest_key else VANISHED
         return CheckResult(
             **common,
-            outcome=outcome,
+            outcome=MISSING if item.manifest_key else VANISHED,
             source=manifest.source if manifest else None,
-            expected_sha256=manifest.sha256 if manifest else None,
+            expected_sha256=manifest.value.hex() if manifest else None,
             expected_size=manifest.size if manifest else None,
             notes=notes + ("deleted after it was listed",),
+            requests=reader.requests,
             seconds=time.perf_counter() - started,
         )
     except _ReadFailed as exc:
@@ -247,30 +292,26 @@ def check_object(
             attempts=exc.attempts,
             error=str(exc),
             notes=notes,
+            requests=reader.requests,
             seconds=time.perf_counter() - started,
         )
-    resolution = resolve(manifest, response, notes)
-    expected = resolution.expected
-    if expected is None:
-        outcome = UNVERIFIABLE
-    elif expected.size is not None and size != expected.size:
-        outcome = SIZE_MISMATCH
-    elif actual != expected.sha256:
-        outcome = MISMATCH
-    else:
-        outcome = OK
     return CheckResult(
         **common,
-        outcome=outcome,
-        source=expected.source if expected else None,
-        expected_sha256=expected.sha256 if expected else None,
-        actual_sha256=actual,
-        expected_size=expected.size if expected else None,
-        actual_size=size,
-        etag=response.get("ETag"),
-        last_modified=response.get("LastModified"),
+        outcome=judgement.outcome,
+        source=judgement.source,
+        expected_sha256=judgement.expected_sha256,
+        actual_sha256=read.digests.digest("sha256").hex(),
+        expected_size=judgement.expected_size,
+        actual_size=read.digests.size,
+        etag=read.response.get("ETag"),
+        last_modified=read.response.get("LastModified"),
         attempts=attempts,
-        notes=resolution.notes,
+        notes=judgement.notes,
+        agreeing=judgement.agreeing,
+        disagreeing=judgement.disagreeing,
+        reason=judgement.reason,
+        requests=reader.requests,
+        parts_method=read.parts.method if read.parts else None,
         seconds=time.perf_counter() - started,
     )
 

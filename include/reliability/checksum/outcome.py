@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from reliability.checksum.hashing import ERROR, MISMATCH, MISSING, OK, SIZE_MISMATCH, VERDICTS
+from reliability.checksum.hashing import ERROR, OUTCOMES
+from reliability.checksum.sources import (
+    ETAG_SSE_C,
+    ETAG_SSE_KMS,
+    MALFORMED,
+    NO_INTEGRITY_DATA,
+    PARTS_UNKNOWN,
+    SOURCES,
+)
+from reliability.checksum.verdict import CONFLICT, MISMATCH, MISSING, OK, SIZE_MISMATCH, VERDICTS
 from reliability.core.formatting import format_bytes
 from reliability.core.outcome import Metric, Outcome
 from reliability.core.slack import mrkdwn_escape
@@ -38,21 +47,32 @@ def to_outcome(
     now: datetime,
     *,
     interval_key: str = "",
+    by_prefix: dict[str, dict[str, int]] | None = None,
 ) -> Outcome:
-    """Status, headline, Slack facts and metrics of one run; ``header`` None: no plan was stored."""
+    """Status, headline, Slack facts and metrics of one run; ``header`` None: no plan was stored.
+
+    ``by_prefix``: per checked prefix, objects with a verdict from a read and how many are verified
+    (:func:`reliability.checksum.store.verified_by_prefix`).
+    """
     if header is None:
         return _not_planned(interval_key, now)
-    counts = results["counts"]
+    counts = {v: 0 for v in OUTCOMES} | results["counts"]
     stats = header.get("stats") or {}
+    by_prefix = by_prefix or {}
     bad = counts[MISMATCH] + counts[SIZE_MISMATCH]
     checked = sum(counts[v] for v in VERDICTS if v != MISSING)
     errors, unchecked = counts[ERROR], results["unchecked_objects"]
     orphans = stats.get("objects_without_manifest", 0)
     ratio = cover["covered_objects"] / cover["objects"] if cover["objects"] else 1.0
+    verified_ratio = counts[OK] / checked if checked else 1.0
+    floors = stats.get("verified_ratio_floors") or {}
+    below = [
+        p for p, c in by_prefix.items() if c["objects"] and c["verified"] / c["objects"] < floors.get(p, 0.0)
+    ]
 
-    if bad or counts[MISSING] or unchecked:
+    if bad or counts[MISSING] or counts[CONFLICT] or unchecked:
         status = "failed"
-    elif errors or results["manifest_problems"] or orphans:
+    elif errors or results["manifest_problems"] or orphans or below:
         status = "warning"
     else:
         status = "success"
@@ -62,6 +82,7 @@ def to_outcome(
         for n, label in (
             (counts[MISMATCH], "mismatched"),
             (counts[SIZE_MISMATCH], "with the wrong size"),
+            (counts[CONFLICT], "with disagreeing checksums"),
             (counts[MISSING], "missing"),
             (errors, "unreadable"),
             (unchecked, "not checked"),
@@ -78,11 +99,13 @@ def to_outcome(
 
     facts: list[tuple[str, str]] = [
         ("Verdicts", " · ".join(f"{counts[v]:,} {v.replace('_', ' ')}" for v in VERDICTS)),
+        ("Coverage", coverage_line(verified_ratio, checked, by_prefix, floors)),
         (
             "Read",
             (
                 f"{checked:,} objects, {format_bytes(results['hashed_bytes'])} "
-                f"({format_bytes(results['verified_bytes'])} verified)"
+                f"({format_bytes(results['verified_bytes'])} verified), "
+                f"{results.get('requests_per_object', 0):g} S3 requests per object"
             ),
         ),
         (
@@ -90,8 +113,17 @@ def to_outcome(
             f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days",
         ),
     ]
+    by_source = results.get("by_source") or {}
+    if by_source.get(OK):
+        facts.append(("Verified by", _tally(by_source[OK])))
+    if results.get("unverifiable_reasons"):
+        facts.append(("Unverifiable because", _tally(results["unverifiable_reasons"], REASON_TEXT)))
     if bad:
         facts.append(("Mismatched keys", slack_keys(results["first_mismatch"], bad)))
+    if counts[CONFLICT]:
+        facts.append(
+            ("Checksums disagree for", slack_keys(results.get("first_conflict", []), counts[CONFLICT]))
+        )
     if counts[MISSING]:
         facts.append(("Missing keys", slack_keys(results["first_missing"], counts[MISSING])))
     if errors:
@@ -115,44 +147,25 @@ def to_outcome(
             ("Not checked", f"{unchecked:,} planned objects have no result: a validate_shard task failed")
         )
 
-    metrics = [
-        Metric(
-            "checksum_objects",
-            float(counts[v]),
-            {"result": v},
-            "Objects by verdict in the last checksum validation run",
-        )
-        for v in VERDICTS
-    ]
-    metrics += [
-        Metric(
-            "checksum_verified_bytes",
-            float(results["verified_bytes"]),
-            documentation="Bytes re-read and found equal to their expected SHA-256 in the last run",
-        ),
-        Metric(
-            "checksum_scrub_coverage_ratio",
-            ratio,
-            documentation="Share of stored objects re-hashed within the scrub cycle",
-        ),
-        Metric(
-            "checksum_read_errors",
-            float(errors),
-            documentation="Objects that could not be read after retries in the last run (integrity unknown)",
-        ),
-    ]
     summary = {
         "bucket": header["bucket"],
         "prefixes": list(header["prefixes"]),
         "full": header["full_scan"],
         "interval_key": header["interval_key"],
         "counts": counts,
+        "by_source": by_source,
+        "unverifiable_reasons": results.get("unverifiable_reasons", {}),
+        "verified_ratio": round(verified_ratio, 6),
+        "verified_by_prefix": by_prefix,
+        "prefixes_below_floor": below,
+        "requests_per_object": results.get("requests_per_object", 0.0),
         "verified_bytes": results["verified_bytes"],
         "hashed_bytes": results["hashed_bytes"],
         "unchecked_objects": unchecked,
         "manifest_problems": results["manifest_problems"],
         "coverage": {**cover, "ratio": round(ratio, 6)},
         "first_mismatch": results["first_mismatch"],
+        "first_conflict": results.get("first_conflict", []),
         "first_missing": results["first_missing"],
         "first_error": results["first_error"],
         "first_manifest_problem": results["first_manifest_problem"],
@@ -167,11 +180,96 @@ def to_outcome(
         headline=headline,
         summary=summary,
         facts=tuple(facts),
-        metrics=tuple(metrics),
+        metrics=tuple(_metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors)),
         alert=status != "success",
         action=ACTION,
         log_fields={"bucket": header["bucket"]},
     )
+
+
+REASON_TEXT = {
+    NO_INTEGRITY_DATA: "no integrity data",
+    ETAG_SSE_KMS: "SSE-KMS (ETag not an MD5)",
+    ETAG_SSE_C: "SSE-C (ETag not an MD5)",
+    MALFORMED: "malformed checksum",
+    PARTS_UNKNOWN: "part sizes unknown",
+}
+
+
+def _tally(counts: dict[str, int], names: dict[str, str] | None = None) -> str:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " · ".join(f"{n:,} {(names or {}).get(k, k)}" for k, n in ordered if n)
+
+
+def coverage_line(
+    verified_ratio: float, checked: int, by_prefix: dict[str, dict[str, int]], floors: dict[str, float]
+) -> str:
+    """The Slack summary line: share verified in this run, and per prefix (with its floor, when below it)."""
+    parts = []
+    for prefix, c in by_prefix.items():
+        if not c["objects"]:
+            continue
+        share = c["verified"] / c["objects"]
+        floor = floors.get(prefix)
+        flag = f" (below the {floor:.0%} floor)" if floor is not None and share < floor else ""
+        parts.append(f"`{mrkdwn_escape(prefix)}` {share:.1%}{flag}")
+    line = f"{verified_ratio:.1%} of {checked:,} objects read verified"
+    return line + (f"; stored objects verified: {', '.join(parts)}" if parts else "")
+
+
+def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors) -> list[Metric]:
+    metrics = [
+        Metric(
+            "checksum_objects",
+            float((by_source.get(v) or {}).get(source, 0)),
+            {"result": v, "source": source},
+            "Objects by verdict and deciding source in the last checksum validation run",
+        )
+        for v in VERDICTS
+        for source in (*SOURCES, "none")
+    ]
+    metrics += [
+        Metric(
+            "checksum_verified_bytes",
+            float(results["verified_bytes"]),
+            documentation="Bytes re-read and found equal to every checksum they have in the last run",
+        ),
+        Metric(
+            "checksum_scrub_coverage_ratio",
+            ratio,
+            documentation="Share of stored objects re-hashed within the scrub cycle",
+        ),
+        Metric(
+            "checksum_read_errors",
+            float(counts[ERROR]),
+            documentation="Objects that could not be read after retries in the last run (integrity unknown)",
+        ),
+        Metric(
+            "checksum_verified_ratio",
+            verified_ratio,
+            documentation="Share of the objects read in the last run that were verified",
+        ),
+    ]
+    for prefix, c in by_prefix.items():
+        if c["objects"]:
+            metrics.append(
+                Metric(
+                    "checksum_verified_ratio",
+                    c["verified"] / c["objects"],
+                    {"prefix": prefix},
+                    "Share of the stored objects under the prefix whose latest verdict is verified",
+                )
+            )
+        if prefix in floors:
+            metrics.append(
+                Metric(
+                    "checksum_verified_ratio_floor",
+                    float(floors[prefix]),
+                    {"prefix": prefix},
+                    "Configured lowest acceptable checksum_verified_ratio of a prefix",
+                )
+            )
+    return metrics
 
 
 def slack_keys(keys: list[str], total: int) -> str:

@@ -117,4 +117,5 @@ def summarise(results_dsn: str, interval_key: str, *, now: datetime | None = Non
         cover = store.coverage(
             conn, header["bucket"], header["prefixes"], now - timedelta(days=header["cycle_days"])
         )
-    return [to_outcome(header, results, cover, now)]
+        by_prefix = store.verified_by_prefix(conn, header["bucket"], header["prefixes"])
+    return [to_outcome(header, results, cover, now, by_prefix=by_prefix)]

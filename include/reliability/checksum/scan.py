@@ -160,6 +160,7 @@ def plan_run(
             "missing": len(missing),
             "objects_without_manifest": orphan_count,
             "first_objects_without_manifest": first_orphans,
+            "verified_ratio_floors": dict(config.verified_ratio_floors),
         }
         store.save_plan(
             conn,

@@ -128,11 +128,13 @@ def plan_header(conn, interval_key: str) -> dict[str, Any] | None:
 def shard_objects(conn, interval_key: str, shard: int) -> list[ObjectToCheck]:
     """The shard's objects, largest first, so that the long reads start early and the threads finish together."""
     rows = conn.execute(
-        """SELECT key, size, manifest_key FROM reliability.checksum_plan_objects
-                           WHERE interval_key = %s AND shard = %s ORDER BY size DESC, key""",
+        """SELECT p.key, p.size, p.manifest_key, o.etag FROM reliability.checksum_plan_objects p
+           JOIN reliability.checksum_plans h ON h.interval_key = p.interval_key
+           LEFT JOIN reliability.checksum_objects o ON o.bucket = h.bucket AND o.key = p.key
+           WHERE p.interval_key = %s AND p.shard = %s ORDER BY p.size DESC, p.key""",
         (interval_key, shard),
     ).fetchall()
-    return [ObjectToCheck(key, size, manifest_key) for key, size, manifest_key in rows]
+    return [ObjectToCheck(key, size, manifest_key, etag) for key, size, manifest_key, etag in rows]
 
 
 def save_results(conn, interval_key: str, bucket: str, results: Sequence[CheckResult], now: datetime) -> None:
@@ -144,35 +146,51 @@ def save_results(conn, interval_key: str, bucket: str, results: Sequence[CheckRe
             """
             INSERT INTO reliability.checksum_results (interval_key, bucket, key, checked_at, outcome, source,
                 expected_sha256, actual_sha256, expected_size, actual_size, etag, last_modified, attempts, error,
-                manifest_problem, notes, duration_ms)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                manifest_problem, notes, duration_ms, agreeing, disagreeing, unverifiable_reason, requests,
+                parts_method)
+            VALUES (%(ik)s, %(bucket)s, %(key)s, %(now)s, %(outcome)s, %(source)s, %(expected_sha256)s,
+                %(actual_sha256)s, %(expected_size)s, %(actual_size)s, %(etag)s, %(last_modified)s, %(attempts)s,
+                %(error)s, %(manifest_problem)s, %(notes)s, %(ms)s, %(agreeing)s, %(disagreeing)s, %(reason)s,
+                %(requests)s, %(parts_method)s)
             ON CONFLICT (interval_key, bucket, key) DO UPDATE SET
                 checked_at = EXCLUDED.checked_at, outcome = EXCLUDED.outcome, source = EXCLUDED.source,
                 expected_sha256 = EXCLUDED.expected_sha256, actual_sha256 = EXCLUDED.actual_sha256,
                 expected_size = EXCLUDED.expected_size, actual_size = EXCLUDED.actual_size, etag = EXCLUDED.etag,
                 last_modified = EXCLUDED.last_modified, attempts = EXCLUDED.attempts, error = EXCLUDED.error,
                 manifest_problem = EXCLUDED.manifest_problem, notes = EXCLUDED.notes,
-                duration_ms = EXCLUDED.duration_ms""",
+                duration_ms = EXCLUDED.duration_ms, agreeing = EXCLUDED.agreeing,
+                disagreeing = EXCLUDED.disagreeing, unverifiable_reason = EXCLUDED.unverifiable_reason,
+                requests = EXCLUDED.requests, parts_method = EXCLUDED.parts_method""",
             [
-                (
-                    interval_key,
-                    bucket,
-                    r.key,
-                    now,
-                    r.outcome,
-                    r.source,
-                    r.expected_sha256,
-                    r.actual_sha256,
-                    r.expected_size,
-                    r.actual_size,
-                    r.etag,
-                    r.last_modified,
-                    r.attempts,
-                    r.error,
-                    r.manifest_problem,
-                    list(r.notes),
-                    int(r.seconds * 1000),
-                )
+                {
+                    "ik": interval_key,
+                    "bucket": bucket,
+                    "now": now,
+                    **{
+                        f: getattr(r, f)
+                        for f in (
+                            "key",
+                            "outcome",
+                            "source",
+                            "expected_sha256",
+                            "actual_sha256",
+                            "expected_size",
+                            "actual_size",
+                            "etag",
+                            "last_modified",
+                            "attempts",
+                            "error",
+                            "manifest_problem",
+                            "reason",
+                            "requests",
+                            "parts_method",
+                        )
+                    },
+                    "notes": list(r.notes),
+                    "agreeing": list(r.agreeing),
+                    "disagreeing": list(r.disagreeing),
+                    "ms": int(r.seconds * 1000),
+                }
                 for r in results
             ],
         )
@@ -266,10 +284,31 @@ def run_results(conn, interval_key: str, bucket: str, first: int = 10) -> dict[s
             WHERE r.interval_key = p.interval_key AND r.bucket = %s AND r.key = p.key)""",
         (interval_key, bucket),
     ).fetchone()
+    by_source: dict[str, dict[str, int]] = {}
+    reasons: dict[str, int] = {}
+    requests = read_objects = 0
+    for outcome, source, reason, n, calls in conn.execute(
+        """
+            SELECT outcome, coalesce(source, 'none'), unverifiable_reason, count(*), coalesce(sum(requests), 0)
+            FROM reliability.checksum_results WHERE interval_key = %s AND bucket = %s
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        (interval_key, bucket),
+    ):
+        by_source.setdefault(outcome, {})
+        by_source[outcome][source] = by_source[outcome].get(source, 0) + n
+        if outcome == "unverifiable":
+            reasons[reason or "no_integrity_data"] = reasons.get(reason or "no_integrity_data", 0) + n
+        if calls:
+            requests, read_objects = requests + int(calls), read_objects + n
     return {
         "counts": counts,
+        "by_source": by_source,
+        "unverifiable_reasons": reasons,
+        "requests": requests,
+        "requests_per_object": round(requests / read_objects, 3) if read_objects else 0.0,
         "verified_bytes": verified_bytes,
         "hashed_bytes": hashed_bytes,
+        "first_conflict": first_keys("outcome = 'conflict'"),
         "first_mismatch": first_keys("outcome IN ('mismatch', 'size_mismatch')"),
         "first_missing": first_keys("outcome = 'missing'"),
         "first_error": first_keys("outcome = 'error'"),
@@ -291,3 +330,19 @@ def coverage(conn, bucket: str, prefixes: Sequence[str], covered_since: datetime
         {"bucket": bucket, "prefixes": list(prefixes), "since": covered_since},
     ).fetchone()
     return {"objects": row[0], "covered_objects": row[1], "bytes": int(row[2]), "covered_bytes": int(row[3])}
+
+
+def verified_by_prefix(conn, bucket: str, prefixes: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Per prefix: stored objects with a latest verdict from a read, and how many of those are ``ok``."""
+    out = {prefix: {"objects": 0, "verified": 0} for prefix in prefixes}
+    for prefix, objects, verified in conn.execute(
+        """
+        SELECT p.prefix, count(o.key), count(o.key) FILTER (WHERE o.last_outcome = 'ok')
+        FROM unnest(%(prefixes)s::text[]) AS p(prefix)
+        LEFT JOIN reliability.checksum_objects o ON o.bucket = %(bucket)s AND o.present
+             AND starts_with(o.key, p.prefix) AND o.last_checked_at IS NOT NULL
+        GROUP BY p.prefix""",
+        {"bucket": bucket, "prefixes": list(prefixes)},
+    ):
+        out[prefix] = {"objects": objects, "verified": verified}
+    return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reliability.backups.databases import DatabaseConfig, load_databases, parse_databases
+from reliability.backups.databases import DatabaseConfig, find_database, load_databases, parse_databases
 from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
 
 CONFIG_PATH = CONFIG_DIR / "restore.yaml"
@@ -62,13 +62,7 @@ class RestoreConfig:
                 raise ConfigError(f"{self.source}: {name} must be positive, got {getattr(self, name)}")
 
     def database(self, name: str) -> DatabaseConfig:
-        for db in self.databases:
-            if db.name == name:
-                return db
-        raise ConfigError(
-            f"database {name!r} is not configured for the restore test; configured: "
-            f"{[d.name for d in self.databases]} (add it to {self.source})"
-        )
+        return find_database(self.databases, name, "restore test")
 
     def rto_target(self, database: str) -> float:
         own = self.database(database).rto_seconds

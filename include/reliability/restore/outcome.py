@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from reliability.core.formatting import format_duration
 from reliability.core.outcome import Metric, Outcome
+from reliability.core.slack import mrkdwn_escape
 from reliability.restore.config import RestoreConfig
 from reliability.restore.errors import CONFIG_CHECKS
 from reliability.restore.state import RunState, unreported
@@ -53,6 +54,8 @@ class Figures:
                 f"over the RPO target of {format_duration(rpo_target)}"
             )
         validation = state.validation or {}
+        if validation.get("collation_mismatch"):
+            warnings.append(validation["collation"])
         if validation.get("amcheck") == "not run" and config.amcheck:
             warnings.append(f"pg_amcheck did not run: {validation.get('amcheck_note', '')}")
         if state.scratch_created and state.scratch_dropped is None:
@@ -108,62 +111,95 @@ def facts(state: RunState, figures: Figures) -> tuple[tuple[str, str], ...]:
             ),
             ("pg_amcheck", validation["amcheck"]),
         ]
+        if "foreign_keys" in validation:
+            found.append(
+                (
+                    "Foreign keys / sequences",
+                    f"{validation['foreign_keys']} checked, {validation['foreign_keys_violated']} violated "
+                    f"({validation['foreign_key_violations']:,} rows referencing nothing) / "
+                    f"{validation['sequences']} checked, {validation['sequences_behind']} behind",
+                )
+            )
     if state.scratch_created:
         fate = {True: "dropped", False: "KEPT"}.get(state.scratch_dropped, "not dropped")
         found.append(("Scratch database", f"{state.scratch_name} ({fate})"))
     return tuple(found)
 
 
+def detail(state: RunState) -> str:
+    """What PostgreSQL does not vouch for in the restored database, shown full width in Slack."""
+    validation = state.validation or {}
+    if not validation.get("not_valid_total"):
+        return ""
+    listed = "\n".join(f"• {mrkdwn_escape(c)}" for c in validation["not_valid_constraints"])
+    more = validation["not_valid_total"] - len(validation["not_valid_constraints"])
+    return (
+        f"*NOT VALID constraints* ({validation['not_valid_total']}; checked on the data all the same):\n"
+        f"{listed}" + (f"\n… and {more} more" if more else "")
+    )
+
+
 def metrics(state: RunState, figures: Figures) -> tuple[Metric, ...]:
-    validation, failure = state.validation, state.failure
-    found = [
-        Metric("restore_rto_target_seconds", figures.rto_target, documentation="RTO target"),
-        Metric("restore_rpo_target_seconds", figures.rpo_target, documentation="RPO target"),
+    validation, failure = state.validation or {}, state.failure
+    checked = "foreign_keys" in validation
+    # (name, value, documentation); a figure that was not measured (None) is left out, not pushed as zero.
+    figures_found = [
+        (
+            # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
+            # restore_success keeps the last real verdict (pushes add), and RestoreTestFailed does not
+            # claim the backup cannot be restored; RestoreTestStale fires if the file stays broken.
+            "restore_success",
+            None if failure and failure.check in CONFIG_CHECKS else (0.0 if failure else 1.0),
+            "1 if the last restore test passed",
+        ),
+        ("restore_rto_target_seconds", figures.rto_target, "RTO target"),
+        ("restore_rpo_target_seconds", figures.rpo_target, "RPO target"),
+        (
+            "restore_duration_seconds",
+            figures.rto,
+            "Download + create + pg_restore time of the last restore test (RTO)",
+        ),
+        (
+            "restore_backup_age_seconds",
+            state.backup_age_seconds,
+            "Age of the restored backup when the test started (RPO)",
+        ),
+        (
+            "restore_rows_mismatched",
+            validation.get("rows_mismatched"),
+            "Rows whose count or content differs from the backup manifest",
+        ),
+        (
+            "restore_expectations_failed",
+            validation.get("expectations_failed"),
+            "Great Expectations checks failed on the restored database",
+        ),
+        ("restore_tables", validation.get("tables"), "Tables restored and validated"),
+        ("restore_rows", validation.get("rows"), "Rows restored and validated"),
+        (
+            "restore_foreign_key_violations",
+            validation.get("foreign_key_violations") if checked else None,
+            "Restored rows whose foreign key references no row (anti-join per constraint)",
+        ),
+        (
+            "restore_sequences_behind",
+            validation.get("sequences_behind") if checked else None,
+            "Restored sequences whose next value is already taken in the column they own",
+        ),
+        (
+            "restore_not_valid_constraints",
+            validation.get("not_valid_total") if checked else None,
+            "Constraints restored NOT VALID (PostgreSQL does not vouch for them)",
+        ),
+        (
+            "restore_collation_version_mismatch",
+            (1.0 if validation["collation_mismatch"] else 0.0) if checked else None,
+            "1 if the scratch database's collation version differs from the library's",
+        ),
     ]
-    if failure is None or failure.check not in CONFIG_CHECKS:
-        # A configuration error is no verdict on the backup: the job fails (reliability_job_success 0),
-        # RestoreTestFailed does not claim the backup cannot be restored.
-        found.insert(
-            0,
-            Metric(
-                "restore_success",
-                0.0 if failure else 1.0,
-                documentation="1 if the last restore test passed",
-            ),
-        )
-    # Figures that were not measured are left out rather than pushed as zero.
-    if figures.rto is not None:
-        found.append(
-            Metric(
-                "restore_duration_seconds",
-                figures.rto,
-                documentation="Download + create + pg_restore time of the last restore test (RTO)",
-            )
-        )
-    if state.backup_age_seconds is not None:
-        found.append(
-            Metric(
-                "restore_backup_age_seconds",
-                state.backup_age_seconds,
-                documentation="Age of the restored backup when the test started (RPO)",
-            )
-        )
-    if validation:
-        found += [
-            Metric(
-                "restore_rows_mismatched",
-                validation["rows_mismatched"],
-                documentation="Rows whose count or content differs from the backup manifest",
-            ),
-            Metric(
-                "restore_expectations_failed",
-                validation["expectations_failed"],
-                documentation="Great Expectations checks failed on the restored database",
-            ),
-            Metric("restore_tables", validation["tables"], documentation="Tables restored and validated"),
-            Metric("restore_rows", validation["rows"], documentation="Rows restored and validated"),
-        ]
-    return tuple(found)
+    return tuple(
+        Metric(name, value, documentation=doc) for name, value, doc in figures_found if value is not None
+    )
 
 
 def to_outcome(
@@ -209,6 +245,7 @@ def to_outcome(
         summary=summary,
         facts=facts(state, figures),
         metrics=metrics(state, figures),
+        detail=detail(state),
         alert=status != "success",
         action=ACTION,
         log_fields={

@@ -347,22 +347,15 @@ def run_restore_test(
     *,
     interval_key: str | None = None,
     run_at: datetime | None = None,
-    backup_key: str | None = None,
-    keep_on_failure: bool | None = None,
-    jobs: int | None = None,
+    **choice: Any,
 ) -> Outcome:
-    """Every step in order, the teardown whatever happens, and the outcome."""
+    """Every step in order, the teardown whatever happens, and the outcome.
+
+    ``choice``: the options of :func:`choose_step` (``backup_key``, ``keep_on_failure``, ``jobs``).
+    """
     run_at = run_at or _now()
     interval_key = interval_key or run_at.isoformat()
-    chosen = choose_step(
-        settings,
-        database,
-        interval_key,
-        run_at,
-        backup_key=backup_key,
-        keep_on_failure=keep_on_failure,
-        jobs=jobs,
-    )
+    chosen = choose_step(settings, database, interval_key, run_at, **choice)
     downloaded = created = restored = validated = dropped = None
     try:
         downloaded = download_step(settings, chosen)

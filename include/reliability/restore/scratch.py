@@ -96,10 +96,12 @@ def same_server(a: Endpoint, b: Endpoint) -> bool:
     return a.port == b.port and bool(_host_ids(a.host) & _host_ids(b.host))
 
 
-def check_scratch_target(scratch_dsn: str, source_dsns: str | Sequence[str], name: str, prefix: str) -> None:
+def check_scratch_target(
+    scratch_dsn: str, source_dsns: str | Sequence[str], name: str | None, prefix: str
+) -> None:
     """Refuse (:class:`UnsafeScratch`) unless creating or dropping ``name`` over ``scratch_dsn`` cannot
     touch a source database. Every step that creates or drops (the run's, the teardown, the sweeper)
-    passes this one guard."""
+    passes this one guard; ``name`` None checks the connection alone (the sweeper, before listing)."""
     scratch = Endpoint.from_dsn(scratch_dsn)
     for source_dsn in (source_dsns,) if isinstance(source_dsns, str) else source_dsns:
         source = Endpoint.from_dsn(source_dsn)
@@ -113,6 +115,8 @@ def check_scratch_target(scratch_dsn: str, source_dsns: str | Sequence[str], nam
             raise UnsafeScratch(
                 f"scratch database name {name!r} is the source database's name on the same server"
             )
+    if name is None:
+        return
     if not is_scratch_name(prefix, name):
         raise UnsafeScratch(
             f"{name!r} is not a scratch database name ({prefix}<database>_<yyyymmddhhmm>); "
@@ -196,8 +200,7 @@ def sweep(
     import psycopg
     from psycopg import sql
 
-    # The guard on a name that passes every name rule: what remains is whether the connection is safe.
-    check_scratch_target(scratch_dsn, source_dsns, scratch_name(prefix, "guard", now), prefix)
+    check_scratch_target(scratch_dsn, source_dsns, None, prefix)
     cutoff = now - older_than
     dropped, kept, skipped = [], [], {}
     with _admin(scratch_dsn) as conn:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reliability.core.outcome import Outcome
+from reliability.restore.integrity import IntegrityReport
 from reliability.restore.state import RunState
 from reliability.restore.validate import ValidationReport
 
@@ -48,10 +49,33 @@ class RestoreTestRow:
     expectations_evaluated: int | None = None
     expectations_failed: int | None = None
     amcheck: str | None = None
+    foreign_keys_checked: int | None = None
+    foreign_key_violations: int | None = None
+    sequences_checked: int | None = None
+    sequences_behind: int | None = None
+    not_valid_constraints: int | None = None
+    collation_version_mismatch: bool | None = None
     summary: dict[str, Any] = field(default_factory=dict)
 
 
 _COLUMNS = tuple(RestoreTestRow.__dataclass_fields__)
+
+
+# Columns filled from the validate step's figures: column -> key in RunState.validation.
+_FROM_VALIDATION = {
+    "tables_restored": "tables",
+    "rows_restored": "rows",
+    "rows_mismatched": "rows_mismatched",
+    "expectations_evaluated": "expectations_evaluated",
+    "expectations_failed": "expectations_failed",
+    "amcheck": "amcheck",
+    "foreign_keys_checked": "foreign_keys",
+    "foreign_key_violations": "foreign_key_violations",
+    "sequences_checked": "sequences",
+    "sequences_behind": "sequences_behind",
+    "not_valid_constraints": "not_valid_total",
+    "collation_version_mismatch": "collation_mismatch",
+}
 
 
 def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
@@ -83,13 +107,8 @@ def restore_test_row(state: RunState, outcome: Outcome) -> RestoreTestRow:
         validate_seconds=t.get("validate"),
         rto_breached=summary["rto_breached"],
         rpo_breached=summary["rpo_breached"],
-        tables_restored=validation.get("tables"),
-        rows_restored=validation.get("rows"),
-        rows_mismatched=validation.get("rows_mismatched"),
-        expectations_evaluated=validation.get("expectations_evaluated"),
-        expectations_failed=validation.get("expectations_failed"),
-        amcheck=validation.get("amcheck"),
         summary=summary,
+        **{column: validation.get(key) for column, key in _FROM_VALIDATION.items()},
     )
 
 
@@ -140,7 +159,7 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
     from psycopg.types.json import Jsonb
 
     with conn.cursor() as cur:
-        for table in ("restore_test_tables", "restore_test_expectations"):
+        for table in ("restore_test_tables", "restore_test_expectations", "restore_test_checks"):
             cur.execute(
                 f"DELETE FROM reliability.{table} WHERE interval_key = %s AND database = %s",
                 (interval_key, database),
@@ -149,8 +168,9 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
             cur.executemany(
                 """INSERT INTO reliability.restore_test_tables (interval_key, database, table_name, present,
                        expected_columns, restored_columns, expected_rows, restored_rows, expected_digest,
-                       restored_digest, expectations_evaluated, expectations_failed, failed_checks)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                       restored_digest, expectations_evaluated, expectations_failed, failed_checks,
+                       foreign_key_violations, sequences_behind)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 [
                     (
                         interval_key,
@@ -166,9 +186,16 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
                         t.expectations_evaluated,
                         t.expectations_failed,
                         list(t.failed_checks),
+                        t.foreign_key_violations,
+                        t.sequences_behind,
                     )
                     for t in report.tables
                 ],
+            )
+            cur.executemany(
+                """INSERT INTO reliability.restore_test_checks (interval_key, database, table_name, kind, name, ok,
+                       violations, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+                [(interval_key, database, *row) for row in _check_rows(report.integrity)],
             )
             cur.executemany(
                 """INSERT INTO reliability.restore_test_expectations (interval_key, database, table_name, success,
@@ -180,6 +207,37 @@ def save_validation(conn, interval_key: str, database: str, report: ValidationRe
             )
     # One commit for the deletes and inserts: readers never see the interval half-replaced.
     conn.commit()
+
+
+def _check_rows(integrity: IntegrityReport) -> list[tuple]:
+    """(table, kind, name, ok, violations, detail) of every object the integrity checks looked at."""
+    rows = [
+        (f.table, "foreign_key", f.name, f.ok, f.violations, "" if f.ok else f.describe())
+        for f in integrity.foreign_keys
+    ]
+    rows += [
+        (q.table, "sequence", q.name, q.ok, None, "" if q.ok else q.describe()) for q in integrity.sequences
+    ]
+    rows += [
+        (c.table, "not_valid", c.name, False, None, f"{c.kind} constraint NOT VALID")
+        for c in integrity.not_valid
+    ]
+    return rows
+
+
+def check_results(conn, interval_key: str, database: str) -> list[dict[str, Any]]:
+    """The foreign keys, sequences and NOT VALID constraints one test looked at, by table."""
+    from psycopg.rows import dict_row
+
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """SELECT * FROM reliability.restore_test_checks WHERE interval_key = %s AND database = %s
+               ORDER BY table_name, kind, name""",
+            (interval_key, database),
+        )
+        .fetchall()
+    )
 
 
 def latest_tests(conn, database: str | None = None, limit: int = 10) -> list[dict[str, Any]]:

@@ -22,9 +22,19 @@ from reliability.restore.amcheck import AmcheckResult, AmcheckRun, index_tables
 from reliability.restore.declared import DeclaredExpectation
 from reliability.restore.digest import DigestPool, TableDigestResult
 from reliability.restore.expectations import ExpectationsReport, TableSpec, run_expectations
+from reliability.restore.integrity import IntegrityReport, check_integrity
 
 # Order of importance: the first finding of a run is its headline.
-CHECKS = ("missing_table", "columns", "row_count", "digest", "expectations", "amcheck")
+CHECKS = (
+    "missing_table",
+    "columns",
+    "row_count",
+    "digest",
+    "foreign_key",
+    "sequence",
+    "expectations",
+    "amcheck",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class TableResult:
     expectations_evaluated: int = 0
     expectations_failed: int = 0
     failed_checks: tuple[str, ...] = ()
+    foreign_key_violations: int = 0  # rows of this table referencing nothing, over all its foreign keys
+    sequences_behind: int = 0  # sequences owned by its columns whose next value is already taken
 
     @property
     def rows_mismatched(self) -> int:
@@ -74,6 +86,8 @@ class TableResult:
             "expectations_evaluated": self.expectations_evaluated,
             "expectations_failed": self.expectations_failed,
             "failed_checks": list(self.failed_checks),
+            "foreign_key_violations": self.foreign_key_violations,
+            "sequences_behind": self.sequences_behind,
         }
 
 
@@ -83,6 +97,7 @@ class ValidationReport:
     findings: tuple[Finding, ...]
     expectations: ExpectationsReport
     amcheck: AmcheckResult
+    integrity: IntegrityReport = IntegrityReport()
     unlisted_tables: tuple[str, ...] = ()  # restored tables the manifest does not list
     timings: dict[str, float] = field(default_factory=dict)
     digests_from_restore: int = 0  # tables digested while pg_restore ran, not read back again here
@@ -119,6 +134,7 @@ class ValidationReport:
             "unlisted_tables": list(self.unlisted_tables[:20]),
             "skipped_expectations": list(self.expectations.skipped[:20]),
             "digests_from_restore": self.digests_from_restore,
+            **self.integrity.summary(),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -160,11 +176,9 @@ def restored_catalog(dsn: str) -> dict[tuple[str, str], RestoredTable]:
     }
 
 
-def _expected_columns(entry_columns: tuple[str, ...], restored: RestoredTable) -> tuple[str, ...]:
-    """The ordered list GX should see: the manifest's, with generated columns (never dumped) put back."""
-    if restored.copied_columns == entry_columns and restored.columns != restored.copied_columns:
-        return restored.columns
-    return entry_columns
+def _named(table: str, names: dict[tuple[str, str], str]) -> str:
+    """The manifest's name of a schema.table from the catalog (the catalog's, if the manifest lacks it)."""
+    return names.get(split_qualified(table), table)
 
 
 def validate(
@@ -186,17 +200,14 @@ def validate(
     started = time.monotonic()
     catalog = restored_catalog(dsn)
     entries = {name: (split_qualified(name), entry) for name, entry in manifest.tables.items()}
+    # Row counts come from the digests, columns from the catalog, key uniqueness from the primary key's
+    # unique index (enforced when pg_restore built it, matched to every row by pg_amcheck): GX runs only
+    # what nothing else checks, the declared expectations.
+    wanted = {split_qualified(d.table) for d in declared}
     specs = [
-        TableSpec(
-            name=name,
-            schema=key[0],
-            table=key[1],
-            rows=entry.rows,
-            columns=_expected_columns(entry.columns, catalog[key]),
-            primary_key=catalog[key].primary_key,
-        )
-        for name, (key, entry) in entries.items()
-        if key in catalog
+        TableSpec(name=name, schema=key[0], table=key[1])
+        for name, (key, _) in entries.items()
+        if key in catalog and key in wanted
     ]
     found: dict[tuple[str, str], TableDigestResult | Exception] = {
         entries[name][0]: TableDigestResult(*entries[name][0], rows=rows, digest=digest)
@@ -205,9 +216,11 @@ def validate(
     }
     early = len(found)
     # GX first, in a thread: importing it is seconds of this process's CPU before its first query, the
-    # longest chain of the three; the digest processes and pg_amcheck fill the other core meanwhile.
-    gx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx")
+    # longest chain; the integrity queries in a second thread (they wait on PostgreSQL, not on Python);
+    # the digest processes and pg_amcheck fill the other core meanwhile.
+    gx = ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate")
     gx_run = gx.submit(run_expectations, dsn, specs, declared)
+    integrity_run = gx.submit(check_integrity, dsn)
     checker = None
     try:
         checker = AmcheckRun(dsn, amcheck_jobs, heapallindexed) if amcheck else None
@@ -220,6 +233,7 @@ def validate(
             found.update(pool.results())
             digest_seconds = time.monotonic() - started
         expectations = gx_run.result()
+        integrity = integrity_run.result()
     except BaseException:
         if checker is not None:
             checker.stop()
@@ -233,6 +247,11 @@ def validate(
     )
 
     tables, findings = [], []
+    broken_keys = [f for f in integrity.foreign_keys if not f.ok]
+    behind = [q for q in integrity.sequences if not q.ok]
+    names = {key: name for name, (key, _) in entries.items()}
+    findings += [Finding("foreign_key", _named(f.table, names), f.describe()) for f in broken_keys]
+    findings += [Finding("sequence", _named(q.table, names), q.describe()) for q in behind]
     for name, (key, entry) in entries.items():
         restored = catalog.get(key)
         evaluated, failed_expectations = expectations.per_table.get(name, (0, 0))
@@ -294,6 +313,12 @@ def validate(
         elif isinstance(digest, Exception):
             failed.append("digest")
             findings.append(Finding("digest", name, f"table {name} could not be read back: {digest}"))
+        table_keys = [f for f in broken_keys if split_qualified(f.table) == key]
+        table_sequences = [q for q in behind if split_qualified(q.table) == key]
+        if table_keys:
+            failed.append("foreign_key")
+        if table_sequences:
+            failed.append("sequence")
         if failed_expectations:
             failed.append("expectations")
         tables.append(
@@ -309,6 +334,8 @@ def validate(
                 evaluated,
                 failed_expectations,
                 tuple(failed),
+                sum(f.violations for f in table_keys),
+                len(table_sequences),
             )
         )
     findings.extend(Finding("expectations", f.table, f.describe()) for f in expectations.failures)
@@ -321,6 +348,7 @@ def validate(
         findings=tuple(findings),
         expectations=expectations,
         amcheck=amcheck_result,
+        integrity=integrity,
         unlisted_tables=unlisted,
         digests_from_restore=early,
         timings={
@@ -329,5 +357,6 @@ def validate(
             "gx_import": expectations.import_seconds,
             "digests": digest_seconds,
             "amcheck": amcheck_result.seconds,
+            "integrity": integrity.seconds,
         },
     )

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 _KEY = re.compile(r"^(\d{4})-(\d{2})$")
+# A month a run may be asked for (the trigger form's check too): YYYY-MM of this century. Later than the
+# current month, or before the first monitor existed, is refused by the run itself.
+MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
+
+
+class MonthNotReportable(ValueError):
+    """A requested month that has no report: not begun yet, or before any monitoring data."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,19 @@ class Period:
         second. The daily run ending Nov 16 00:00 covers November to date; the one ending Dec 1 00:00 (like
         the monthly run) gives November's final report."""
         return cls.containing(as_utc(interval_end) - timedelta(seconds=1))
+
+    @classmethod
+    def requested(cls, month: str, now: datetime) -> Period:
+        """The period a run is asked for with ``month``, refused unless a month from 2000 up to ``now``'s."""
+        if not re.match(MONTH_PATTERN, month):
+            raise MonthNotReportable(f"month must be YYYY-MM between 2000-01 and 2099-12, got {month!r}")
+        period, current = cls.parse(month), cls.containing(now)
+        if period.start > current.start:
+            raise MonthNotReportable(
+                f"month {month} has not begun: choose a month up to {current.key} "
+                "(the current month, reported to date)"
+            )
+        return period
 
     def kind(self, now: datetime) -> str:
         return "final" if as_utc(now) >= self.end else "provisional"

@@ -19,7 +19,7 @@ from reliability.sla.budget import BudgetFigures, error_budget
 from reliability.sla.config import SlaConfig
 from reliability.sla.maintenance import occurrences
 from reliability.sla.mapping import Assignment, TenantMapping
-from reliability.sla.period import as_utc, epoch
+from reliability.sla.period import MonthNotReportable, Period, as_utc, epoch
 from reliability.sla.source import FetchRequest, SourceMonitor, UptimeSource
 from reliability.sla.uptime import MonitorInput, UptimeFigures
 
@@ -131,6 +131,12 @@ def compute_sla_report(
         )
     )
 
+    if snapshot.monitors and all(m.created_at >= end for m in snapshot.monitors):
+        first = Period.containing(datetime.fromtimestamp(min(m.created_at for m in snapshot.monitors), UTC))
+        raise MonthNotReportable(
+            f"SLA {_period_key(start)}: no monitor existed yet (the first month with data is {first.key}); "
+            "nothing was stored"
+        )
     monitors = sorted(snapshot.monitors, key=lambda m: m.id)
     expanded = {
         ident: occurrences(window, window_start, until)

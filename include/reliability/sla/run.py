@@ -44,7 +44,8 @@ def run(
     database) supplies tenants and plans; without it, sla.yaml's ``mapping.tenants`` does. ``source``
     replaces UptimeRobot (tests, another provider).
     ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
-    cover every tenant, so a narrowed rerun never erases the others' rows or series.
+    cover every tenant, so a narrowed rerun never erases the others' rows or series. A tenant that is not in
+    the tenant directory fails the run before anything is fetched or stored.
     """
     from reliability.core.store import connect
     from reliability.sla.store import save_report
@@ -52,6 +53,13 @@ def run(
     started = datetime.now(UTC)
     config = config or load_config()
     mapping = mapping_from_config(config, tenant_plans_from_db(platform_dsn) if platform_dsn else None)
+    if tenants:
+        unknown = sorted(set(tenants) - set(mapping.tenant_plans))
+        if unknown:
+            directory = "the platform database's tenants" if platform_dsn else "sla.yaml's mapping.tenants"
+            raise ValueError(
+                f"unknown tenant(s) {', '.join(unknown)}: not in {directory}; nothing was fetched or stored"
+            )
     period = Period.reported_by_run_ending(interval_end)
     if source is None and uptimerobot is None:
         raise ValueError("run needs the UptimeRobot settings or another source")
@@ -73,11 +81,6 @@ def run(
     )
     view = report
     if tenants:
-        unknown = sorted(set(tenants) - {t.tenant for t in report.tenants})
-        if unknown:
-            raise ValueError(
-                f"unknown tenant(s) {', '.join(unknown)}: not in the SLA report of {report.period}"
-            )
         view = replace(
             report,
             tenants=tuple(t for t in report.tenants if t.tenant in tenants),
@@ -87,8 +90,13 @@ def run(
     return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
 
 
-def run_end(month: str | None, interval_end: datetime) -> datetime:
-    """The "now" of a run: its data interval end, or the end of the requested month (capped at now)."""
+def run_end(month: str | None, interval_end: datetime, now: datetime | None = None) -> datetime:
+    """The "now" of a run: its data interval end, or the end of the requested month (capped at now).
+
+    A month after the current one is a :class:`~reliability.sla.period.MonthNotReportable` here, before
+    anything is fetched; one before the first monitor existed is refused after the fetch, before storing.
+    """
     if not month:
         return interval_end
-    return min(Period.parse(month).end, datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    return min(Period.requested(month, now).end, now)

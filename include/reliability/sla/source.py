@@ -1,8 +1,8 @@
 """Where monitors and their logs come from: the ``UptimeSource`` protocol and what it returns.
 
-UptimeRobot implements it today (``uptimerobot.py``); another provider (Pingdom, ...) only needs to
-return the same :class:`Snapshot`: monitors with state-change log entries in UptimeRobot's four types,
-and maintenance windows.
+UptimeRobot implements it (API v2 ``uptimerobot.py``, API v3 ``uptimerobot_v3.py``); another provider
+(Pingdom, ...) only needs to return the same :class:`Snapshot`: monitors with state-change log entries in
+UptimeRobot's four types, and maintenance windows.
 """
 
 from __future__ import annotations

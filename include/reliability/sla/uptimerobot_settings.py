@@ -1,7 +1,8 @@
 """Which UptimeRobot API the SLA job reads, from the ``uptimerobot`` connection, and the client for it.
 
 The connection's host (or full URL) is the API base, its password the API key (v2) or token (v3). API v3
-is chosen by ``extra: {"api_version": 3}`` or by a base URL ending in ``/v3``; anything else is v2.
+is chosen by ``extra: {"api_version": 3}`` or by a base URL ending in ``/v3``; anything else is v2 (a
+base URL ending in ``/v2`` or ``/v3`` that contradicts ``api_version`` is a configuration error).
 With v3, ``extra.v2_api_key`` (a read-only v2 key) is required for what v3 lacks (``RULES.md``, "API
 v3"), and ``extra.v2_base_url`` may name the v2 base when it is not the v3 base with ``/v2`` instead.
 """
@@ -39,7 +40,8 @@ class UptimeRobotSettings:
                 f"connection uptimerobot: unknown key(s) {', '.join(sorted(unknown))} in extra "
                 "(allowed: api_version, v2_api_key, v2_base_url)"
             )
-        by_path = 3 if urlsplit(base_url).path.rstrip("/").endswith("/v3") else None
+        path = urlsplit(base_url).path.rstrip("/")
+        by_path = next((v for v in API_VERSIONS if path.endswith(f"/v{v}")), None)
         raw = extra.get("api_version", by_path or 2)
         try:
             version = int(raw)
@@ -47,9 +49,9 @@ class UptimeRobotSettings:
             version = 0
         if version not in API_VERSIONS:
             raise ConfigError(f"connection uptimerobot: extra.api_version must be 2 or 3, got {raw!r}")
-        if by_path and version != 3:
+        if by_path and version != by_path:
             raise ConfigError(
-                f"connection uptimerobot: the base URL ends in /v3 but extra.api_version is {version}"
+                f"connection uptimerobot: the base URL ends in /v{by_path} but extra.api_version is {version}"
             )
         return cls(
             base_url=base_url,

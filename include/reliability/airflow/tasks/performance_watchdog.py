@@ -32,3 +32,36 @@ def measure_redis_latency(context: dict[str, Any]) -> list[dict]:
         interval_key=interval_key(context),
     )
     return [o.to_dict() for o in outcomes]
+
+
+def _prometheus():
+    from reliability.performance.promapi import PrometheusSettings
+
+    if not connections.exists("reliability_prometheus"):
+        return None
+    return PrometheusSettings(**connections.http_settings("reliability_prometheus"))
+
+
+def report_ai_latency(context: dict[str, Any]) -> list[dict]:
+    from reliability.performance.run import report_ai_latency as report
+
+    outcomes = report(
+        _plan(context),
+        connections.postgres_dsn("reliability_source_db"),
+        _prometheus(),
+        results_dsn=connections.postgres_dsn("reliability_results_db"),
+        interval_key=interval_key(context),
+    )
+    return [o.to_dict() for o in outcomes]
+
+
+def report_response_time(context: dict[str, Any]) -> list[dict]:
+    from reliability.performance.run import report_response_time as report
+
+    outcomes = report(
+        _plan(context),
+        _prometheus(),
+        results_dsn=connections.postgres_dsn("reliability_results_db"),
+        interval_key=interval_key(context),
+    )
+    return [o.to_dict() for o in outcomes]

@@ -72,24 +72,26 @@ def choose_backup(context: dict[str, Any]) -> dict[str, Any]:
     ).to_dict()
 
 
-def download_and_check(state: dict[str, Any]) -> dict[str, Any]:
+def _advance(step, state: dict[str, Any]) -> dict[str, Any]:
+    """One middle step of the run: the state from upstream in, the step's state out."""
     current = RunState.from_dict(state)
-    return download_step(_settings(current.database), current).to_dict()
+    return step(_settings(current.database), current).to_dict()
+
+
+def download_and_check(state: dict[str, Any]) -> dict[str, Any]:
+    return _advance(download_step, state)
 
 
 def create_scratch_database(state: dict[str, Any]) -> dict[str, Any]:
-    current = RunState.from_dict(state)
-    return create_step(_settings(current.database), current).to_dict()
+    return _advance(create_step, state)
 
 
 def restore(state: dict[str, Any]) -> dict[str, Any]:
-    current = RunState.from_dict(state)
-    return restore_step(_settings(current.database), current).to_dict()
+    return _advance(restore_step, state)
 
 
 def validate(state: dict[str, Any]) -> dict[str, Any]:
-    current = RunState.from_dict(state)
-    return validate_step(_settings(current.database), current).to_dict()
+    return _advance(validate_step, state)
 
 
 def drop_scratch_database(

@@ -50,7 +50,7 @@ CREATE TABLE reliability.performance_ai_latency (
     p95_seconds          double precision,
     p99_seconds          double precision,
     within_target        bigint,
-    within_target_ratio  double precision,           -- of successful calls; NULL: no data or no target
+    within_target_ratio  double precision,           -- ok calls within target / all calls; NULL: no data or no target
     target_seconds       double precision,
     objective_ratio      double precision,
     verdict              text             NOT NULL
