@@ -9,7 +9,8 @@ process, which reports its wall time and peak resident memory (VmHWM): the figur
 whatever the database size. The bare pg_dump and the job run alternately, several rounds, so that
 other load on the machine hits both alike; the medians are compared.
 
-Targets: time ratio <= 1.3; peak RSS < 200 MB and flat between the two sizes.
+Targets: time ratio <= 1.3 (canary and CRC64NVME included); canary under 5 % of the job; peak RSS
+< 200 MB and flat between the two sizes.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def child(args) -> None:
                 "reasons": list(result.verdict.reasons),
                 "size_bytes": result.size_bytes,
                 "rows": result.rows,
+                "canary_ok": result.canary.ok if result.canary else None,
+                "canary_seconds": result.canary.seconds if result.canary else None,
                 "rss_after_imports_mb": before,
                 "peak_rss_mb": _vm_hwm_mb(),
             }
@@ -200,11 +203,14 @@ def main() -> None:
         run_job(
             ratio_dsn, endpoint, "bench-backups", args.compression
         )  # warm the page cache like the bare run
-        bare, job = [], []
+        bare, job, canary = [], [], []
         for i in range(args.rounds):
             bare.append(run_bare(ratio_dsn, args.compression))
             figures = run_job(ratio_dsn, endpoint, "bench-backups", args.compression)
             job.append(figures["seconds"])
+            if not figures["canary_ok"]:
+                raise RuntimeError(f"the canary was not caught: {figures}")
+            canary.append(figures["canary_seconds"])
             print(
                 f"  round {i + 1}: bare pg_dump -Fc {bare[-1]:.2f} s, job {job[-1]:.2f} s "
                 f"(dump {figures['size_bytes'] / MB:.0f} MB, {figures['rows']:,} rows, "
@@ -215,6 +221,11 @@ def main() -> None:
         print(
             f"  median: bare {statistics.median(bare):.2f} s, job {statistics.median(job):.2f} s -> "
             f"ratio {ratio:.2f} (target <= 1.3); best-vs-best {min(job) / min(bare):.2f}"
+        )
+        share = statistics.median(canary) / statistics.median(job)
+        print(
+            f"  canary (a cut-off copy of the first MiB, which must be judged corrupt): median "
+            f"{statistics.median(canary):.2f} s = {share:.1%} of the job (target < 5 %)"
         )
 
         print("\nmemory: peak RSS of the job's Python process", flush=True)

@@ -390,3 +390,15 @@ def test_manifest_that_cannot_be_written_makes_the_backup_failed(config, targets
     )
     with psycopg.connect(targets.results_dsn) as conn:
         assert latest_dump(conn, "platform", verdicts=("verified", "suspicious")) is None
+
+
+def test_a_new_dump_never_overwrites_an_object_under_the_key_it_would_get(config, targets, s3_client):
+    """Keys are stamped to the second: a rerun in the same second must wait for a free key."""
+    now = datetime.now(UTC)
+    taken = {config.dump_key("platform", now + timedelta(seconds=s), "custom") for s in range(3)}
+    for key in taken:
+        s3_client.put_object(Bucket=targets.bucket, Key=key, Body=b"an earlier dump")
+    result = execute(request(), config, targets)
+    assert result.verdict.verdict == "verified" and result.dump_key not in taken
+    for key in taken:
+        assert s3_client.get_object(Bucket=targets.bucket, Key=key)["Body"].read() == b"an earlier dump"

@@ -6,6 +6,7 @@ Publishing (runs row, Pushgateway, Slack, backup-monitor.log) is :mod:`reliabili
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -65,17 +66,34 @@ def verify_only_database(config: BackupConfig, key: str) -> str:
     return database
 
 
-def check_object_exists(s3, bucket: str, key: str) -> None:
-    """:class:`RequestError` when ``key`` is not an object in ``bucket`` (so a typo is not a failed backup).
-    Any other error (access denied, S3 down) is left to the read, which reports it as the verdict's reason."""
+def object_exists(s3, bucket: str, key: str) -> bool | None:
+    """True or False from S3's HeadObject; None when S3 did not say (access denied, S3 down)."""
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except Exception as exc:
         code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
-        if code in ("NoSuchKey", "404", "NotFound"):
-            raise RequestError(
-                f"verify-only key s3://{bucket}/{key} does not exist: nothing was verified or recorded"
-            ) from None
+        return False if code in ("NoSuchKey", "404", "NotFound") else None
+    return True
+
+
+def check_object_exists(s3, bucket: str, key: str) -> None:
+    """:class:`RequestError` when ``key`` is not an object in ``bucket`` (so a typo is not a failed backup).
+    Any other error (access denied, S3 down) is left to the read, which reports it as the verdict's reason."""
+    if object_exists(s3, bucket, key) is False:
+        raise RequestError(
+            f"verify-only key s3://{bucket}/{key} does not exist: nothing was verified or recorded"
+        )
+
+
+def _new_key(config: BackupConfig, database: str, fmt: str, targets: BackupTargets) -> tuple[datetime, str]:
+    """The start time and key of a new dump, under a key no object has yet: keys are stamped to the second,
+    and a rerun within the same second must not overwrite the dump (and manifest) it would replace."""
+    while True:
+        started = datetime.now(UTC)
+        key = config.dump_key(database, started, fmt)
+        if not object_exists(targets.s3, targets.bucket, key):
+            return started, key
+        time.sleep(1 - started.microsecond / 1e6)
 
 
 def run(request: BackupRequest, config: BackupConfig, targets: BackupTargets) -> Outcome:
@@ -95,10 +113,9 @@ def run_backup(request: BackupRequest, config: BackupConfig, targets: BackupTarg
     from reliability.backup.dump import dump_to_s3
     from reliability.backups.pgclient import ClientConnection
 
-    started = datetime.now(UTC)
     db = config.database(request.database)
     options = DumpOptions(request.format, request.compression, request.jobs)
-    key = config.dump_key(db.name, started, options.format)
+    started, key = _new_key(config, db.name, options.format, targets)
     base = dict(
         request=request,
         started_at=started,
