@@ -20,6 +20,10 @@ def test_shipped_config_has_the_plan_targets_and_defaults():
     assert config.mapping.name_pattern == "^(?P<tenant>[^/]+)/"
     assert config.cross_check_tolerance == 0.001
     assert config.target("enterprise") == 0.999
+    with pytest.raises(
+        ConfigError, match=r"plan 'gold' has no uptime target: .* \(known plans: enterprise, free, pro\)"
+    ):
+        config.target("gold")
 
 
 @pytest.mark.parametrize(

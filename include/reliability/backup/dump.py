@@ -29,7 +29,7 @@ from reliability.backup.config import DumpOptions
 from reliability.backup.sqlstream import ArchiveReport
 from reliability.backup.upload import MultipartUpload, UploadFailed
 from reliability.backup.verify import CHUNK, RestoreReader
-from reliability.backups.pgclient import ClientConnection, client_binary, enlarge_pipe
+from reliability.backups.pgclient import ClientConnection, client_binary, enlarge_pipe, sort_stderr_line
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,10 @@ class _StderrCollector(threading.Thread):
 
     def run(self) -> None:
         for raw in self.stream:
-            line = self.connection.scrub(raw.decode("utf-8", "replace").rstrip()).removeprefix("pg_dump: ")
-            if line.startswith("error: "):
-                self.errors.append(line.removeprefix("error: "))
-            elif line.startswith(("detail: ", "hint: ")) and self.errors:
-                self.errors[-1] += f" ({line})"
-            elif line.startswith("warning: "):
-                self.warnings.append(line.removeprefix("warning: "))
-            elif line and len(self.errors) < 100:
-                self.errors.append(line)
+            line = self.connection.scrub(raw.decode("utf-8", "replace").rstrip())
+            sort_stderr_line(
+                "pg_dump", line, self.errors, self.warnings, plain_is_error=len(self.errors) < 100
+            )
             del self.warnings[100:]
 
 

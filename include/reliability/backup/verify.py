@@ -20,7 +20,7 @@ from pathlib import Path
 
 from reliability.backup.sqlstream import ArchiveParser, ArchiveReport
 from reliability.backup.upload import describe_error as _reason
-from reliability.backups.pgclient import client_binary, enlarge_pipe, restore_env
+from reliability.backups.pgclient import client_binary, enlarge_pipe, restore_env, sort_stderr_line
 
 CHUNK = 1 << 20
 _STDERR_LINES = 200
@@ -92,15 +92,9 @@ class RestoreReader:
         report = self._parser.close()
         report.returncode = returncode
         for line in self._stderr:
-            message = line.removeprefix("pg_restore: ")
-            if message.startswith("error: "):
-                report.errors.append(message.removeprefix("error: "))
-            elif message.startswith(("detail: ", "hint: ")) and report.errors:
-                report.errors[-1] += f" ({message})"
-            elif message.startswith("warning: "):
-                report.warnings.append(message.removeprefix("warning: "))
-            elif message and returncode != 0:
-                report.errors.append(message)
+            sort_stderr_line(
+                "pg_restore", line, report.errors, report.warnings, plain_is_error=returncode != 0
+            )
         if self._parse_error:
             report.errors.append(f"could not parse pg_restore's output: {self._parse_error}")
         return report

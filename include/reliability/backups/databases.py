@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
+from reliability.core.config import CONFIG_DIR, ConfigError, lookup, read_yaml
 
 DATABASES_PATH = CONFIG_DIR / "databases.yaml"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
@@ -87,10 +87,11 @@ def _database(raw: Any, index: int, source: str) -> DatabaseConfig:
 
 def find_database(databases: tuple[DatabaseConfig, ...], name: str, job: str) -> DatabaseConfig:
     """The configured database ``name``; a clear ConfigError naming what is configured otherwise."""
-    for db in databases:
-        if db.name == name:
-            return db
-    raise ConfigError(
-        f"database {name!r} is not configured for the {job}; configured: "
-        f"{[d.name for d in databases]} (add it to {DATABASES_PATH.name})"
+    return lookup(
+        {db.name: db for db in databases},
+        name,
+        lambda known: (
+            f"database {name!r} is not configured for the {job}; configured: "
+            f"{known} (add it to {DATABASES_PATH.name})"
+        ),
     )

@@ -93,3 +93,22 @@ def enlarge_pipe(fileobj, size: int = 1 << 20) -> None:
         fcntl.fcntl(fileobj.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
     except OSError:
         pass  # above /proc/sys/fs/pipe-max-size or not a pipe: the default still works
+
+
+def sort_stderr_line(
+    program: str, line: str, errors: list[str], warnings: list[str], *, plain_is_error: bool
+) -> None:
+    """File one line of ``program``'s stderr (``pg_dump: error: ...``) under ``errors`` or ``warnings``.
+
+    A ``detail:`` or ``hint:`` line is added to the error before it; a non-empty line without a level is
+    an error only when ``plain_is_error`` (e.g. the program failed, or fewer errors than the cap are kept).
+    """
+    message = line.removeprefix(f"{program}: ")
+    if message.startswith("error: "):
+        errors.append(message.removeprefix("error: "))
+    elif message.startswith(("detail: ", "hint: ")) and errors:
+        errors[-1] += f" ({message})"
+    elif message.startswith("warning: "):
+        warnings.append(message.removeprefix("warning: "))
+    elif message and plain_is_error:
+        errors.append(message)

@@ -6,10 +6,14 @@ operator can fix the file without reading code.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ConfigError(ValueError):
@@ -42,3 +46,12 @@ def yaml_error(exc: Exception, source: str) -> ConfigError:
     mark = getattr(exc, "problem_mark", None)
     where = f", line {mark.line + 1}" if mark else ""
     return ConfigError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")
+
+
+def lookup(mapping: Mapping[K, V], key: K, missing: Callable[[list[K]], str]) -> V:
+    """``mapping[key]``; a key that is not there is a :class:`ConfigError` with the message
+    ``missing(configured keys)`` builds, so that a wrong name says what the choices are."""
+    try:
+        return mapping[key]
+    except KeyError:
+        raise ConfigError(missing(list(mapping))) from None

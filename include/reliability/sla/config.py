@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml
+from reliability.core.config import CONFIG_DIR, ConfigError, lookup, read_yaml
 from reliability.sla.uptime import MaintenancePolicy
 
 DEFAULT_PATH = CONFIG_DIR / "sla.yaml"
@@ -40,13 +40,14 @@ class SlaConfig:
     lookback_days: int = 3
 
     def target(self, plan: str) -> float:
-        try:
-            return self.plans[plan]
-        except KeyError:
-            raise ConfigError(
+        return lookup(
+            self.plans,
+            plan,
+            lambda known: (
                 f"plan {plan!r} has no uptime target: add it under `plans:` in sla.yaml "
-                f"(known plans: {', '.join(sorted(self.plans))})"
-            ) from None
+                f"(known plans: {', '.join(sorted(known))})"
+            ),
+        )
 
 
 def load_config(path: str | Path = DEFAULT_PATH) -> SlaConfig:

@@ -190,7 +190,7 @@ class UptimeRobotClient:
         return list(found.values())
 
     def _monitor(self, item: dict) -> SourceMonitor:
-        try:
+        def read() -> SourceMonitor:
             entries = tuple(
                 LogEntry(
                     int(e["datetime"]), int(e["type"]), int(e.get("id") or 0), int(e.get("duration") or 0)
@@ -209,12 +209,10 @@ class UptimeRobotClient:
                 maintenance_window_ids=tuple(int(w["id"]) for w in item.get("mwindows") or ()),
                 provider_uptime_ratio=provider,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            message = (
-                f"getMonitors: monitor {item.get('id')!r} has a field that cannot be read "
-                f"({type(exc).__name__}: {exc})"
-            )
-        raise self._error(UptimeRobotBadResponse, message)
+
+        return self._http.read_fields(
+            f"getMonitors: monitor {item.get('id')!r} has a field that cannot be read", read
+        )
 
     def _call(self, method: str, params: dict[str, Any]) -> dict:
         form = {"api_key": self._http.secret.reveal(), "format": "json", **params}

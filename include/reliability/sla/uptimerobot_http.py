@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from tenacity import (
@@ -28,6 +28,8 @@ from tenacity import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class UptimeRobotError(RuntimeError):
@@ -242,6 +244,16 @@ class Transport:
     def error(self, kind: type[UptimeRobotError], message: str, *args: Any) -> UptimeRobotError:
         """An exception of ``kind`` whose message cannot show the secret."""
         return kind(message.replace(self.secret.reveal(), "***"), *args)
+
+    def read_fields(self, what: str, read: Callable[[], T]) -> T:
+        """``read()``, which takes an item of an answer apart; a field it cannot read (missing, wrong type)
+        is :class:`UptimeRobotBadResponse` saying ``what`` and why, raised outside the handler so that no
+        exception quoting the answer is chained to it."""
+        try:
+            return read()
+        except (KeyError, TypeError, ValueError) as exc:
+            message = f"{what} ({type(exc).__name__}: {exc})"
+        raise self.error(UptimeRobotBadResponse, message)
 
 
 def seconds(value: str | None) -> float | None:

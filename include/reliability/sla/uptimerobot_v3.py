@@ -251,7 +251,8 @@ class UptimeRobotV3Client:
 
     def _incident(self, item: dict) -> tuple[int, int, int | None]:
         """(monitor id, started, resolved or None) of a downtime incident, or (0, 0, None) to skip."""
-        try:
+
+        def read() -> tuple[int, int, int | None]:
             if str(item.get("type") or "").upper() == SLOW_RESPONSE:
                 return 0, 0, None
             resolved = item.get("resolvedAt")
@@ -260,14 +261,13 @@ class UptimeRobotV3Client:
                 _epoch(item["startedAt"]),
                 _epoch(resolved) if resolved is not None else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            message = f"incidents: incident {item.get('id')!r} cannot be read ({type(exc).__name__}: {exc})"
-        raise self._http.error(UptimeRobotBadResponse, message)
+
+        return self._http.read_fields(f"incidents: incident {item.get('id')!r} cannot be read", read)
 
     def _monitor(
         self, item: dict, entries: tuple[LogEntry, ...], provider_uptime_ratio: float | None
     ) -> SourceMonitor:
-        try:
+        def read() -> SourceMonitor:
             return SourceMonitor(
                 id=int(item["id"]),
                 name=str(item.get("friendlyName") or ""),
@@ -278,12 +278,10 @@ class UptimeRobotV3Client:
                 maintenance_window_ids=tuple(int(w["id"]) for w in item.get("maintenanceWindows") or ()),
                 provider_uptime_ratio=provider_uptime_ratio,
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            message = (
-                f"monitors: monitor {item.get('id')!r} has a field that cannot be read "
-                f"({type(exc).__name__}: {exc})"
-            )
-        raise self._http.error(UptimeRobotBadResponse, message)
+
+        return self._http.read_fields(
+            f"monitors: monitor {item.get('id')!r} has a field that cannot be read", read
+        )
 
 
 def _entries_of(started: int, resolved: int | None) -> list[LogEntry]:
