@@ -51,6 +51,11 @@ class MultipartUpload:
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
+    @property
+    def _upload(self) -> dict[str, str | None]:
+        """The multipart upload, as each S3 call about it names it."""
+        return {"Bucket": self.bucket, "Key": self.key, "UploadId": self.upload_id}
+
     def start(self) -> MultipartUpload:
         try:
             self.upload_id = self.s3.create_multipart_upload(
@@ -98,9 +103,7 @@ class MultipartUpload:
             part_checksum = crc64nvme_base64(crc64nvme(item))
             try:
                 response = self.s3.upload_part(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=self.upload_id,
+                    **self._upload,
                     PartNumber=number,
                     Body=item,
                     ChecksumAlgorithm=CHECKSUM_ALGORITHM,
@@ -125,9 +128,7 @@ class MultipartUpload:
             expected = crc64nvme_base64(self._crc)
             try:
                 response = self.s3.complete_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=self.upload_id,
+                    **self._upload,
                     MultipartUpload={"Parts": self._parts},
                     ChecksumCRC64NVME=expected,
                     ChecksumType=CHECKSUM_TYPE,
@@ -163,7 +164,7 @@ class MultipartUpload:
                 pass
             self._thread.join(timeout=120)
         try:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.s3.abort_multipart_upload(**self._upload)
         except Exception as exc:
             problem = f"could not abort the multipart upload of {self.url}: {describe_error(exc)}"
             log.error(problem)

@@ -243,16 +243,22 @@ def _figures(period: str, kind: str, figs: UptimeFigures, budget: BudgetFigures 
         "downtime_seconds": figs.downtime_seconds,
         "incidents": figs.incidents,
         "longest_incident_seconds": figs.longest_incident_seconds,
-        "target": budget.target if budget else None,
-        "breach": budget.breach if budget else None,
-        "budget_allowed_seconds": budget.allowed_seconds if budget else None,
-        "budget_used_seconds": budget.used_seconds if budget else None,
-        "budget_remaining_ratio": budget.remaining_ratio if budget else None,
-        "burn_rate_1d": budget.burn_rate_1d if budget else None,
-        "burn_rate_7d": budget.burn_rate_7d if budget else None,
-        "burn_rate_period": budget.burn_rate_period if budget else None,
-        "projected_breach": budget.projected_breach if budget else None,
+        **{column: getattr(budget, name) if budget else None for column, name in _BUDGET_COLUMNS.items()},
     }
+
+
+# row column -> BudgetFigures field; all None in the row of a monitor that maps to no plan
+_BUDGET_COLUMNS = {
+    "target": "target",
+    "breach": "breach",
+    "budget_allowed_seconds": "allowed_seconds",
+    "budget_used_seconds": "used_seconds",
+    "budget_remaining_ratio": "remaining_ratio",
+    "burn_rate_1d": "burn_rate_1d",
+    "burn_rate_7d": "burn_rate_7d",
+    "burn_rate_period": "burn_rate_period",
+    "projected_breach": "projected_breach",
+}
 
 
 def _cross_check(

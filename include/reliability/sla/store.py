@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import TypeVar
 
 from reliability.sla.report import MonitorRow, SlaReport, TenantRow
+
+T = TypeVar("T")
 
 _MONITOR_COLUMNS = [f.name for f in fields(MonitorRow)]
 _TENANT_COLUMNS = [f.name for f in fields(TenantRow)]
@@ -143,70 +145,70 @@ def _rank(kind: str, as_of: datetime) -> tuple[bool, datetime]:
 
 def list_periods(conn) -> list[PeriodInfo]:
     """Every stored period, newest first."""
-    rows = conn.execute(
+    return _read(
+        conn,
+        PeriodInfo,
         """SELECT r.period, r.kind, r.as_of, r.interval_key,
-                  (SELECT count(*) FROM reliability.sla_tenant_rows t WHERE t.period = r.period),
+                  (SELECT count(*) FROM reliability.sla_tenant_rows t WHERE t.period = r.period) AS tenants,
                   (SELECT count(*) FROM reliability.sla_tenant_rows t WHERE t.period = r.period AND t.breach)
-           FROM reliability.sla_reports r ORDER BY r.period DESC"""
-    ).fetchall()
-    return [PeriodInfo(*row) for row in rows]
+                    AS breaches
+           FROM reliability.sla_reports r ORDER BY r.period DESC""",
+    )
 
 
 def tenant_rows(conn, period: str) -> list[TenantRow]:
     """The tenants of ``period``: breaches first, then lowest uptime first, "no data" last."""
-    return [
-        TenantRow(**row)
-        for row in _select(
-            conn,
-            f"""SELECT {", ".join(_TENANT_COLUMNS)} FROM reliability.sla_tenant_rows WHERE period = %s
-                  ORDER BY breach DESC NULLS LAST, uptime_ratio ASC NULLS LAST, tenant""",
-            (period,),
-        )
-    ]
+    return _read(
+        conn,
+        TenantRow,
+        f"""SELECT {", ".join(_TENANT_COLUMNS)} FROM reliability.sla_tenant_rows WHERE period = %s
+              ORDER BY breach DESC NULLS LAST, uptime_ratio ASC NULLS LAST, tenant""",
+        (period,),
+    )
 
 
 def monitor_rows(conn, period: str, tenant: str | None = None) -> list[MonitorRow]:
     """The monitors of ``period`` (of one tenant if given), lowest uptime first."""
     where, params = ("AND tenant = %s", (period, tenant)) if tenant is not None else ("", (period,))
-    return [
-        MonitorRow(**row)
-        for row in _select(
-            conn,
-            f"""SELECT {", ".join(_MONITOR_COLUMNS)} FROM reliability.sla_monitor_rows WHERE period = %s {where}
-                  ORDER BY uptime_ratio ASC NULLS LAST, monitor_id""",
-            params,
-        )
-    ]
+    return _read(
+        conn,
+        MonitorRow,
+        f"""SELECT {", ".join(_MONITOR_COLUMNS)} FROM reliability.sla_monitor_rows WHERE period = %s {where}
+              ORDER BY uptime_ratio ASC NULLS LAST, monitor_id""",
+        params,
+    )
 
 
 def plan_summary(conn, period: str) -> list[PlanSummary]:
     """Per plan: tenants, breaches, and the lowest and mean uptime of the tenants with data."""
-    rows = conn.execute(
-        """SELECT plan, max(target), count(*), count(uptime_ratio), count(*) FILTER (WHERE breach),
-                  count(*) FILTER (WHERE projected_breach AND breach IS NOT TRUE),
-                  min(uptime_ratio), avg(uptime_ratio)
+    return _read(
+        conn,
+        PlanSummary,
+        """SELECT plan, max(target) AS target, count(*) AS tenants, count(uptime_ratio) AS tenants_with_data,
+                  count(*) FILTER (WHERE breach) AS breaches,
+                  count(*) FILTER (WHERE projected_breach AND breach IS NOT TRUE) AS projected_breaches,
+                  min(uptime_ratio) AS lowest_uptime_ratio, avg(uptime_ratio) AS mean_uptime_ratio
            FROM reliability.sla_tenant_rows WHERE period = %s
            GROUP BY plan ORDER BY max(target) DESC NULLS LAST, plan""",
         (period,),
-    ).fetchall()
-    return [PlanSummary(*row) for row in rows]
+    )
 
 
 def tenant_history(conn, period: str) -> list[TenantSnapshot]:
     """Daily snapshots of each tenant over ``period``, by tenant then day: the burn-over-the-month chart."""
-    return [
-        TenantSnapshot(**row)
-        for row in _select(
-            conn,
-            """SELECT tenant, plan, as_of_date, kind, uptime_ratio, target, budget_remaining_ratio,
-                        burn_rate_period, breach
-                 FROM reliability.sla_tenant_snapshots WHERE period = %s ORDER BY tenant, as_of_date""",
-            (period,),
-        )
-    ]
+    return _read(
+        conn,
+        TenantSnapshot,
+        """SELECT tenant, plan, as_of_date, kind, uptime_ratio, target, budget_remaining_ratio,
+                    burn_rate_period, breach
+             FROM reliability.sla_tenant_snapshots WHERE period = %s ORDER BY tenant, as_of_date""",
+        (period,),
+    )
 
 
-def _select(conn, query: str, params: tuple) -> list[dict[str, Any]]:
-    cur = conn.execute(query, params)
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+def _read(conn, row: type[T], query: str, params: tuple | None = None) -> list[T]:
+    """The rows of ``query`` as ``row`` instances, built by column name (psycopg's ``class_row``)."""
+    from psycopg.rows import class_row
+
+    with conn.cursor(row_factory=class_row(row)) as cur:
+        return cur.execute(query, params).fetchall()
