@@ -22,15 +22,18 @@ class ConfigError(ValueError):
 
 def read_yaml(path: str | Path, what: str = "config file") -> Any:
     """The parsed YAML of ``path``; a missing file or a syntax error is a :class:`ConfigError` naming the line."""
+    return parse_yaml(read_text(path, what), str(path))
 
-    path = Path(path)
+
+def read_text(path: str | Path, what: str = "config file") -> str:
+    """The text of ``path`` (for a parser that wants the text, e.g. to tell lines); a file that is missing
+    or cannot be read is a :class:`ConfigError` naming it and ``what`` it is."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {what} cannot be read: {exc.strerror or exc}") from None
-    return parse_yaml(text, str(path))
 
 
 def parse_yaml(text: str, source: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 from reliability.backups.manifest import Manifest
 from reliability.backups.names import split_qualified
-from reliability.core.config import ConfigError, read_yaml
+from reliability.core.config import ConfigError, parse_yaml, read_text
 
 _EXPECTATION = re.compile(r"^expect_[a-z0-9_]+$")
 # Arguments whose type is the same in every GX expectation that takes them; others are left to GX.
@@ -122,7 +122,7 @@ def _entry_lines(text: str) -> dict[tuple[str, int], int]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        return {}  # read_yaml has reported it already
+        return {}  # parse_yaml has reported it already
     lines: dict[tuple[str, int], int] = {}
     if not isinstance(root, yaml.MappingNode):
         return lines
@@ -137,9 +137,8 @@ def _entry_lines(text: str) -> dict[tuple[str, int], int]:
 
 
 def load_expectations(path: str | Path) -> tuple[DeclaredExpectation, ...]:
-    path = Path(path)
-    data = read_yaml(path, "expectations config")
-    return parse_expectations(data, str(path), _entry_lines(path.read_text(encoding="utf-8")))
+    text = read_text(path, "expectations config")
+    return parse_expectations(parse_yaml(text, str(path)), str(path), _entry_lines(text))
 
 
 def check_columns(declared: tuple[DeclaredExpectation, ...], manifest: Manifest) -> None:
