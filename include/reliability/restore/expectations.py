@@ -49,14 +49,20 @@ class ExpectationFailure:
 
 @dataclass(frozen=True)
 class ExpectationsReport:
-    evaluated: int
-    failed: int
     per_table: dict[str, tuple[int, int]]  # table -> (evaluated, failed)
     failures: tuple[ExpectationFailure, ...]
     skipped: tuple[str, ...]  # declared expectations whose table is not in the manifest
     results: dict[str, Any] = field(default_factory=dict)  # table -> GX validation result JSON
     seconds: float = 0.0
     import_seconds: float = 0.0  # of ``seconds``, importing GX (zero when already imported)
+
+    @property
+    def evaluated(self) -> int:
+        return sum(evaluated for evaluated, _ in self.per_table.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(failed for _, failed in self.per_table.values())
 
 
 def _gx_expectations():
@@ -140,7 +146,7 @@ def run_expectations(
     """Validate every table of ``specs`` in the database of ``dsn`` with its declared suite."""
     started = time.monotonic()
     if not declared:
-        return ExpectationsReport(0, 0, {}, (), ())
+        return ExpectationsReport({}, (), ())
     built = build_declared(declared)  # imports GX: counted apart in the timings
     import great_expectations as gx
 
@@ -190,8 +196,6 @@ def run_expectations(
         except Exception as exc:  # closing is best effort: the teardown drops the database WITH (FORCE)
             log.debug("closing the GX engine failed: %s", type(exc).__name__)
     return ExpectationsReport(
-        evaluated=sum(e for e, _ in per_table.values()),
-        failed=sum(f for _, f in per_table.values()),
         per_table=per_table,
         failures=tuple(failures),
         skipped=tuple(skipped),
