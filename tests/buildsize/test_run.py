@@ -21,7 +21,7 @@ def demo_bucket(s3_client, s3_bucket):
 
 
 def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-01-08"):
-    dicts = run.run(
+    outcomes = run.run(
         [r.to_dict() for r in requests],
         results_dsn=results_dsn,
         interval_key=interval_key,
@@ -30,7 +30,7 @@ def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-0
         config=config,
         workers=2,
     )
-    return [Outcome.from_dict(json.loads(json.dumps(d))) for d in dicts]  # as through XCom
+    return [Outcome.from_dict(json.loads(json.dumps(o.to_dict()))) for o in outcomes]  # as through XCom
 
 
 def series(outcome, name, **labels):

@@ -128,27 +128,9 @@ def plan(
     ]
 
 
-def run(
-    requests: Sequence[dict[str, Any]],
-    *,
-    results_dsn: str,
-    interval_key: str,
-    s3_client=None,
-    bucket: str | None = None,
-    config: BudgetConfig | None = None,
-    workers: int | None = None,
-) -> list[dict[str, Any]]:
-    """Check each requested build; the outcomes as dicts for :func:`reliability.core.publish.publish_outcomes`."""
-    outcomes = check_builds(
-        [BuildRequest.from_dict(r) for r in requests],
-        results_dsn=results_dsn,
-        interval_key=interval_key,
-        s3_client=s3_client,
-        bucket=bucket,
-        config=config,
-        workers=workers,
-    )
-    return [o.to_dict() for o in outcomes]
+def run(requests: Sequence[dict[str, Any]], **options) -> list[Outcome]:
+    """Check each requested build (XCom dicts from :func:`plan`); ``options`` as for :func:`check_builds`."""
+    return check_builds([BuildRequest.from_dict(r) for r in requests], **options)
 
 
 def check_builds(
