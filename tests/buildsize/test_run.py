@@ -293,3 +293,13 @@ def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):
     web = repo_config.app("web")
     comparison = compare(web, [Bundle(n, 1, Sizes(s * 4, s, s)) for n, s in sizes.items()], Baseline("main"))
     assert headline_of("web", "7", comparison) == headline
+
+
+def test_a_store_that_is_down_gives_a_failed_outcome_per_app_to_publish(repo_config):
+    from stack.processes import free_port
+
+    dsn = f"postgresql://results:s3cretPassw0rd@127.0.0.1:{free_port()}/results"
+    (outcome,) = check([run.BuildRequest(DEMO_APP, "1004")], None, None, dsn, repo_config)
+    assert outcome.status == "failed" and outcome.alert and outcome.subject == {"app": "web"}
+    assert outcome.summary["error"].startswith("results store unreachable, so the build has no baseline")
+    assert "s3cretPassw0rd" not in json.dumps(outcome.to_dict())

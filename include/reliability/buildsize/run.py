@@ -144,10 +144,20 @@ def check_builds(
     workers: int | None = None,
 ) -> list[Outcome]:
     from reliability.buildsize.store import SizeCache
+    from reliability.core.publish import STORE_CONNECT_TIMEOUT
     from reliability.core.store import connect
 
     config = config or load_config()
-    with connect(results_dsn, autocommit=True) as conn:
+    try:
+        conn = connect(results_dsn, autocommit=True, connect_timeout=STORE_CONNECT_TIMEOUT)
+    except Exception as exc:  # no baseline without the store: each app fails, and publishing still reports it
+        from reliability.core.publish import describe_store_error
+
+        error = f"results store unreachable, so the build has no baseline: {describe_store_error(exc, results_dsn)}"
+        log.warning("%s", error)
+        started = datetime.now(UTC)
+        return [failed_outcome(r.app, r.build or "(newest)", started, error) for r in requests]
+    with conn:
         cache = SizeCache(conn)
         outcomes = [
             check_build(

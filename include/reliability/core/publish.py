@@ -125,7 +125,7 @@ def publish(
         try:
             _store(outcomes, targets, report, store_rows)
         except Exception as exc:  # the store being down must not silence the log, the push or Slack
-            store_error = f"results store: {_describe_store_error(exc, targets.results_dsn)}"
+            store_error = f"results store: {describe_store_error(exc, targets.results_dsn)}"
             report.errors.append(store_error)
     stored = not store_error
     for outcome in outcomes:
@@ -185,7 +185,7 @@ def publish(
     return report
 
 
-def _describe_store_error(exc: Exception, dsn: str) -> str:
+def describe_store_error(exc: Exception, dsn: str) -> str:
     """The store failure in one line, without the DSN's password."""
     from psycopg.conninfo import conninfo_to_dict
 
