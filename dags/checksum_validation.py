@@ -53,11 +53,13 @@ from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
         "prefixes": Param(
             None,
             type=["null", "array"],
-            items={"type": "string", "minLength": 1},
+            # A key prefix as it starts the keys: no leading "/", no "." or ".." segments (S3 keys are not paths).
+            items={"type": "string", "minLength": 1, "pattern": r"^(?!/)(?!(.*/)?\.{1,2}(/|$))(?!.*//).+$"},
             uniqueItems=True,
             title="Prefixes",
-            description='Key prefixes to check, e.g. ["uploads/tenant-001/"]. Empty: the prefixes '
-            "of include/config/checksum.yaml (backups/ and uploads/).",
+            description='Key prefixes to check, e.g. ["uploads/tenant-001/"], inside those of '
+            "include/config/checksum.yaml (backups/ and uploads/). Empty: all of them. A narrowed run "
+            "pushes its gauges to its own group (scope=narrowed).",
         ),
         "byte_budget_gib": Param(
             None,

@@ -109,7 +109,7 @@ def test_coverage_by_source_and_prefix_floors_are_reported_and_pushed():
         "`uploads/` 80.0% (below the 90% floor)"
     )
     assert facts["Verified by"] == "90 s3_crc32" and facts["Unverifiable because"] == "10 no integrity data"
-    pushed = {(m.name, m.labels.get("prefix")): m.value for m in outcome.metrics if "prefix" in m.labels}
+    pushed = {(m.name, m.labels.get("prefix")): m.value for m in outcome.metrics if m.labels.get("prefix")}
     assert pushed == {
         ("checksum_verified_ratio", "backups/"): 1.0,
         ("checksum_verified_ratio", "uploads/"): 0.8,

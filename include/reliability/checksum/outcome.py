@@ -25,16 +25,25 @@ FIRST_KEYS = 10  # keys named in the summary; Slack shows the first five
 _SLACK_KEYS = 5
 
 
-def _not_planned(interval_key: str, now: datetime) -> Outcome:
+NARROWED = {"scope": "narrowed"}  # Pushgateway group of runs limited to some prefixes
+
+
+def _not_planned(interval_key: str, now: datetime, input_error: str | None) -> Outcome:
+    if input_error:
+        headline = f"Checksum validation did not run: {input_error}"
+        what = "Trigger the run again with prefixes inside the configured ones (or none for all)"
+    else:
+        headline = "Checksum validation did not run: no plan was stored for this run"
+        what = "Open the failed plan_checks task; its log names the step that failed"
     return Outcome(
         job=JOB,
-        subject={},
+        subject=NARROWED if input_error else {},
         status="failed",
         started_at=now,
         finished_at=now,
-        headline="Checksum validation did not run: no plan was stored for this run",
-        summary={"interval_key": interval_key, "error": "plan_checks did not complete"},
-        facts=(("What to do", "Open the failed plan_checks task; its log names the step that failed"),),
+        headline=headline,
+        summary={"interval_key": interval_key, "error": input_error or "plan_checks did not complete"},
+        facts=(("What to do", what),),
         alert=True,
         action=ACTION,
     )
@@ -48,14 +57,16 @@ def to_outcome(
     *,
     interval_key: str = "",
     by_prefix: dict[str, dict[str, int]] | None = None,
+    input_error: str | None = None,
 ) -> Outcome:
     """Status, headline, Slack facts and metrics of one run; ``header`` None: no plan was stored.
 
     ``by_prefix``: per checked prefix, objects with a verdict from a read and how many are verified
-    (:func:`reliability.checksum.store.verified_by_prefix`).
+    (:func:`reliability.checksum.store.verified_by_prefix`). ``input_error``: the run's Params were
+    refused (the run did not start), said once, here.
     """
-    if header is None:
-        return _not_planned(interval_key, now)
+    if header is None or input_error:
+        return _not_planned(interval_key or (header or {}).get("interval_key", ""), now, input_error)
     counts = {v: 0 for v in OUTCOMES} | results["counts"]
     stats = header.get("stats") or {}
     by_prefix = by_prefix or {}
@@ -173,7 +184,8 @@ def to_outcome(
     }
     return Outcome(
         job=JOB,
-        subject={},
+        # A run narrowed to some prefixes pushes to its own group: the bucket-wide gauges stay as they are.
+        subject=NARROWED if stats.get("narrowed") else {},
         status=status,
         started_at=header["planned_at"],
         finished_at=now,
@@ -217,6 +229,12 @@ def coverage_line(
     return line + (f"; stored objects verified: {', '.join(parts)}" if parts else "")
 
 
+_RATIO_DOC = (
+    'Share of objects verified: of the last run\'s reads (prefix=""), and of the stored objects under each '
+    "configured prefix (their latest verdict)"
+)
+
+
 def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors) -> list[Metric]:
     metrics = [
         Metric(
@@ -247,7 +265,9 @@ def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floor
         Metric(
             "checksum_verified_ratio",
             verified_ratio,
-            documentation="Share of the objects read in the last run that were verified",
+            # prefix="" is no label at all for Prometheus: the whole run, beside the per-prefix series.
+            {"prefix": ""},
+            documentation=_RATIO_DOC,
         ),
     ]
     for prefix, c in by_prefix.items():
@@ -257,7 +277,7 @@ def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floor
                     "checksum_verified_ratio",
                     c["verified"] / c["objects"],
                     {"prefix": prefix},
-                    "Share of the stored objects under the prefix whose latest verdict is verified",
+                    _RATIO_DOC,
                 )
             )
         if prefix in floors:

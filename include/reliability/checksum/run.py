@@ -103,12 +103,17 @@ def validate_shard(
     }
 
 
-def summarise(results_dsn: str, interval_key: str, *, now: datetime | None = None) -> list[Outcome]:
-    """The run's Outcome, from what the plan and the shards stored."""
+def summarise(
+    results_dsn: str, interval_key: str, *, now: datetime | None = None, input_error: str | None = None
+) -> list[Outcome]:
+    """The run's Outcome, from what the plan and the shards stored (``input_error``: the run's Params
+    were refused, so nothing was planned)."""
     from reliability.checksum import store
     from reliability.core.store import connect
 
     now = now or _now()
+    if input_error:
+        return [to_outcome(None, {}, {}, now, interval_key=interval_key, input_error=input_error)]
     with connect(results_dsn, autocommit=True) as conn:
         header = store.plan_header(conn, interval_key)
         if header is None:

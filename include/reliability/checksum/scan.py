@@ -161,6 +161,7 @@ def plan_run(
             "objects_without_manifest": orphan_count,
             "first_objects_without_manifest": first_orphans,
             "verified_ratio_floors": dict(config.verified_ratio_floors),
+            "narrowed": config.narrowed,
         }
         store.save_plan(
             conn,
