@@ -101,3 +101,60 @@ def test_narrowed_run_with_nested_prefixes_sends_one_message_and_keeps_the_bucke
     assert len(messages) == 1
     ok = pushed(pushgateway, "checksum_objects", result="ok")
     assert ok == {"": 4.0, "narrowed": 2.0}
+
+
+def test_every_run_checks_the_verifier_canary_and_reports_its_cost(
+    results_dsn, s3_client, s3_bucket, pushgateway, config, tmp_path
+):
+    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/a.bin", Body=b"a" * 5000)
+    [outcome], _ = run_and_publish(
+        results_dsn, s3_client, s3_bucket, config, "c1", pushgateway, tmp_path / "l"
+    )
+    canary = outcome.summary["canary"]
+    assert (canary["key"], canary["outcome"], canary["ok"]) == (config.canary_key, "mismatch", True)
+    assert canary["bytes"] == config.canary_bytes and canary["seconds"] > 0
+    assert canary["requests"] == 1 + 1 + 1  # HEAD (absent), PUT, GET
+    assert outcome.status == "success"
+    fact = dict(outcome.facts)["Verifier canary"]
+    assert "caught (mismatch)" in fact and "of the run's time" in fact and "of its bytes" in fact
+    assert [m.value for m in outcome.metrics if m.name == "reliability_verifier_canary_ok"] == [1.0]
+    assert pushed(pushgateway, "reliability_verifier_canary_ok")[""] == 1.0
+    # The canary is not one of the checked objects; the next run finds it in place (HEAD, GET).
+    assert outcome.summary["counts"]["ok"] == 1
+    [again], _ = run_and_publish(results_dsn, s3_client, s3_bucket, config, "c2", pushgateway, tmp_path / "l")
+    assert again.summary["canary"]["ok"] and again.summary["canary"]["requests"] == 2
+
+
+def test_a_verifier_that_always_says_verified_fails_the_run_with_a_critical_message(
+    results_dsn, s3_client, s3_bucket, pushgateway, config, tmp_path, monkeypatch
+):
+    from reliability.checksum import hashing
+    from reliability.checksum.verdict import OK, Judgement
+
+    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/a.bin", Body=b"a" * 5000)
+    monkeypatch.setattr(
+        hashing, "judge", lambda found, digests, **_: Judgement(OK, source=found.expectations[0].source)
+    )
+    [outcome], messages = run_and_publish(
+        results_dsn, s3_client, s3_bucket, config, "stubbed", pushgateway, tmp_path / "l"
+    )
+    assert outcome.summary["canary"]["outcome"] == "ok" and not outcome.summary["canary"]["ok"]
+    assert outcome.status == "failed" and outcome.alert
+    assert outcome.headline.startswith("CRITICAL: the checksum verifier passed its canary")
+    assert outcome.facts[0][0] == "Verifier canary" and "judged *ok*, not mismatch" in outcome.facts[0][1]
+    assert len(messages) == 1 and "CRITICAL" in messages[0] and "canary" in messages[0]
+    assert pushed(pushgateway, "reliability_verifier_canary_ok")[""] == 0.0
+    assert pushed(pushgateway, "reliability_job_success")[""] == 0.0
+
+
+def test_an_unreadable_canary_is_a_warning_not_a_proof(
+    results_dsn, s3_client, s3_bucket, proxied_client, fault_proxy, pushgateway, config, tmp_path
+):
+    s3_client.put_object(Bucket=s3_bucket, Key="uploads/t/a.bin", Body=b"a" * 5000)
+    fault_proxy.fail(config.canary_key, status=500, code="InternalError", message="boom")
+    [outcome], _ = run_and_publish(
+        results_dsn, proxied_client, s3_bucket, config, "unread", pushgateway, tmp_path / "l"
+    )
+    assert outcome.summary["canary"]["outcome"] == "error" and outcome.status == "warning"
+    assert "not proven" in dict(outcome.facts)["Verifier canary"]
+    assert [m.value for m in outcome.metrics if m.name == "reliability_verifier_canary_ok"] == [0.0]

@@ -50,6 +50,9 @@ class ChecksumConfig:
     verified_ratio_floors: tuple[tuple[str, float], ...] = ()
     # A run limited to some prefixes (trigger form): its gauges go to their own Pushgateway group.
     narrowed: bool = False
+    # The verifier canary (reliability.checksum.canary): an object every run must find mismatched.
+    canary_key: str = "reliability-canary/checksum.bin"
+    canary_bytes: int = 64 * KIB
 
     def __post_init__(self):
         if not self.prefixes:
@@ -78,6 +81,10 @@ class ChecksumConfig:
             raise ConfigError("retry_backoff_seconds must be >= 0 and <= retry_backoff_max_seconds")
         if self.manifest_grace_hours < 0:
             raise ConfigError(f"manifest_grace_hours must be >= 0, got {self.manifest_grace_hours}")
+        check_prefix(self.canary_key)
+        if self.canary_key.endswith("/"):
+            raise ConfigError(f"canary_key {self.canary_key!r} must name an object, not a prefix")
+        _at_least(self, "canary_bytes", 1)
         for prefix, floor in self.verified_ratio_floors:
             if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
                 raise ConfigError(
@@ -148,6 +155,8 @@ _YAML_FIELDS: dict[str, tuple[str, int | None]] = {
     "manifest_grace_hours": ("manifest_grace_hours", None),
     "history_days": ("history_days", None),
     "verified_ratio_floor": ("verified_ratio_floors", None),
+    "canary_key": ("canary_key", None),
+    "canary_kib": ("canary_bytes", KIB),
 }
 
 

@@ -81,9 +81,13 @@ def to_outcome(
         p for p, c in by_prefix.items() if c["objects"] and c["verified"] / c["objects"] < floors.get(p, 0.0)
     ]
 
-    if bad or counts[MISSING] or counts[CONFLICT] or unchecked:
+    canary = stats.get("canary")
+    canary_passed = bool(canary) and not canary.get("ok") and canary.get("outcome") != ERROR
+    canary_unread = bool(canary) and canary.get("outcome") == ERROR
+
+    if bad or counts[MISSING] or counts[CONFLICT] or unchecked or canary_passed:
         status = "failed"
-    elif errors or results["manifest_problems"] or orphans or below:
+    elif errors or results["manifest_problems"] or orphans or below or canary_unread:
         status = "warning"
     else:
         status = "success"
@@ -108,6 +112,12 @@ def to_outcome(
             f"({format_bytes(results['verified_bytes'])})"
         )
 
+    if canary_passed:
+        headline = (
+            f"CRITICAL: the checksum verifier passed its canary (a deliberately wrong checksum was judged "
+            f"{canary.get('outcome')}): no verdict of this run can be trusted. {headline}"
+        )
+
     facts: list[tuple[str, str]] = [
         ("Verdicts", " · ".join(f"{counts[v]:,} {v.replace('_', ' ')}" for v in VERDICTS)),
         ("Coverage", coverage_line(verified_ratio, checked, by_prefix, floors)),
@@ -124,6 +134,10 @@ def to_outcome(
             f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days",
         ),
     ]
+    if canary:
+        facts.insert(
+            0 if canary_passed else len(facts), ("Verifier canary", canary_line(canary, results, header, now))
+        )
     by_source = results.get("by_source") or {}
     if by_source.get(OK):
         facts.append(("Verified by", _tally(by_source[OK])))
@@ -180,7 +194,8 @@ def to_outcome(
         "first_missing": results["first_missing"],
         "first_error": results["first_error"],
         "first_manifest_problem": results["first_manifest_problem"],
-        "plan": stats,
+        "canary": canary,
+        "plan": {k: v for k, v in stats.items() if k != "canary"},
     }
     return Outcome(
         job=JOB,
@@ -192,7 +207,7 @@ def to_outcome(
         headline=headline,
         summary=summary,
         facts=tuple(facts),
-        metrics=tuple(_metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors)),
+        metrics=tuple(_metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors, canary)),
         alert=status != "success",
         action=ACTION,
         log_fields={"bucket": header["bucket"]},
@@ -235,7 +250,29 @@ _RATIO_DOC = (
 )
 
 
-def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors) -> list[Metric]:
+def canary_line(
+    canary: dict[str, Any], results: dict[str, Any], header: dict[str, Any], now: datetime
+) -> str:
+    """What the canary check found and what it cost, beside the run's own reads and duration."""
+    key = f"`{mrkdwn_escape(canary.get('key', ''))}`"
+    if canary.get("outcome") == ERROR:
+        return f"{key} could not be checked ({canary.get('error')}): the verifier is not proven this run"
+    seconds = float(canary.get("seconds") or 0.0)
+    run_seconds = max((now - header["planned_at"]).total_seconds(), seconds, 1e-9)
+    read = results["hashed_bytes"] + int(canary.get("bytes") or 0)
+    cost = (
+        f"{format_bytes(canary.get('bytes') or 0)} read in {seconds:.2f} s: "
+        f"{seconds / run_seconds:.1%} of the run's time, {(canary.get('bytes') or 0) / read if read else 0:.1%} "
+        "of its bytes"
+    )
+    if canary.get("ok"):
+        return f"{key}: a wrong checksum was caught (mismatch), as required; {cost}"
+    return f"{key}: a deliberately wrong checksum was judged *{canary.get('outcome')}*, not mismatch; {cost}"
+
+
+def _metrics(
+    counts, by_source, results, ratio, verified_ratio, by_prefix, floors, canary=None
+) -> list[Metric]:
     metrics = [
         Metric(
             "checksum_objects",
@@ -270,6 +307,14 @@ def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floor
             documentation=_RATIO_DOC,
         ),
     ]
+    if canary:
+        metrics.append(
+            Metric(
+                "reliability_verifier_canary_ok",
+                1.0 if canary.get("ok") else 0.0,
+                documentation="1 if the job's verifier caught its deliberately bad canary input this run, else 0",
+            )
+        )
     for prefix, c in by_prefix.items():
         if c["objects"]:
             metrics.append(

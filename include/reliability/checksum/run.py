@@ -44,13 +44,20 @@ def plan(
     *,
     full: bool = False,
     now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict]:
-    """Plan the run and return one small descriptor per shard (the list ``validate_shard`` is mapped over)."""
+    """Plan the run, check the verifier canary, and return one small descriptor per shard (the list
+    ``validate_shard`` is mapped over)."""
+    from reliability.checksum import canary, store
     from reliability.checksum.scan import plan_run
     from reliability.core.store import connect
 
     with connect(results_dsn, autocommit=True) as conn:
-        return plan_run(conn, client, bucket, config, interval_key, full=full, now=now or _now()).shards
+        planned = plan_run(conn, client, bucket, config, interval_key, full=full, now=now or _now())
+        store.update_plan_stats(
+            conn, interval_key, {**planned.stats, "canary": canary.verify(client, bucket, config, sleep)}
+        )
+        return planned.shards
 
 
 def validate_shard(

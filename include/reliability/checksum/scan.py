@@ -38,6 +38,8 @@ def list_objects(client, bucket: str, prefixes: Sequence[str], config: ChecksumC
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", ()):
                 key = item["Key"]
+                if key == config.canary_key:
+                    continue  # checked on its own terms (reliability.checksum.canary)
                 yield Listed(
                     key=key,
                     size=int(item["Size"]),
