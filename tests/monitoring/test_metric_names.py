@@ -34,7 +34,6 @@ CONTRACT = {
     "checksum_read_errors",
     "checksum_verified_ratio",
     "checksum_verified_ratio_floor",
-    "reliability_verifier_canary_ok",
     "restore_duration_seconds",
     "restore_backup_age_seconds",
     "restore_success",

@@ -307,7 +307,9 @@ def _metrics(
             documentation=_RATIO_DOC,
         ),
     ]
-    if canary:
+    # 0 means the verifier passed a damaged input (VerifierCanaryFailed, critical); a canary that could
+    # not be read proves nothing either way and pushes nothing (the run warns instead).
+    if canary and canary.get("outcome") != ERROR:
         metrics.append(
             Metric(
                 "reliability_verifier_canary_ok",
