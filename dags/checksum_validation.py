@@ -65,8 +65,8 @@ from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
             items={"type": "string", "minLength": 1, "pattern": r"^(?!/)(?!(.*/)?\.{1,2}(/|$))(?!.*//).+$"},
             uniqueItems=True,
             title="Prefixes",
-            description='Key prefixes to check, e.g. ["uploads/tenant-001/"], inside those of '
-            "include/config/checksum.yaml (backups/ and uploads/). Empty: all of them. A narrowed run "
+            description='Key prefixes to check, e.g. ["uploads/tenant-001/"]. Empty: the prefixes '
+            "of include/config/checksum.yaml (backups/ and uploads/). A run with other prefixes "
             "pushes its gauges to its own group (scope=narrowed).",
         ),
         "byte_budget_gib": Param(

@@ -60,13 +60,23 @@ def test_a_prefix_that_is_not_a_key_prefix_is_a_clear_error(prefix):
         load_config(prefixes=[prefix])
 
 
-def test_a_run_can_narrow_the_configured_prefixes_not_leave_them(config):
-    with pytest.raises(ConfigError, match="not inside the configured prefixes"):
-        narrow(config, ["other/"])
+def test_a_run_narrows_to_valid_prefixes_and_checks_nested_ones_once(config):
+    assert narrow(config, ["other/"]).prefixes == ("other/",)
     nested = narrow(config, ["uploads/t1/", "uploads/t1/sub/", "uploads/t1/"])
     assert nested.prefixes == ("uploads/t1/",) and nested.narrowed
     assert narrow(config, ["uploads/", "backups/", "uploads/x/"]).prefixes == ("uploads/", "backups/")
     assert not narrow(config, ["backups/", "uploads/"]).narrowed
+
+
+def test_a_narrowed_run_under_which_nothing_is_stored_says_so(
+    results_dsn, s3_client, s3_bucket, pushgateway, config, tmp_path
+):
+    narrowed = narrow(config, ["uploads/typo/"])
+    [outcome], messages = run_and_publish(
+        results_dsn, s3_client, s3_bucket, narrowed, "typo", pushgateway, tmp_path / "m.log"
+    )
+    assert outcome.status == "warning" and "no object under `uploads/typo/`" in outcome.headline
+    assert len(messages) == 1
 
 
 def test_refused_params_plan_nothing_and_say_so_once(results_dsn, pushgateway, tmp_path):

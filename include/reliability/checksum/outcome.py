@@ -31,7 +31,7 @@ NARROWED = {"scope": "narrowed"}  # Pushgateway group of runs limited to some pr
 def _not_planned(interval_key: str, now: datetime, input_error: str | None) -> Outcome:
     if input_error:
         headline = f"Checksum validation did not run: {input_error}"
-        what = "Trigger the run again with prefixes inside the configured ones (or none for all)"
+        what = "Trigger the run again with key prefixes as they start the keys (or none for all)"
     else:
         headline = "Checksum validation did not run: no plan was stored for this run"
         what = "Open the failed plan_checks task; its log names the step that failed"
@@ -85,9 +85,12 @@ def to_outcome(
     canary_passed = bool(canary) and not canary.get("ok") and canary.get("outcome") != ERROR
     canary_unread = bool(canary) and canary.get("outcome") == ERROR
 
+    # A run narrowed to prefixes that hold nothing (a typo) must not look like a clean check.
+    nothing_listed = bool(stats.get("narrowed")) and not stats.get("listed_objects")
+
     if bad or counts[MISSING] or counts[CONFLICT] or unchecked or canary_passed:
         status = "failed"
-    elif errors or results["manifest_problems"] or orphans or below or canary_unread:
+    elif errors or results["manifest_problems"] or orphans or below or canary_unread or nothing_listed:
         status = "warning"
     else:
         status = "success"
@@ -112,6 +115,9 @@ def to_outcome(
             f"({format_bytes(results['verified_bytes'])})"
         )
 
+    if nothing_listed:
+        listed = ", ".join(f"`{mrkdwn_escape(p)}`" for p in header["prefixes"])
+        headline = f"Checksums: no object under {listed}: nothing was checked (is the prefix right?)"
     if canary_passed:
         headline = (
             f"CRITICAL: the checksum verifier passed its canary (a deliberately wrong checksum was judged "
