@@ -124,3 +124,14 @@ def test_disagreeing_sources_fail_the_run_as_their_own_finding():
     outcome = to_outcome(HEADER, data, COVER, NOW)
     assert outcome.status == "failed" and "2 with disagreeing checksums" in outcome.headline
     assert dict(outcome.facts)["Checksums disagree for"] == "`uploads/a`, `uploads/b`"
+
+
+def test_refused_params_are_escaped_where_slack_shows_them():
+    outcome = to_outcome(
+        None, {}, {}, NOW, interval_key="k", input_error="prefix '<!channel>&' is not a key prefix"
+    )
+    assert (
+        outcome.status == "failed"
+        and "&lt;!channel&gt;&amp;" in outcome.headline
+        and "<!" not in outcome.headline
+    )

@@ -30,7 +30,7 @@ NARROWED = {"scope": "narrowed"}  # Pushgateway group of runs limited to some pr
 
 def _not_planned(interval_key: str, now: datetime, input_error: str | None) -> Outcome:
     if input_error:
-        headline = f"Checksum validation did not run: {input_error}"
+        headline = f"Checksum validation did not run: {mrkdwn_escape(input_error)}"
         what = "Trigger the run again with key prefixes as they start the keys (or none for all)"
     else:
         headline = "Checksum validation did not run: no plan was stored for this run"
