@@ -24,6 +24,10 @@ from reliability.sla.incidents import Incident, LeftOut, left_out, tenant_incide
 from reliability.sla.period import Period, epoch
 from reliability.sla.uptime import MaintenancePolicy
 
+# a statement is a document for a customer: past this many incidents it lists the longest counted ones
+# and points to the incidents CSV, which always has them all (WeasyPrint lays out ~50 table rows a second)
+STATEMENT_INCIDENTS = 100
+
 
 class TenantNotInReport(LookupError):
     pass
@@ -58,6 +62,14 @@ class TenantStatement:
     @property
     def counted_incidents(self) -> list[Incident]:
         return [i for i in self.incidents if i.counted]
+
+    def statement_incidents(self, limit: int = STATEMENT_INCIDENTS) -> tuple[list[Incident], int]:
+        """The incidents a statement lists (all of them, or the ``limit`` longest counted ones, in time
+        order) and how many it leaves to the CSV."""
+        if len(self.incidents) <= limit:
+            return self.incidents, 0
+        longest = sorted(self.counted_incidents, key=lambda i: (-i.duration_seconds, i.start))[:limit]
+        return sorted(longest, key=lambda i: (i.start, i.monitor_id)), len(self.incidents) - len(longest)
 
 
 def read_statement(conn, period: str, tenant: str) -> StoredTenant:
