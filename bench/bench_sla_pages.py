@@ -34,8 +34,9 @@ sys.path[:0] = [str(ROOT / "include"), str(ROOT), str(ROOT / "plugins")]
 
 from reliability.sla.maintenance import MaintenanceWindow, WindowType  # noqa: E402
 from reliability.sla.period import Period  # noqa: E402
-from reliability.sla.source import Snapshot, SourceMonitor  # noqa: E402
+from reliability.sla.source import Snapshot  # noqa: E402
 from reliability.sla.timeline import LOG_DOWN, LOG_PAUSED, LOG_STARTED, LOG_UP, LogEntry  # noqa: E402
+from tests.sla.details_scenario import ReasonedMonitor  # noqa: E402
 
 PERIOD = Period.month(2026, 11)
 START, END = int(PERIOD.start.timestamp()), int(PERIOD.end.timestamp())
@@ -65,20 +66,12 @@ def synthetic_snapshot(monitors: int, seed: int = 7) -> Snapshot:
             ]
         entries.sort()
         found.append(
-            _Reasoned(
+            ReasonedMonitor(
                 ident, f"{TENANT}/site-{ident}", "", START - 90 * DAY, 2, tuple(entries), (1,), None, reasons
             )
         )
     window = MaintenanceWindow(1, WindowType.DAILY, 1_800, start_minute=3 * 60)
     return Snapshot(source="bench", monitors=tuple(found), maintenance_windows={1: window})
-
-
-from dataclasses import dataclass, field  # noqa: E402
-
-
-@dataclass(frozen=True)
-class _Reasoned(SourceMonitor):
-    log_reasons: dict = field(default_factory=dict)
 
 
 class _Once:

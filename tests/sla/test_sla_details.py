@@ -179,3 +179,25 @@ def test_a_long_statement_lists_the_longest_counted_incidents_and_points_to_the_
         (at(3, 29, 0, 30), 10_800),
     ]
     assert more == 5
+
+
+def test_each_day_differing_from_uptimerobot_is_explained_or_flagged(stored):
+    from reliability.sla.reconcile import CREATED, MAINTENANCE, PAUSED, UNEXPLAINED
+    from reliability.sla.statement import build_statement, read_statement
+
+    dsn, _, _ = stored
+    with connect(dsn) as conn:
+        statement = build_statement(read_statement(conn, PERIOD, "acme"))
+    r = statement.reconciliation
+    assert r.compared == 6  # the 3rd and the 25th agree
+    found = [(d.monitor_id, d.day.day, d.cause) for d in r.differences]
+    assert found == [
+        (101, 5, UNEXPLAINED),  # ours 100 %, theirs 99 %: no log tells why
+        (101, 10, MAINTENANCE),
+        (102, 15, CREATED),  # ours 75 % (down until 06:00), theirs 100 %
+        (102, 20, PAUSED),
+    ]
+    assert r.unexplained == 1
+    maintenance = r.differences[1]
+    assert maintenance.ours == pytest.approx(1 - 5_400 / (86_400 - 1_800))
+    assert maintenance.difference == pytest.approx(maintenance.ours - (1 - 7_200 / 86_400))
