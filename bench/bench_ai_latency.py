@@ -1,7 +1,8 @@
 """Benchmark of the AI latency SLA: a month of ``assistant_calls`` computed in the database vs in Python.
 
-1. In the database (the job's way, ``reliability.performance.ai_latency.compute``): one query with
-   ``percentile_cont`` per provider and model; only the ~dozen result rows leave PostgreSQL.
+1. In the database (the job's way, ``reliability.performance.ai_latency.compute``): one query counts the
+   calls per provider, model and latency (a parallel hash aggregate) and reads percentile_cont's figures
+   off the cumulative counts; only the ~dozen result rows leave PostgreSQL.
 2. Baseline, the naive way: ``SELECT`` every call of the month into Python (streamed in batches, so it
    is not also a memory test), then count and take the same percentiles there.
 
@@ -172,7 +173,7 @@ def main() -> None:
         db_seconds, db_figures = best_of(args.rounds, lambda: in_database(dsn, config))
         naive_seconds, (naive_figures, read) = best_of(args.rounds, lambda: naive(dsn, targets_ms))
         same = agree(db_figures, naive_figures)
-        print(f"in database (percentile_cont): {db_seconds:8.2f} s  {args.rows / db_seconds:14,.0f} rows/s  "
+        print(f"in database (one query):      {db_seconds:8.2f} s  {args.rows / db_seconds:14,.0f} rows/s  "
               f"{len(db_figures)} result rows")  # fmt: skip
         print(f"naive SELECT into Python:      {naive_seconds:8.2f} s  {read / naive_seconds:14,.0f} rows/s  "
               f"{read:,} rows transferred")  # fmt: skip
