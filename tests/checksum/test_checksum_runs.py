@@ -133,6 +133,14 @@ def test_every_run_checks_the_verifier_canary_and_reports_its_cost(
     assert outcome.summary["counts"]["ok"] == 1
     [again], _ = run_and_publish(results_dsn, s3_client, s3_bucket, config, "c2", pushgateway, tmp_path / "l")
     assert again.summary["canary"]["ok"] and again.summary["canary"]["requests"] == 2
+    # What the demo prints after its runs.
+    from reliability.core.store import connect
+    from stack.demo_uploads import coverage_lines
+
+    with connect(results_dsn) as conn:
+        lines = coverage_lines(conn)
+    assert lines[0] == "  checksum coverage: 100.0% of the objects read verified"
+    assert any("verified by s3_crc32" in line and line.endswith(" 1") for line in lines)
 
 
 def test_a_verifier_that_always_says_verified_fails_the_run_with_a_critical_message(
