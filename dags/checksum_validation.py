@@ -9,20 +9,28 @@ Settings: `include/config/checksum.yaml` (prefixes, byte budget, scrub cycle, sh
    least recently read first, so that every object is re-hashed at least once per cycle (7 days by
    default). A manifest whose object is gone makes that object `missing`. The work is split into shards.
 2. **Validate** (`validate_shard`, one mapped task per shard, shared by the Celery workers): each object
-   is read with one GET and hashed as a stream, several at once, with bounded memory. Its expected
-   SHA-256 comes from, in order: the backup manifest next to it, S3's full-object SHA-256 checksum, a
-   `sha256` user-metadata entry; with none the object is `unverifiable`. Verdicts: `ok`, `mismatch`,
-   `size_mismatch`, `missing`, `unverifiable`. Throttling, 5xx and dropped connections are retried with
-   backoff; an object still unreadable is stored as a read *error* (integrity unknown), counted and
-   alerted, without hiding the other verdicts.
+   is read with one GET and every integrity source it has is checked on that one streaming pass, with
+   bounded memory. Sources, most trusted first: the backup manifest next to it (SHA-256 and size), S3's
+   full-object checksums (SHA-256, SHA-1, CRC64NVME, CRC32C, CRC32), S3's composite checksum of a
+   multipart upload, a `sha256` metadata entry, the MD5 ETag of a single-part upload (not under SSE-KMS
+   or SSE-C), a multipart ETag. Part boundaries (composite checksums, multipart ETags) come from
+   `GetObjectAttributes`, else `HeadObject` part numbers: one metadata call. Verdicts: `ok` (every source
+   agrees), `mismatch` (none does), `conflict` (sources disagree: a finding of its own, never verified),
+   `size_mismatch`, `missing`, `unverifiable` (with the reason). Throttling, 5xx and dropped connections
+   are retried with backoff; an object still unreadable is stored as a read *error* (integrity unknown),
+   counted and alerted, without hiding the other verdicts. The plan step also checks the **verifier
+   canary** (`canary_key`): a deliberately wrong checksum that must come out `mismatch`, or the run fails.
 3. **Summarise** and **publish**: per-object latest verdict and history in the results store
-   (`reliability.checksum_objects`, `reliability.checksum_results`); Pushgateway `checksum_objects{result}`,
-   `checksum_verified_bytes`, `checksum_scrub_coverage_ratio`, `checksum_read_errors`; Slack on any
-   mismatch, missing object or read error (the first keys and a count, never contents); a
-   `checksum.validate` line in `backup-monitor.log`. The run then fails if anything is corrupt or missing.
+   (`reliability.checksum_objects`, `reliability.checksum_results`); Pushgateway
+   `checksum_objects{result,source}`, `checksum_verified_ratio` (run and per prefix, with its floor),
+   `checksum_verified_bytes`, `checksum_scrub_coverage_ratio`, `checksum_read_errors`,
+   `reliability_verifier_canary_ok`; Slack on any finding (the first keys and a count, never contents)
+   with the coverage by source; a `checksum.validate` line in `backup-monitor.log`. The run then fails if
+   anything is corrupt, missing, disagreeing, or the canary passed.
 
 *Full*: tick "Check everything now" to re-read every object regardless of budget and schedule, e.g.
-after an incident. A rerun of the same run re-reads the same objects and replaces their verdicts.
+after an incident. *Prefixes* narrow a run to part of the configured prefixes; such a run pushes its
+gauges to their own group (`scope="narrowed"`), so the bucket-wide ones stay as they were. A rerun of the same run re-reads the same objects and replaces their verdicts.
 """
 
 from __future__ import annotations
@@ -53,11 +61,13 @@ from reliability.airflow.defaults import DEFAULT_ARGS, run_deadline
         "prefixes": Param(
             None,
             type=["null", "array"],
-            items={"type": "string", "minLength": 1},
+            # A key prefix as it starts the keys: no leading "/", no "." or ".." segments (S3 keys are not paths).
+            items={"type": "string", "minLength": 1, "pattern": r"^(?!/)(?!(.*/)?\.{1,2}(/|$))(?!.*//).+$"},
             uniqueItems=True,
             title="Prefixes",
             description='Key prefixes to check, e.g. ["uploads/tenant-001/"]. Empty: the prefixes '
-            "of include/config/checksum.yaml (backups/ and uploads/).",
+            "of include/config/checksum.yaml (backups/ and uploads/). A run with other prefixes "
+            "pushes its gauges to its own group (scope=narrowed).",
         ),
         "byte_budget_gib": Param(
             None,

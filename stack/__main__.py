@@ -19,6 +19,9 @@ from stack.postgres import PgCluster
 from stack.processes import free_port, port_open, running_pid, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
+# `.venv/bin/python -m stack` from the project root, as the README says: the library is under include/.
+if str(ROOT / "include") not in sys.path:
+    sys.path.insert(1, str(ROOT / "include"))
 SERVICES = ("s3", "pushgateway", "slack", "uptimerobot")
 BUCKET = "reliability-backups"
 PLATFORM_DB = "platform"
@@ -184,7 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = stack_dir()
     if args.command == "up":
-        env = up(state, args.scale)
+        try:
+            env = up(state, args.scale)
+        except BaseException:
+            print("stack up failed: stopping what is running, so nothing is left behind", file=sys.stderr)
+            down(state)
+            raise
         (state / "env.sh").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()))
         (state / "env.sh").chmod(0o600)
         print(f"environment: source {state / 'env.sh'}")

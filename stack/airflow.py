@@ -77,6 +77,9 @@ def environment(e: Endpoints) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{e.api_port}",
         "AIRFLOW__API__PORT": str(e.api_port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        # `airflow standalone` starts its components as `airflow ...`: this virtualenv's bin folder first.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{e.api_port}/execution/",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),

@@ -3,8 +3,9 @@
 Objects go under ``uploads/<tenant>/<site>/<file name>`` (tenant slugs and site ids as in
 ``stack/platform.py``). In turn, each is uploaded as one of :data:`KINDS`: with an S3 full-object
 checksum of each algorithm (CRC32 is what boto3 sends by default), with only a ``sha256`` metadata entry,
-with only its ETag (no checksum sent), or encrypted with SSE-KMS and no checksum (its ETag is no MD5: the
-one kind that stays unverifiable). A few multipart uploads follow (composite SHA-256, full-object
+or with only its ETag (no checksum sent). Each tenant also has one file encrypted with SSE-KMS and no
+checksum (its ETag is no MD5: the one kind that stays unverifiable, few enough to keep ``uploads/``
+above its verified-ratio floor). A few multipart uploads follow (composite SHA-256, full-object
 CRC64NVME, ETag only), with parts of 5 MiB, S3's minimum. File names include spaces, unicode, ``%`` and
 a 0-byte file, as real uploads do. Contents are pseudo-random from ``seed``, so a rerun writes the same
 bytes. :func:`coverage_lines` is what the demo prints about the checksum run over them.
@@ -34,8 +35,8 @@ KINDS = {
     "sha256": {"ChecksumAlgorithm": "SHA256"},
     "metadata": None,
     "etag": None,
-    "sse_kms": None,
 }
+SSE_KMS_NAME = "scan (encrypted).pdf"
 # (kind, ChecksumAlgorithm, ChecksumType) of the multipart uploads, one each.
 MULTIPART = (
     ("multipart_composite", "SHA256", "COMPOSITE"),
@@ -67,12 +68,12 @@ def bare_client(s3_client):
 
 def _put(s3, bare, bucket: str, key: str, body: bytes, kind: str, name: str) -> None:
     extra: dict = {"ContentType": mimetypes.guess_type(name)[0] or "application/octet-stream"}
-    if KINDS[kind] is not None:
+    if KINDS.get(kind) is not None:
         s3.put_object(Bucket=bucket, Key=key, Body=body, **extra, **KINDS[kind])
         return
     if kind == "metadata":
         extra["Metadata"] = {"sha256": hashlib.sha256(body).hexdigest()}
-    elif kind == "sse_kms":
+    elif kind == "sse_kms":  # not in the rotation: one per tenant
         extra["ServerSideEncryption"] = "aws:kms"
     bare.put_object(Bucket=bucket, Key=key, Body=body, **extra)
 
@@ -126,7 +127,7 @@ def seed_demo_uploads(
     rng = random.Random(seed)
     bare = bare_client(s3_client)
     kinds = tuple(KINDS)
-    by_kind = {kind: 0 for kind in kinds}
+    by_kind = {kind: 0 for kind in (*kinds, "sse_kms")}
     total_bytes = index = 0
     for tenant in range(1, tenants + 1):
         for k in range(sites_per_tenant):
@@ -139,6 +140,11 @@ def seed_demo_uploads(
                 by_kind[kind] += 1
                 total_bytes += len(body)
                 index += 1
+        body = rng.randbytes(rng.randint(1, max_bytes))
+        _put(s3_client, bare, bucket, demo_key(tenant, tenant, SSE_KMS_NAME), body, "sse_kms", SSE_KMS_NAME)
+        by_kind["sse_kms"] += 1
+        total_bytes += len(body)
+        index += 1
     if multipart:
         for kind, algorithm, checksum_type in MULTIPART:
             body = rng.randbytes(PART_BYTES + rng.randint(1, 64 * 1024))

@@ -136,10 +136,15 @@ def test_results_store_down_still_logs_pushes_and_posts_then_the_retry_stores(
         interval_key="k-down",
         notify_success=False,
     )
+
+    def store_rows(conn):  # the job's own rows, written in the same store step
+        conn.execute("CREATE TABLE IF NOT EXISTS public.job_rows (database text)")
+        conn.execute("INSERT INTO public.job_rows VALUES ('store_down')")
+
     with pytest.raises(
         PublishIncomplete, match=r"0 of 1 outcome\(s\) stored, 1 logged, 1 pushed.*results store"
     ):
-        publish([verified], targets)
+        publish([verified], targets, store_rows)
 
     line = json.loads((tmp_path / "m.log").read_text())
     assert line["action"] == "backup.verify" and line["store_error"].startswith(
@@ -152,9 +157,10 @@ def test_results_store_down_still_logs_pushes_and_posts_then_the_retry_stores(
     assert "store_down" in message["text"] and "not stored yet" in json.dumps(message["blocks"])
 
     cluster.start()  # the task's retry
-    publish([verified], targets)
+    publish([verified], targets, store_rows)
     with connect(dsn) as conn:
         (run,) = latest_runs(conn, "backup_verify")
+        assert conn.execute("SELECT database FROM public.job_rows").fetchall() == [("store_down",)]
     assert run["status"] == "success" and run["interval_key"] == "k-down|database=store_down"
     text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
     assert 'reliability_job_success{database="store_down",instance="",job="backup_verify"} 1' in text

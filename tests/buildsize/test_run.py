@@ -21,7 +21,7 @@ def demo_bucket(s3_client, s3_bucket):
 
 
 def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-01-08"):
-    dicts = run.run(
+    outcomes = run.run(
         [r.to_dict() for r in requests],
         results_dsn=results_dsn,
         interval_key=interval_key,
@@ -30,7 +30,7 @@ def check(requests, s3_client, bucket, results_dsn, config, interval_key="2026-0
         config=config,
         workers=2,
     )
-    return [Outcome.from_dict(json.loads(json.dumps(d))) for d in dicts]  # as through XCom
+    return [Outcome.from_dict(json.loads(json.dumps(o.to_dict()))) for o in outcomes]  # as through XCom
 
 
 def series(outcome, name, **labels):
@@ -293,3 +293,13 @@ def test_the_headline_names_the_worst_finding(sizes, headline, repo_config):
     web = repo_config.app("web")
     comparison = compare(web, [Bundle(n, 1, Sizes(s * 4, s, s)) for n, s in sizes.items()], Baseline("main"))
     assert headline_of("web", "7", comparison) == headline
+
+
+def test_a_store_that_is_down_gives_a_failed_outcome_per_app_to_publish(repo_config):
+    from stack.processes import free_port
+
+    dsn = f"postgresql://results:s3cretPassw0rd@127.0.0.1:{free_port()}/results"
+    (outcome,) = check([run.BuildRequest(DEMO_APP, "1004")], None, None, dsn, repo_config)
+    assert outcome.status == "failed" and outcome.alert and outcome.subject == {"app": "web"}
+    assert outcome.summary["error"].startswith("results store unreachable, so the build has no baseline")
+    assert "s3cretPassw0rd" not in json.dumps(outcome.to_dict())

@@ -12,6 +12,7 @@ import pytest
 
 from reliability.backups.manifest import manifest_key
 from reliability.checksum import run
+from reliability.checksum.config import load_config
 from reliability.core.store import connect
 from stack.demo_uploads import seed_demo_uploads
 from tests.checksum.support import make_manifest, put_dump, sha256_hex
@@ -337,8 +338,11 @@ def test_deleted_upload_leaves_the_inventory(results_dsn, s3_client, s3_bucket, 
 
 def test_demo_uploads_exercise_every_integrity_source(results_dsn, s3_client, s3_bucket, config):
     seeded = seed_demo_uploads(s3_client, s3_bucket, tenants=2, sites_per_tenant=2, max_bytes=20_000)
-    assert seeded["objects"] == 27 and all(seeded["by_kind"].values())
-    _, outcome = run_once(results_dsn, s3_client, s3_bucket, config, "demo", datetime.now(UTC))
+    assert seeded["objects"] == 29 and all(seeded["by_kind"].values())
+    # With the shipped verified-ratio floors (uploads/ 90 %): the demo is a clean run.
+    floors = replace(config, verified_ratio_floors=load_config().verified_ratio_floors)
+    _, outcome = run_once(results_dsn, s3_client, s3_bucket, floors, "demo", datetime.now(UTC))
+    assert outcome.summary["prefixes_below_floor"] == []
     sources = dict(
         query(
             results_dsn,
@@ -346,21 +350,21 @@ def test_demo_uploads_exercise_every_integrity_source(results_dsn, s3_client, s3
         )
     )
     assert sources == {
-        "s3_crc32": 3,
-        "s3_crc32c": 3,
-        "s3_crc64nvme": 4,
-        "s3_sha1": 3,
+        "s3_crc32": 4,
+        "s3_crc32c": 4,
+        "s3_crc64nvme": 5,
+        "s3_sha1": 4,
         "s3_sha256": 3,
-        "metadata": 3,
+        "metadata": 2,
         "etag_md5": 3,
         "s3_composite": 1,
         "etag_multipart": 1,
-        "none": 3,
+        "none": 2,
     }
     # Every object with integrity data is verified; SSE-KMS objects without a checksum cannot be.
     counts = outcome.summary["counts"]
-    assert counts["ok"] == 24 and counts["unverifiable"] == 3
-    assert outcome.summary["unverifiable_reasons"] == {"etag_sse_kms": 3}
+    assert counts["ok"] == 27 and counts["unverifiable"] == 2
+    assert outcome.summary["unverifiable_reasons"] == {"etag_sse_kms": 2}
     assert outcome.status == "success" and not outcome.alert
     assert "Verified by" in dict(outcome.facts) and "SSE-KMS" in dict(outcome.facts)["Unverifiable because"]
     keys = [k for (k,) in query(results_dsn, "SELECT key FROM reliability.checksum_objects")]

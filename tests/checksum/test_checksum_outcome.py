@@ -109,7 +109,7 @@ def test_coverage_by_source_and_prefix_floors_are_reported_and_pushed():
         "`uploads/` 80.0% (below the 90% floor)"
     )
     assert facts["Verified by"] == "90 s3_crc32" and facts["Unverifiable because"] == "10 no integrity data"
-    pushed = {(m.name, m.labels.get("prefix")): m.value for m in outcome.metrics if "prefix" in m.labels}
+    pushed = {(m.name, m.labels.get("prefix")): m.value for m in outcome.metrics if m.labels.get("prefix")}
     assert pushed == {
         ("checksum_verified_ratio", "backups/"): 1.0,
         ("checksum_verified_ratio", "uploads/"): 0.8,
@@ -124,3 +124,14 @@ def test_disagreeing_sources_fail_the_run_as_their_own_finding():
     outcome = to_outcome(HEADER, data, COVER, NOW)
     assert outcome.status == "failed" and "2 with disagreeing checksums" in outcome.headline
     assert dict(outcome.facts)["Checksums disagree for"] == "`uploads/a`, `uploads/b`"
+
+
+def test_refused_params_are_escaped_where_slack_shows_them():
+    outcome = to_outcome(
+        None, {}, {}, NOW, interval_key="k", input_error="prefix '<!channel>&' is not a key prefix"
+    )
+    assert (
+        outcome.status == "failed"
+        and "&lt;!channel&gt;&amp;" in outcome.headline
+        and "<!" not in outcome.headline
+    )

@@ -217,3 +217,43 @@ def test_the_database_figures_are_cross_checked_against_prometheus(
     assert any(name == "Cross-check" for name, _ in outcomes["openai"].facts)
     anthropic = outcomes["anthropic"].summary["cross_check"]
     assert anthropic["prometheus_p50_seconds"] == pytest.approx(0.75) and anthropic["differs"] is False
+
+
+def test_the_counting_query_gives_exactly_what_percentile_cont_gives(platform_dsn):
+    import random
+
+    import psycopg
+
+    from reliability.performance.ai_latency import compute
+
+    rng = random.Random(5)
+    calls = [
+        (
+            p,
+            m,
+            rng.choice([rng.randint(100, 400), rng.randint(100, 30000)]),
+            rng.choice(["ok"] * 9 + ["error"]),
+            DAY.format("08:00"),
+        )
+        for p, m in (("openai", "a"), ("openai", "b"), ("mistral", "s"))
+        for _ in range(rng.randint(1, 700))
+    ]
+    insert_calls(platform_dsn, calls)
+    with psycopg.connect(platform_dsn) as conn:
+        slas = compute(conn, CONFIG.ai_latency, MIDNIGHT.day)
+        reference = {
+            (p, m): q
+            for p, m, q in conn.execute(
+                """SELECT provider, coalesce(model, '*'),
+                          percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY latency_ms)
+                              FILTER (WHERE status = 'ok')
+                   FROM assistant_calls GROUP BY GROUPING SETS ((provider, model), (provider))"""
+            )
+        }
+    found = {}
+    for sla in slas:
+        for f in ((sla.total,) if sla.total else ()) + sla.models:
+            found[(f.provider, f.model)] = [f.p50_seconds, f.p95_seconds, f.p99_seconds]
+    assert found.keys() == reference.keys()  # anthropic, without calls, has no figures
+    for key, quantiles in reference.items():
+        assert found[key] == pytest.approx([q / 1000 for q in quantiles], abs=1e-9), key

@@ -1,6 +1,6 @@
 """performance_watchdog run for real through Airflow (``airflow dags test``) on the local stack: real
-PostgreSQL (platform database with assistant_calls, results store), redis-server, the Pushgateway and the
-Slack receiver."""
+PostgreSQL (platform database with assistant_calls, results store), redis-server, Prometheus scraping the
+platform-metrics stand-in, the Pushgateway and the Slack receiver."""
 
 from __future__ import annotations
 
@@ -18,15 +18,22 @@ def redis_connection(port: int, password: str) -> str:
     return json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": port, "password": password})
 
 
+def prometheus_connection(url: str) -> str:
+    host, port = url.removeprefix("http://").split(":")
+    return json.dumps({"conn_type": "http", "host": host, "port": int(port), "schema": "http"})
+
+
 @pytest.fixture
-def perf_env(airflow_stack, redis_server):  # noqa: F811
+def perf_env(airflow_stack, redis_server, platform_prometheus):  # noqa: F811
     return {
         **airflow_stack.env,
         "AIRFLOW_CONN_RELIABILITY_REDIS": redis_connection(redis_server, REDIS_PASSWORD),
+        "AIRFLOW_CONN_RELIABILITY_PROMETHEUS": prometheus_connection(platform_prometheus.url),
     }
 
 
 def perf_runs(airflow_stack, section: str) -> list[dict]:  # noqa: F811
+    """This section's rows in the runs table, newest first."""
     return [
         r
         for r in airflow_stack.runs("performance_watchdog")
@@ -114,3 +121,45 @@ def test_a_day_without_calls_is_no_data_for_every_provider(airflow_stack, perf_e
     assert gauge(metrics, "performance_ai_calls", provider="openai", period="day") == 0
     ratio = gauge(metrics, "performance_ai_within_target_ratio", provider="openai", period="day")
     assert ratio != ratio, "no data is NaN on the gateway, not 0 or 1"
+
+
+def test_todays_response_time_report_from_prometheus(airflow_stack, perf_env, platform_metrics):  # noqa: F811
+    from tests.performance.conftest import wait_for_history
+
+    wait_for_history(platform_metrics, 45)
+    result = dags_test(perf_env, "performance_watchdog", {"sections": ["response_time"]}, timeout=600)
+    assert result.succeeded, result.output[-4000:]
+    run = perf_runs(airflow_stack, "response_time")[0]
+    summary = run["summary"]
+    assert run["status"] in ("success", "warning") and summary["steps_with_data"] >= 1, summary
+    assert summary["route_medians"]["/api/report"] == pytest.approx(3.75)
+    metrics = airflow_stack.metrics()
+    assert gauge(metrics, "performance_http_route_median_seconds", route="/api/report") == pytest.approx(3.75)
+    assert any(line["action"] == "performance.response_time" for line in airflow_stack.log_lines())
+
+
+def test_unreachable_prometheus_fails_its_section_while_the_others_report(airflow_stack, perf_env):  # noqa: F811
+    from stack.processes import free_port
+
+    env = {
+        **perf_env,
+        "AIRFLOW_CONN_RELIABILITY_PROMETHEUS": prometheus_connection(f"http://127.0.0.1:{free_port()}"),
+    }
+    result = dags_test(
+        env, "performance_watchdog", {"sections": ["redis", "response_time", "ai_latency"]}, timeout=600
+    )
+    assert not result.succeeded
+    failed = perf_runs(airflow_stack, "response_time")[0]
+    assert failed["status"] == "failed"
+    assert "connection reliability_prometheus" in failed["summary"]["error"]
+    assert "query: histogram_quantile(0.5" in failed["summary"]["error"]
+    key = failed["interval_key"].split("|")[0]
+    reported = [
+        r for r in airflow_stack.runs("performance_watchdog") if r["interval_key"].startswith(key + "|")
+    ]
+    sections = {r["summary"]["subject"]["section"]: r["status"] for r in reported}
+    assert sections["redis"] == "success" and sections["ai_latency"] == "success", sections
+    ai = [r for r in reported if r["summary"]["subject"]["section"] == "ai_latency"]
+    assert all(
+        "unreachable" in r["summary"]["cross_check"]["error"] for r in ai if r["summary"]["cross_check"]
+    )

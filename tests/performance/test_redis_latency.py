@@ -153,3 +153,18 @@ def test_server_histogram_quantile_takes_the_cumulative_bucket():
     assert histogram_quantile_usec(buckets, 100, 0.5) == 1e-6
     assert histogram_quantile_usec(buckets, 100, 0.99) == 4e-6
     assert histogram_quantile_usec({}, 0, 0.99) is None
+
+
+def test_run_does_every_planned_section_and_reports_a_missing_connection(redis_settings, results_dsn):
+    from reliability.performance.run import run
+
+    plan = plan_run(datetime(2026, 12, 7, tzinfo=UTC))  # midnight: Redis and both daily sections
+    outcomes = run(plan, results_dsn=results_dsn, interval_key="all", redis=redis_settings, config=_config())
+    by_section = {o.subject["section"]: o for o in outcomes}
+    assert by_section["redis"].status == "success"
+    assert by_section["response_time"].status == "failed"
+    assert (
+        "no Prometheus connection is configured (reliability_prometheus)"
+        in by_section["response_time"].headline
+    )
+    assert by_section["ai_latency"].headline == "AI latency: no platform database is configured"

@@ -133,3 +133,15 @@ def test_slow_windows_by_example():
         (13, 14, 2.1),
     ]
     assert slow_windows([(1, None)], 2, 1) == (0, 0, None, [])
+
+
+def test_a_day_without_samples_is_no_data_not_zero(platform_prometheus):
+    from reliability.performance.outcome import to_outcome
+
+    period = Period("day", "2026-01-01", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC))
+    report = compute(platform_prometheus, ResponseTimeConfig(), period)
+    assert (report.steps, report.steps_with_data, report.share_over_target) == (1440, 0, None)
+    outcome = to_outcome(report, period.start, period.end)
+    assert "no data" in outcome.headline and "%" not in outcome.headline and outcome.status == "warning"
+    share = next(m.value for m in outcome.metrics if m.name == "performance_http_median_over_target_ratio")
+    assert float(share) != float(share)

@@ -33,9 +33,9 @@ def test_the_run_ending_on_the_first_also_reports_the_month_final():
 
 
 def test_a_manual_section_reports_today_so_far():
-    plan = plan_run(at(2026, 12, 7, 14), sections=["response_time"])
+    plan = plan_run(at(2026, 12, 7, 14), sections=["response_time"], now=at(2026, 12, 7, 14, 25))
     assert plan.sections == ("response_time",)
-    assert plan.day.key == "2026-12-07" and plan.day.end == at(2026, 12, 7, 14) and not plan.day.final
+    assert plan.day.key == "2026-12-07" and plan.day.end == at(2026, 12, 7, 14, 25) and not plan.day.final
 
 
 def test_a_requested_month_not_over_is_to_date():

@@ -149,3 +149,30 @@ def test_integrity_findings_are_counted_in_gauges_and_a_collation_mismatch_is_a_
     assert metrics["restore_collation_version_mismatch"] == 1.0
     assert metrics["restore_not_valid_constraints"] == 1 and metrics["restore_foreign_key_violations"] == 0
     assert "users_&lt;b&gt;_fkey" in outcome.detail  # a name from the data, escaped for mrkdwn
+
+
+def test_a_results_store_that_is_down_still_logs_and_pushes_and_the_retry_stores_the_rows(
+    settings, pushgateway, results_dsn, tmp_path
+):
+    import pytest
+
+    from reliability.core.publish import PublishIncomplete
+    from reliability.restore.run import outcome_with_rows
+
+    state = replace(PASSED, interval_key="2026-11-30")
+    outcome, store_rows = outcome_with_rows(settings, state, database=DATABASE, interval_key="2026-11-30")
+    down = "host=127.0.0.1 port=1 dbname=nothing user=nobody connect_timeout=2"
+    targets = PublishTargets(
+        down, PushgatewayConfig(pushgateway.url), None, tmp_path / "monitor.log", interval_key="2026-11-30"
+    )
+    with pytest.raises(PublishIncomplete, match="0 of 1 outcome"):
+        publish([outcome], targets, store_rows)
+    line = json.loads((tmp_path / "monitor.log").read_text().splitlines()[-1])
+    assert line["action"] == "restore.test" and line["store_error"]
+    text = urllib.request.urlopen(f"{pushgateway.url}/metrics").read().decode()
+    assert f'restore_success{{database="{DATABASE}",instance="",job="restore_test"}} 1' in text
+
+    publish([outcome], replace(targets, results_dsn=results_dsn), store_rows)  # the retry
+    with connect(results_dsn) as conn:
+        rows = [r for r in latest_tests(conn, DATABASE) if r["interval_key"] == "2026-11-30"]
+    assert [r["status"] for r in rows] == ["success"]

@@ -124,3 +124,21 @@ def test_a_yaml_syntax_error_names_the_line(tmp_path):
     path.write_text(PLANS + "credits:\n  pro: [\n")
     with pytest.raises(ConfigError, match=rf"{path}, line \d+: not valid YAML"):
         load_credits(path)
+
+
+def test_slack_lists_the_tenants_owed_a_credit_with_links_to_their_statements():
+    from reliability.sla.credits import owed_fact
+
+    policy = parse_credits(TIERS, "sla.yaml")
+    credits = tenant_credits(
+        [_row("acme", "enterprise", 0.9985), _row("<b>|x", "enterprise", 0.98), _row("globex", "pro", 0.999)],
+        policy,
+    )
+    label, text = owed_fact(credits, "https://airflow.example/")
+    assert label == "Service credits owed"
+    assert text == (
+        "<https://airflow.example/sla/2026-11/tenants/%3Cb%3E%7Cx/statement|&lt;b&gt;¦x> 25%, "
+        "<https://airflow.example/sla/2026-11/tenants/acme/statement|acme> 10% (of the monthly fee)"
+    )
+    provisional = tenant_credits([_row("acme", "enterprise", 0.98, kind="provisional")], policy)
+    assert owed_fact(provisional, "https://airflow.example") is None

@@ -88,10 +88,10 @@ def test_incidents_carry_uptimerobots_reason_and_the_february_note(stored):
 
 def test_pauses_and_maintenance_are_listed_as_time_left_out(stored):
     dsn, _, _ = stored
-    spans = [(x.monitor_id, x.start, x.end, x.rule) for x in left_out(_acme(dsn), epoch(START), epoch(END))]
+    spans = [(x.monitors, x.start, x.end, x.rule) for x in left_out(_acme(dsn), epoch(START), epoch(END))]
     assert spans == [
-        (101, at(3, 10, 10, 30), at(3, 10, 11), RULE_MAINTENANCE),
-        (102, at(3, 20, 12), at(3, 21, 12), RULE_PAUSED),
+        (("acme/shop",), at(3, 10, 10, 30), at(3, 10, 11), RULE_MAINTENANCE),
+        (("acme/blog",), at(3, 20, 12), at(3, 21, 12), RULE_PAUSED),
     ]
 
 
@@ -162,3 +162,42 @@ def test_details_of_a_report_that_was_not_kept_are_not_stored(stored):
         assert not save_report(conn, earlier, "2026-03-19/2026-03-20").replaced_current
         save_details(conn, earlier, recorder, config)
         assert period_details(conn, PERIOD).as_of == END  # the final report's details stay
+
+
+def test_a_long_statement_lists_the_longest_counted_incidents_and_points_to_the_csv(stored):
+    from reliability.sla.statement import build_statement, read_statement
+
+    dsn, _, _ = stored
+    with connect(dsn) as conn:
+        statement = build_statement(read_statement(conn, PERIOD, "acme"))
+    assert statement.statement_incidents() == (statement.incidents, 0)  # 8 rows: all of them
+    shown, more = statement.statement_incidents(limit=3)
+    # 6 h (15th), 3 h (29th), 75 min (across midnight on the 3rd): longer than the two 1 h ones
+    assert [(i.start, i.duration_seconds) for i in shown] == [
+        (at(3, 3, 23, 30), 4_500),
+        (at(3, 15), 21_600),
+        (at(3, 29, 0, 30), 10_800),
+    ]
+    assert more == 5
+
+
+def test_each_day_differing_from_uptimerobot_is_explained_or_flagged(stored):
+    from reliability.sla.reconcile import CREATED, MAINTENANCE, PAUSED, UNEXPLAINED
+    from reliability.sla.statement import build_statement, read_statement
+
+    dsn, _, _ = stored
+    with connect(dsn) as conn:
+        statement = build_statement(read_statement(conn, PERIOD, "acme"))
+    r = statement.reconciliation
+    assert r.compared == 6  # the 3rd and the 25th agree
+    found = [(d.monitor_id, d.day.day, d.cause) for d in r.differences]
+    assert found == [
+        (101, 5, UNEXPLAINED),  # ours 100 %, theirs 99 %: no log tells why
+        (101, 10, MAINTENANCE),
+        (102, 15, CREATED),  # ours 75 % (down until 06:00), theirs 100 %
+        (102, 20, PAUSED),
+    ]
+    assert r.unexplained == 1
+    maintenance = r.differences[1]
+    assert maintenance.ours == pytest.approx(1 - 5_400 / (86_400 - 1_800))
+    assert maintenance.difference == pytest.approx(maintenance.ours - (1 - 7_200 / 86_400))

@@ -59,9 +59,26 @@ def test_run_ending_on_the_first_of_the_month_gives_the_final_report_of_the_mont
         interval_end=datetime(2026, 11, 1, tzinfo=UTC),
         interval_key="2026-11-01",
         config=CONFIG,
+        ui_base_url="https://airflow.example.com/",
     )
     assert outcome["subject"] == {"period": "2026-10"} and outcome["summary"]["kind"] == "final"
     assert outcome["headline"].startswith("SLA 2026-10 (final)")
+    # The SLA pages' data is stored with the report, and the tenants owed a credit are linked in Slack.
+    from reliability.sla.credits import load_credits, tenant_credits
+
+    with psycopg.connect(results_dsn) as conn:
+        details = conn.execute(
+            "SELECT count(*) FROM reliability.sla_report_details WHERE period = '2026-10'"
+        ).fetchone()[0]
+        owed = [c for c in tenant_credits(tenant_rows(conn, "2026-10"), load_credits()) if c.credit_ratio > 0]
+    assert details > 0
+    assert owed, "the data set has a tenant breaching its plan in October"
+    facts = dict(Outcome.from_dict(outcome).facts)
+    for credit in owed:
+        link = f"<https://airflow.example.com/sla/2026-10/tenants/{credit.tenant}/statement|{credit.tenant}>"
+        assert link in facts["Service credits owed"]
+    gauges = [m for m in Outcome.from_dict(outcome).metrics if m.name == "sla_service_credit_ratio"]
+    assert {m.labels["tenant"] for m in gauges if m.value > 0} == {c.tenant for c in owed}
 
 
 # --- issue 15: months outside [first data, current], unknown tenants, slugs escaped in Slack -------------

@@ -140,6 +140,11 @@ HOSTILE = '<script>alert("sla")</script>'
 HOSTILE_MONITOR = '<img src=x onerror="alert(1)">/www'
 HOSTILE_DOWN = (datetime(2026, 9, 10, 2, tzinfo=UTC), 8 * 3_600)  # 98.89 % of September: a pro credit
 REASON = ("503", "Service Unavailable")
+# UptimeRobot's own figures of acme-corp/shop: the 3rd agrees with ours, the 7th shows a failure no log has
+PROVIDER_DAYS = {
+    int(datetime(2026, 11, 3, tzinfo=UTC).timestamp()): 1 - 1_200 / 86_400,
+    int(datetime(2026, 11, 7, tzinfo=UTC).timestamp()): 0.995,
+}
 
 
 def _acme_snapshot():
@@ -158,7 +163,10 @@ def _acme_snapshot():
                     LogEntry(down + DOWNTIME_BY_DAY[BREACHED][day], LOG_UP),
                 ]
                 reasons[down] = REASON
-        monitors.append(_with_reasons(SourceMonitor(ident, name, "", created, 2, tuple(entries)), reasons))
+        provider = PROVIDER_DAYS if ident == 301 else {}
+        monitors.append(
+            _with_reasons(SourceMonitor(ident, name, "", created, 2, tuple(entries)), reasons, provider)
+        )
     return Snapshot(source="uptimerobot", monitors=tuple(monitors))
 
 
@@ -179,18 +187,16 @@ def _hostile_snapshot():
     return Snapshot(source="uptimerobot", monitors=(_with_reasons(monitor, {start: REASON}),))
 
 
-def _with_reasons(monitor, reasons):
-    """The monitor as a source that keeps UptimeRobot's log reasons gives it (``log_reasons``)."""
-    from dataclasses import dataclass, field
-
+def _with_reasons(monitor, reasons, provider_days=None):
+    """The monitor as a source that keeps UptimeRobot's log reasons (``log_reasons``) and daily figures
+    (``provider_daily_uptime``) gives it."""
     from reliability.sla.source import SourceMonitor
+    from tests.sla.details_scenario import ReasonedMonitor
 
-    @dataclass(frozen=True)
-    class WithReasons(SourceMonitor):
-        log_reasons: dict = field(default_factory=dict)
-
-    return WithReasons(
-        **{f.name: getattr(monitor, f.name) for f in fields(SourceMonitor)}, log_reasons=reasons
+    return ReasonedMonitor(
+        **{f.name: getattr(monitor, f.name) for f in fields(SourceMonitor)},
+        log_reasons=reasons,
+        provider_daily_uptime=provider_days or {},
     )
 
 

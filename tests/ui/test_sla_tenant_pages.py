@@ -75,6 +75,13 @@ def test_tenant_page_lists_incidents_monitors_history_and_credit(client):
     assert months == [CURRENT, "2026-10"]
 
 
+def test_tenant_page_reconciles_days_with_uptimerobot(client):
+    html = client.get(ACME).text
+    assert "1 of 2 monitor-days differ from UptimeRobot" in html and "1 unexplained" in html
+    assert re.findall(r'<tr class="breach" data-cause="unexplained"><td>([^<]+)</td>', html) == ["2026-11-07"]
+    assert "+0.500 pp" in html
+
+
 def test_tenant_without_stored_logs_shows_its_figures_only(client):
     html = client.get(f"/2026-10/tenants/{FINE}").text
     assert "No logs are stored for this period" in html and 'id="uptime"' in html

@@ -13,6 +13,11 @@ def run_url(context: dict[str, Any]) -> str | None:
     ti = context.get("ti")
     if ti is None:
         return None
+    return f"{ui_base_url()}/dags/{quote(ti.dag_id)}/runs/{quote(ti.run_id)}"
+
+
+def ui_base_url() -> str:
+    """The Airflow UI's address (``[api] base_url``), for links in Slack."""
     base = os.environ.get("AIRFLOW__API__BASE_URL")
     if not base:
         try:
@@ -21,7 +26,7 @@ def run_url(context: dict[str, Any]) -> str | None:
             base = conf.get("api", "base_url", fallback="http://localhost:8080")
         except Exception:
             base = "http://localhost:8080"
-    return f"{base.rstrip('/')}/dags/{quote(ti.dag_id)}/runs/{quote(ti.run_id)}"
+    return base.rstrip("/")
 
 
 def interval_key(context: dict[str, Any]) -> str:

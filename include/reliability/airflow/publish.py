@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from reliability.core.outcome import Outcome
 from reliability.core.publish import DEFAULT_LOG_PATH, PublishTargets, publish
 
 
-def publish_outcomes(outcomes: list[dict]) -> dict:
-    """The DAG side: resolve the standard connections from Airflow and publish (call from a task)."""
+def publish_outcomes(outcomes: list[dict], store_rows: Callable[[Any], None] | None = None) -> dict:
+    """The DAG side: resolve the standard connections from Airflow and publish (call from a task).
+
+    ``store_rows(conn)``: a job's own results-store rows, written in the store step (see
+    :func:`reliability.core.publish.publish`), so a store that is down never silences the other channels.
+    """
     from reliability.airflow import connections
     from reliability.airflow.context import current_context_info
     from reliability.airflow.slack import SlackNotifier
@@ -25,4 +31,4 @@ def publish_outcomes(outcomes: list[dict]) -> dict:
         run_url=info["run_url"],
         notify_success=info.get("notify_success", True),
     )
-    return publish([Outcome.from_dict(o) for o in outcomes], targets).as_dict()
+    return publish([Outcome.from_dict(o) for o in outcomes], targets, store_rows).as_dict()

@@ -79,43 +79,30 @@ def _metric_bundles(budget: AppBudget, comparison: Comparison) -> list:
     return [comparison.total, *(r for r in present if r.bundle in chosen)]
 
 
+_BYTES_HELP = {
+    "build_size_bytes": "Size of a bundle of the newest checked build, in bytes, per compression",
+    "build_size_budget_bytes": "Size budget of a bundle, in bytes, per compression",
+}
+_FLAG_HELP = {
+    "over_budget": ("build_size_over_budget", "1 when the bundle is larger than its budget"),
+    "warning": ("build_size_warning", "1 when the bundle grew past the growth limit against the baseline"),
+}
+
+
 def metrics(budget: AppBudget, comparison: Comparison) -> tuple[Metric, ...]:
     out = []
     for row in _metric_bundles(budget, comparison):
         labels = {"app": budget.app, "bundle": row.bundle}
         for c in COMPRESSIONS:
-            out.append(
-                Metric(
-                    "build_size_bytes",
-                    row.sizes.get(c),
-                    {**labels, "compression": c},
-                    "Size of a bundle of the newest checked build, in bytes, per compression",
-                )
+            values = {"build_size_bytes": row.sizes.get(c), "build_size_budget_bytes": row.limits.budget(c)}
+            out.extend(
+                Metric(name, value, {**labels, "compression": c}, _BYTES_HELP[name])
+                for name, value in values.items()
+                if value is not None
             )
-            if row.limits.budget(c) is not None:
-                out.append(
-                    Metric(
-                        "build_size_budget_bytes",
-                        row.limits.budget(c),
-                        {**labels, "compression": c},
-                        "Size budget of a bundle, in bytes, per compression",
-                    )
-                )
-        out.append(
-            Metric(
-                "build_size_over_budget",
-                float(row.verdict == "over_budget"),
-                labels,
-                "1 when the bundle is larger than its budget",
-            )
-        )
-        out.append(
-            Metric(
-                "build_size_warning",
-                float(row.verdict == "warning"),
-                labels,
-                "1 when the bundle grew past the growth limit against the baseline",
-            )
+        out.extend(
+            Metric(name, float(row.verdict == verdict), labels, help_text)
+            for verdict, (name, help_text) in _FLAG_HELP.items()
         )
     return tuple(out)
 

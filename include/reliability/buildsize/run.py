@@ -128,27 +128,9 @@ def plan(
     ]
 
 
-def run(
-    requests: Sequence[dict[str, Any]],
-    *,
-    results_dsn: str,
-    interval_key: str,
-    s3_client=None,
-    bucket: str | None = None,
-    config: BudgetConfig | None = None,
-    workers: int | None = None,
-) -> list[dict[str, Any]]:
-    """Check each requested build; the outcomes as dicts for :func:`reliability.core.publish.publish_outcomes`."""
-    outcomes = check_builds(
-        [BuildRequest.from_dict(r) for r in requests],
-        results_dsn=results_dsn,
-        interval_key=interval_key,
-        s3_client=s3_client,
-        bucket=bucket,
-        config=config,
-        workers=workers,
-    )
-    return [o.to_dict() for o in outcomes]
+def run(requests: Sequence[dict[str, Any]], **options) -> list[Outcome]:
+    """Check each requested build (XCom dicts from :func:`plan`); ``options`` as for :func:`check_builds`."""
+    return check_builds([BuildRequest.from_dict(r) for r in requests], **options)
 
 
 def check_builds(
@@ -162,10 +144,20 @@ def check_builds(
     workers: int | None = None,
 ) -> list[Outcome]:
     from reliability.buildsize.store import SizeCache
+    from reliability.core.publish import STORE_CONNECT_TIMEOUT
     from reliability.core.store import connect
 
     config = config or load_config()
-    with connect(results_dsn, autocommit=True) as conn:
+    try:
+        conn = connect(results_dsn, autocommit=True, connect_timeout=STORE_CONNECT_TIMEOUT)
+    except Exception as exc:  # no baseline without the store: each app fails, and publishing still reports it
+        from reliability.core.publish import describe_store_error
+
+        error = f"results store unreachable, so the build has no baseline: {describe_store_error(exc, results_dsn)}"
+        log.warning("%s", error)
+        started = datetime.now(UTC)
+        return [failed_outcome(r.app, r.build or "(newest)", started, error) for r in requests]
+    with conn:
         cache = SizeCache(conn)
         outcomes = [
             check_build(

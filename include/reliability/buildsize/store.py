@@ -187,11 +187,12 @@ def load_baseline(conn, app: str, branch: str, builds: int, *, before: datetime,
 
 def build_history(conn, app: str, limit: int = 30) -> list[dict]:
     """The newest measured builds of ``app`` with their totals and verdicts, newest first."""
-    cur = conn.execute(
-        """SELECT build_id, branch, commit_sha, built_at, files, raw_bytes, gzip_bytes, brotli_bytes, verdict,
-                  baseline_build_ids FROM reliability.build_size_builds
-           WHERE app = %s ORDER BY built_at DESC, build_id DESC LIMIT %s""",
-        (app, limit),
-    )
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT build_id, branch, commit_sha, built_at, files, raw_bytes, gzip_bytes, brotli_bytes,
+                      verdict, baseline_build_ids, origin FROM reliability.build_size_builds
+               WHERE app = %s ORDER BY built_at DESC, build_id DESC LIMIT %s""",
+            (app, limit),
+        ).fetchall()

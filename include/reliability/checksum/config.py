@@ -16,7 +16,17 @@ GIB = 1024**3
 MIB = 1024**2
 KIB = 1024
 
-__all__ = ["CONFIG_PATH", "GIB", "KIB", "MIB", "ChecksumConfig", "ConfigError", "load_config"]
+__all__ = [
+    "CONFIG_PATH",
+    "GIB",
+    "KIB",
+    "MIB",
+    "ChecksumConfig",
+    "ConfigError",
+    "check_prefix",
+    "load_config",
+    "narrow",
+]
 
 
 @dataclass(frozen=True)
@@ -38,13 +48,17 @@ class ChecksumConfig:
     max_manifest_bytes: int = 16 * MIB
     # Lowest acceptable share of verified objects per prefix (pushed with the ratio; an alert compares them).
     verified_ratio_floors: tuple[tuple[str, float], ...] = ()
+    # A run limited to some prefixes (trigger form): its gauges go to their own Pushgateway group.
+    narrowed: bool = False
+    # The verifier canary (reliability.checksum.canary): an object every run must find mismatched.
+    canary_key: str = "reliability-canary/checksum.bin"
+    canary_bytes: int = 64 * KIB
 
     def __post_init__(self):
         if not self.prefixes:
             raise ConfigError("no prefixes to check: list at least one under `prefixes:` (e.g. backups/)")
         for prefix in self.prefixes + self.manifest_prefixes:
-            if not isinstance(prefix, str) or not prefix:
-                raise ConfigError(f"prefix {prefix!r} must be a non-empty string such as 'uploads/'")
+            check_prefix(prefix)
         if len(set(self.prefixes)) != len(self.prefixes):
             raise ConfigError(f"prefixes are listed twice: {list(self.prefixes)}")
         nested = [(a, b) for a in self.prefixes for b in self.prefixes if a != b and b.startswith(a)]
@@ -67,6 +81,10 @@ class ChecksumConfig:
             raise ConfigError("retry_backoff_seconds must be >= 0 and <= retry_backoff_max_seconds")
         if self.manifest_grace_hours < 0:
             raise ConfigError(f"manifest_grace_hours must be >= 0, got {self.manifest_grace_hours}")
+        check_prefix(self.canary_key)
+        if self.canary_key.endswith("/"):
+            raise ConfigError(f"canary_key {self.canary_key!r} must name an object, not a prefix")
+        _at_least(self, "canary_bytes", 1)
         for prefix, floor in self.verified_ratio_floors:
             if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
                 raise ConfigError(
@@ -79,6 +97,35 @@ class ChecksumConfig:
 
     def is_manifest_prefixed(self, key: str) -> bool:
         return any(key.startswith(p) for p in self.manifest_prefixes)
+
+
+def check_prefix(prefix: Any) -> None:
+    """A key prefix as S3 lists it: S3 keys are not paths, so ``../`` or ``/x`` would silently match nothing."""
+    if not isinstance(prefix, str) or not prefix:
+        raise ConfigError(f"prefix {prefix!r} must be a non-empty string such as 'uploads/'")
+    segments = prefix.split("/")
+    if prefix.startswith("/") or any(seg in (".", "..") for seg in segments) or "//" in prefix:
+        raise ConfigError(
+            f"prefix {prefix!r} is not a key prefix: S3 keys are not file paths, so '/', '.' and '..' "
+            "segments match no object; give it as it starts the keys, e.g. 'uploads/tenant-001/'"
+        )
+    if any(ord(c) < 32 for c in prefix):
+        raise ConfigError(f"prefix {prefix!r} contains control characters")
+
+
+def narrow(config: ChecksumConfig, requested: list[str]) -> ChecksumConfig:
+    """``config`` limited to the ``requested`` prefixes of one run (trigger-form Params).
+
+    Each must be a key prefix (:func:`check_prefix`); one inside another requested one is dropped (its
+    objects are checked once, under the outer one). A narrowed run that lists no object says so.
+    """
+    for prefix in requested:
+        check_prefix(prefix)
+    unique = list(dict.fromkeys(requested))
+    outer = [p for p in unique if not any(o != p and p.startswith(o) for o in unique)]
+    if tuple(outer) == config.prefixes:
+        return config
+    return replace(config, prefixes=tuple(outer), narrowed=True)
 
 
 def _at_least(config: ChecksumConfig, name: str, minimum: int) -> None:
@@ -103,6 +150,8 @@ _YAML_FIELDS: dict[str, tuple[str, int | None]] = {
     "manifest_grace_hours": ("manifest_grace_hours", None),
     "history_days": ("history_days", None),
     "verified_ratio_floor": ("verified_ratio_floors", None),
+    "canary_key": ("canary_key", None),
+    "canary_kib": ("canary_bytes", KIB),
 }
 
 
@@ -140,9 +189,8 @@ def load_config(
     path = Path(path) if path else CONFIG_PATH
     data = read_yaml(path, "checksum config") or {}
     config = config_from_mapping(data, str(path))
-    overrides: dict[str, Any] = {}
     if prefixes:
-        overrides["prefixes"] = tuple(prefixes)
+        config = narrow(config, list(prefixes))
     if byte_budget is not None:
-        overrides["byte_budget"] = byte_budget
-    return replace(config, **overrides) if overrides else config
+        config = replace(config, byte_budget=byte_budget)
+    return config

@@ -25,16 +25,25 @@ FIRST_KEYS = 10  # keys named in the summary; Slack shows the first five
 _SLACK_KEYS = 5
 
 
-def _not_planned(interval_key: str, now: datetime) -> Outcome:
+NARROWED = {"scope": "narrowed"}  # Pushgateway group of runs limited to some prefixes
+
+
+def _not_planned(interval_key: str, now: datetime, input_error: str | None) -> Outcome:
+    if input_error:
+        headline = f"Checksum validation did not run: {mrkdwn_escape(input_error)}"
+        what = "Trigger the run again with key prefixes as they start the keys (or none for all)"
+    else:
+        headline = "Checksum validation did not run: no plan was stored for this run"
+        what = "Open the failed plan_checks task; its log names the step that failed"
     return Outcome(
         job=JOB,
-        subject={},
+        subject=NARROWED if input_error else {},
         status="failed",
         started_at=now,
         finished_at=now,
-        headline="Checksum validation did not run: no plan was stored for this run",
-        summary={"interval_key": interval_key, "error": "plan_checks did not complete"},
-        facts=(("What to do", "Open the failed plan_checks task; its log names the step that failed"),),
+        headline=headline,
+        summary={"interval_key": interval_key, "error": input_error or "plan_checks did not complete"},
+        facts=(("What to do", what),),
         alert=True,
         action=ACTION,
     )
@@ -48,14 +57,16 @@ def to_outcome(
     *,
     interval_key: str = "",
     by_prefix: dict[str, dict[str, int]] | None = None,
+    input_error: str | None = None,
 ) -> Outcome:
     """Status, headline, Slack facts and metrics of one run; ``header`` None: no plan was stored.
 
     ``by_prefix``: per checked prefix, objects with a verdict from a read and how many are verified
-    (:func:`reliability.checksum.store.verified_by_prefix`).
+    (:func:`reliability.checksum.store.verified_by_prefix`). ``input_error``: the run's Params were
+    refused (the run did not start), said once, here.
     """
-    if header is None:
-        return _not_planned(interval_key, now)
+    if header is None or input_error:
+        return _not_planned(interval_key or (header or {}).get("interval_key", ""), now, input_error)
     counts = {v: 0 for v in OUTCOMES} | results["counts"]
     stats = header.get("stats") or {}
     by_prefix = by_prefix or {}
@@ -70,9 +81,16 @@ def to_outcome(
         p for p, c in by_prefix.items() if c["objects"] and c["verified"] / c["objects"] < floors.get(p, 0.0)
     ]
 
-    if bad or counts[MISSING] or counts[CONFLICT] or unchecked:
+    canary = stats.get("canary")
+    canary_passed = bool(canary) and not canary.get("ok") and canary.get("outcome") != ERROR
+    canary_unread = bool(canary) and canary.get("outcome") == ERROR
+
+    # A run narrowed to prefixes that hold nothing (a typo) must not look like a clean check.
+    nothing_listed = bool(stats.get("narrowed")) and not stats.get("listed_objects")
+
+    if bad or counts[MISSING] or counts[CONFLICT] or unchecked or canary_passed:
         status = "failed"
-    elif errors or results["manifest_problems"] or orphans or below:
+    elif errors or results["manifest_problems"] or orphans or below or canary_unread or nothing_listed:
         status = "warning"
     else:
         status = "success"
@@ -97,6 +115,15 @@ def to_outcome(
             f"({format_bytes(results['verified_bytes'])})"
         )
 
+    if nothing_listed:
+        listed = ", ".join(f"`{mrkdwn_escape(p)}`" for p in header["prefixes"])
+        headline = f"Checksums: no object under {listed}: nothing was checked (is the prefix right?)"
+    if canary_passed:
+        headline = (
+            f"CRITICAL: the checksum verifier passed its canary (a deliberately wrong checksum was judged "
+            f"{canary.get('outcome')}): no verdict of this run can be trusted. {headline}"
+        )
+
     facts: list[tuple[str, str]] = [
         ("Verdicts", " · ".join(f"{counts[v]:,} {v.replace('_', ' ')}" for v in VERDICTS)),
         ("Coverage", coverage_line(verified_ratio, checked, by_prefix, floors)),
@@ -113,6 +140,10 @@ def to_outcome(
             f"{ratio:.1%} of {cover['objects']:,} objects read within {header['cycle_days']:g} days",
         ),
     ]
+    if canary:
+        facts.insert(
+            0 if canary_passed else len(facts), ("Verifier canary", canary_line(canary, results, header, now))
+        )
     by_source = results.get("by_source") or {}
     if by_source.get(OK):
         facts.append(("Verified by", _tally(by_source[OK])))
@@ -169,18 +200,20 @@ def to_outcome(
         "first_missing": results["first_missing"],
         "first_error": results["first_error"],
         "first_manifest_problem": results["first_manifest_problem"],
-        "plan": stats,
+        "canary": canary,
+        "plan": {k: v for k, v in stats.items() if k != "canary"},
     }
     return Outcome(
         job=JOB,
-        subject={},
+        # A run narrowed to some prefixes pushes to its own group: the bucket-wide gauges stay as they are.
+        subject=NARROWED if stats.get("narrowed") else {},
         status=status,
         started_at=header["planned_at"],
         finished_at=now,
         headline=headline,
         summary=summary,
         facts=tuple(facts),
-        metrics=tuple(_metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors)),
+        metrics=tuple(_metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors, canary)),
         alert=status != "success",
         action=ACTION,
         log_fields={"bucket": header["bucket"]},
@@ -217,7 +250,35 @@ def coverage_line(
     return line + (f"; stored objects verified: {', '.join(parts)}" if parts else "")
 
 
-def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floors) -> list[Metric]:
+_RATIO_DOC = (
+    'Share of objects verified: of the last run\'s reads (prefix=""), and of the stored objects under each '
+    "configured prefix (their latest verdict)"
+)
+
+
+def canary_line(
+    canary: dict[str, Any], results: dict[str, Any], header: dict[str, Any], now: datetime
+) -> str:
+    """What the canary check found and what it cost, beside the run's own reads and duration."""
+    key = f"`{mrkdwn_escape(canary.get('key', ''))}`"
+    if canary.get("outcome") == ERROR:
+        return f"{key} could not be checked ({canary.get('error')}): the verifier is not proven this run"
+    seconds = float(canary.get("seconds") or 0.0)
+    run_seconds = max((now - header["planned_at"]).total_seconds(), seconds, 1e-9)
+    read = results["hashed_bytes"] + int(canary.get("bytes") or 0)
+    cost = (
+        f"{format_bytes(canary.get('bytes') or 0)} read in {seconds:.2f} s: "
+        f"{seconds / run_seconds:.1%} of the run's time, {(canary.get('bytes') or 0) / read if read else 0:.1%} "
+        "of its bytes"
+    )
+    if canary.get("ok"):
+        return f"{key}: a wrong checksum was caught (mismatch), as required; {cost}"
+    return f"{key}: a deliberately wrong checksum was judged *{canary.get('outcome')}*, not mismatch; {cost}"
+
+
+def _metrics(
+    counts, by_source, results, ratio, verified_ratio, by_prefix, floors, canary=None
+) -> list[Metric]:
     metrics = [
         Metric(
             "checksum_objects",
@@ -247,9 +308,21 @@ def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floor
         Metric(
             "checksum_verified_ratio",
             verified_ratio,
-            documentation="Share of the objects read in the last run that were verified",
+            # prefix="" is no label at all for Prometheus: the whole run, beside the per-prefix series.
+            {"prefix": ""},
+            documentation=_RATIO_DOC,
         ),
     ]
+    # 0 means the verifier passed a damaged input (VerifierCanaryFailed, critical); a canary that could
+    # not be read proves nothing either way and pushes nothing (the run warns instead).
+    if canary and canary.get("outcome") != ERROR:
+        metrics.append(
+            Metric(
+                "reliability_verifier_canary_ok",
+                1.0 if canary.get("ok") else 0.0,
+                documentation="1 if the job's verifier caught its deliberately bad canary input this run, else 0",
+            )
+        )
     for prefix, c in by_prefix.items():
         if c["objects"]:
             metrics.append(
@@ -257,7 +330,7 @@ def _metrics(counts, by_source, results, ratio, verified_ratio, by_prefix, floor
                     "checksum_verified_ratio",
                     c["verified"] / c["objects"],
                     {"prefix": prefix},
-                    "Share of the stored objects under the prefix whose latest verdict is verified",
+                    _RATIO_DOC,
                 )
             )
         if prefix in floors:

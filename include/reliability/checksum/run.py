@@ -44,13 +44,20 @@ def plan(
     *,
     full: bool = False,
     now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict]:
-    """Plan the run and return one small descriptor per shard (the list ``validate_shard`` is mapped over)."""
+    """Plan the run, check the verifier canary, and return one small descriptor per shard (the list
+    ``validate_shard`` is mapped over)."""
+    from reliability.checksum import canary, store
     from reliability.checksum.scan import plan_run
     from reliability.core.store import connect
 
     with connect(results_dsn, autocommit=True) as conn:
-        return plan_run(conn, client, bucket, config, interval_key, full=full, now=now or _now()).shards
+        planned = plan_run(conn, client, bucket, config, interval_key, full=full, now=now or _now())
+        store.update_plan_stats(
+            conn, interval_key, {**planned.stats, "canary": canary.verify(client, bucket, config, sleep)}
+        )
+        return planned.shards
 
 
 def validate_shard(
@@ -103,12 +110,17 @@ def validate_shard(
     }
 
 
-def summarise(results_dsn: str, interval_key: str, *, now: datetime | None = None) -> list[Outcome]:
-    """The run's Outcome, from what the plan and the shards stored."""
+def summarise(
+    results_dsn: str, interval_key: str, *, now: datetime | None = None, input_error: str | None = None
+) -> list[Outcome]:
+    """The run's Outcome, from what the plan and the shards stored (``input_error``: the run's Params
+    were refused, so nothing was planned)."""
     from reliability.checksum import store
     from reliability.core.store import connect
 
     now = now or _now()
+    if input_error:
+        return [to_outcome(None, {}, {}, now, interval_key=interval_key, input_error=input_error)]
     with connect(results_dsn, autocommit=True) as conn:
         header = store.plan_header(conn, interval_key)
         if header is None:

@@ -38,6 +38,8 @@ def list_objects(client, bucket: str, prefixes: Sequence[str], config: ChecksumC
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", ()):
                 key = item["Key"]
+                if key == config.canary_key:
+                    continue  # checked on its own terms (reliability.checksum.canary)
                 yield Listed(
                     key=key,
                     size=int(item["Size"]),
@@ -161,6 +163,7 @@ def plan_run(
             "objects_without_manifest": orphan_count,
             "first_objects_without_manifest": first_orphans,
             "verified_ratio_floors": dict(config.verified_ratio_floors),
+            "narrowed": config.narrowed,
         }
         store.save_plan(
             conn,

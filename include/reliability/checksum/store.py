@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import dict_row
+
 from reliability.checksum.hashing import VERDICTS, CheckResult, ObjectToCheck
 from reliability.checksum.inventory import PREFIX_MATCH, Candidate
 
@@ -115,14 +117,14 @@ def prune_history(conn, before: datetime) -> None:
 
 
 def plan_header(conn, interval_key: str) -> dict[str, Any] | None:
-    cur = conn.execute(
-        """SELECT interval_key, bucket, prefixes, full_scan, byte_budget, cycle_days, planned_at,
-                                 shard_count, objects, bytes, stats
-                          FROM reliability.checksum_plans WHERE interval_key = %s""",
-        (interval_key,),
-    )
-    row = cur.fetchone()
-    return dict(zip([d.name for d in cur.description], row)) if row else None
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """SELECT interval_key, bucket, prefixes, full_scan, byte_budget, cycle_days, planned_at,
+                      shard_count, objects, bytes, stats
+                 FROM reliability.checksum_plans WHERE interval_key = %s""",
+            (interval_key,),
+        )
+        return cur.fetchone()
 
 
 def shard_objects(conn, interval_key: str, shard: int) -> list[ObjectToCheck]:

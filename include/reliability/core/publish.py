@@ -12,10 +12,11 @@ yet; the retry stores it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from reliability.adapters.jsonlog import log_event
 from reliability.adapters.pushgateway import PushgatewayConfig, push_metrics
@@ -111,16 +112,20 @@ def _run_key(targets: PublishTargets, outcome: Outcome) -> str:
     return key or outcome.finished_at.isoformat()
 
 
-def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
+def publish(
+    outcomes: list[Outcome], targets: PublishTargets, store_rows: Callable[[Any], None] | None = None
+) -> PublishReport:
+    """Store, log, push and notify; ``store_rows(conn)`` writes a job's own results-store rows in the
+    store step, so a store that is down is handled (and retried) the same way for them."""
     report = PublishReport()
     if not outcomes:
         return report
     store_error = ""
     if targets.results_dsn:
         try:
-            _store(outcomes, targets, report)
+            _store(outcomes, targets, report, store_rows)
         except Exception as exc:  # the store being down must not silence the log, the push or Slack
-            store_error = f"results store: {_describe_store_error(exc, targets.results_dsn)}"
+            store_error = f"results store: {describe_store_error(exc, targets.results_dsn)}"
             report.errors.append(store_error)
     stored = not store_error
     for outcome in outcomes:
@@ -180,7 +185,7 @@ def publish(outcomes: list[Outcome], targets: PublishTargets) -> PublishReport:
     return report
 
 
-def _describe_store_error(exc: Exception, dsn: str) -> str:
+def describe_store_error(exc: Exception, dsn: str) -> str:
     """The store failure in one line, without the DSN's password."""
     from psycopg.conninfo import conninfo_to_dict
 
@@ -192,10 +197,18 @@ def _describe_store_error(exc: Exception, dsn: str) -> str:
     return f"{type(exc).__name__}: {scrub_text(message, [password, dsn])}"[:500]
 
 
-def _store(outcomes: list[Outcome], targets: PublishTargets, report: PublishReport) -> None:
+def _store(
+    outcomes: list[Outcome],
+    targets: PublishTargets,
+    report: PublishReport,
+    store_rows: Callable[[Any], None] | None,
+) -> None:
     from reliability.core.store import RunRecord, connect, record_run
 
     with connect(targets.results_dsn, connect_timeout=STORE_CONNECT_TIMEOUT) as conn:
+        if store_rows is not None:
+            store_rows(conn)
+            conn.commit()
         for outcome in outcomes:
             record_run(
                 conn,

@@ -20,6 +20,7 @@ from reliability.performance.redis_latency import RedisLatency
 from reliability.performance.response_time import HISTOGRAM, ResponseTimeReport
 
 JOB = "performance_watchdog"
+SECTION_TITLES = {"redis": "Redis latency", "response_time": "Response time", "ai_latency": "AI latency"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _failure(result: SectionFailure, started: datetime, finished: datetime) -> O
         status="failed",
         started_at=started,
         finished_at=finished,
-        headline=f"{result.section.replace('_', ' ').capitalize()}: {result.error}"[:500],
+        headline=f"{SECTION_TITLES.get(result.section, result.section)}: {result.error}"[:500],
         summary={"section": result.section, "error": result.error},
         facts=(("Section", result.section), ("Error", mrkdwn_escape(result.error)[:1500])),
         alert=True,

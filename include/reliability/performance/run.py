@@ -152,3 +152,28 @@ def report_response_time(
     with connect(results_dsn) as conn:
         save_response_time(conn, report, interval_key, started)
     return [to_outcome(report, started, datetime.now(UTC))]
+
+
+def run(
+    plan: Plan,
+    *,
+    results_dsn: str,
+    interval_key: str,
+    redis: RedisSettings | None = None,
+    prometheus: PrometheusSettings | None = None,
+    platform_dsn: str | None = None,
+    config: PerformanceConfig | None = None,
+) -> list[Outcome]:
+    """Every section the plan asks for, one after another (the DAG runs them as three tasks)."""
+    config = config or load_config()
+    outcomes = measure_redis(plan, redis, results_dsn=results_dsn, interval_key=interval_key, config=config)
+    outcomes += report_response_time(
+        plan, prometheus, results_dsn=results_dsn, interval_key=interval_key, config=config
+    )
+    if platform_dsn is None and plan.wants("ai_latency"):
+        outcomes.append(_failed("ai_latency", "no platform database is configured", datetime.now(UTC)))
+    elif platform_dsn is not None:
+        outcomes += report_ai_latency(
+            plan, platform_dsn, prometheus, results_dsn=results_dsn, interval_key=interval_key, config=config
+        )
+    return outcomes

@@ -92,7 +92,9 @@ def plan_run(
     at_midnight = end == datetime(end.year, end.month, end.day, tzinfo=UTC)
     if day:
         day_p = day_period(_parse_day(day), now)
-    elif at_midnight or any(s in DAILY for s in sections):
+    elif any(s in DAILY for s in sections):
+        day_p = day_period(now.date(), now)  # asked for now: today so far
+    elif at_midnight:
         day_p = day_period(last_second.date(), end)
     else:
         day_p = None

@@ -321,6 +321,22 @@ def sweep_step(settings: Settings, now: datetime | None = None, sources: tuple[s
     )
 
 
+def outcome_with_rows(
+    settings: Settings,
+    state: RunState | None,
+    *,
+    database: str,
+    interval_key: str,
+    now: datetime | None = None,
+) -> tuple[Outcome, Callable[[Any], None]]:
+    """The run's outcome, and ``store_rows(conn)`` saving the test's rows: publishing calls it in its store
+    step, so a store that is down never keeps the outcome from the log, Pushgateway and Slack."""
+    now = now or _now()
+    state = state or unreported(database, interval_key, now)
+    outcome = to_outcome(settings.config, state, database=database, interval_key=interval_key, now=now)
+    return outcome, lambda conn: save_run(conn, state, outcome)
+
+
 def finish(
     settings: Settings,
     state: RunState | None,
@@ -330,14 +346,14 @@ def finish(
     now: datetime | None = None,
 ) -> Outcome:
     """The run's outcome, stored as the test's row in the results store (when there is one)."""
-    now = now or _now()
-    state = state or unreported(database, interval_key, now)
-    outcome = to_outcome(settings.config, state, database=database, interval_key=interval_key, now=now)
+    outcome, store_rows = outcome_with_rows(
+        settings, state, database=database, interval_key=interval_key, now=now
+    )
     if settings.results_dsn:
         from reliability.core.store import connect
 
         with connect(settings.results_dsn) as conn:
-            save_run(conn, state, outcome)
+            store_rows(conn)
     return outcome
 
 

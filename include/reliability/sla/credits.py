@@ -112,6 +112,30 @@ def credit_metrics(credits: Iterable[TenantCredit]) -> list[Metric]:
     ]
 
 
+def owed_fact(credits: Iterable[TenantCredit], ui_base_url: str, limit: int = 10) -> tuple[str, str] | None:
+    """The Slack fact of a final report: the tenants owed a credit, largest first, each linked to its
+    statement in the SLA pages (``{ui_base_url}/sla/<period>/tenants/<slug>/statement``); None when no
+    credit is due (or the report is provisional: nothing is due before the month ends)."""
+    from urllib.parse import quote
+
+    from reliability.core.slack import mrkdwn_escape
+
+    owed = sorted(
+        (c for c in credits if c.kind == "final" and c.credit_ratio > 0),
+        key=lambda c: (-c.credit_ratio, c.tenant),
+    )
+    if not owed:
+        return None
+    base = ui_base_url.rstrip("/")
+    shown = ", ".join(
+        f"<{base}/sla/{c.period}/tenants/{quote(c.tenant, safe='')}/statement|"
+        f"{mrkdwn_escape(c.tenant).replace('|', '¦')}> {c.credit_ratio:.0%}"
+        for c in owed[:limit]
+    )
+    more = f" and {len(owed) - limit} more" if len(owed) > limit else ""
+    return ("Service credits owed", f"{shown}{more} (of the monthly fee)")
+
+
 def load_credits(path: str | Path = DEFAULT_PATH) -> CreditPolicy:
     """The ``credits:`` section of sla.yaml (no section: no credits), checked against its ``plans:``."""
     path = Path(path)

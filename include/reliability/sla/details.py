@@ -2,15 +2,16 @@
 
 The SLA run fetches every monitor's log entries once; :class:`SnapshotRecorder` keeps that snapshot
 and :func:`save_details` stores it (entries from the look-back on, so the state at the period's start
-follows from them as it did for the report), the maintenance each monitor had in the period, and the
-service credit per tenant. The pages then recompute day bars, incidents and burn from these rows with
+follows from them as it did for the report), the maintenance each monitor had in the period,
+UptimeRobot's own figure per monitor and day when the source fetched it (a ``provider_daily_uptime``
+attribute, ``{day start epoch: ratio}``), and the service credit per tenant. The pages then recompute day bars, incidents and burn from these rows with
 the same rules (``uptime.counted_intervals``) and never call UptimeRobot. Tables: migration 008.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from reliability.core.outcome import Metric
@@ -66,6 +67,7 @@ class PeriodDetails:
     as_of: datetime
     logs_start: datetime
     maintenance_policy: str
+    cross_check_tolerance: float
 
 
 def save_details(
@@ -107,9 +109,16 @@ def _insert_details(conn, report, snapshot: Snapshot, request: FetchRequest, con
     window_start = min(start, until - WEEK)
     tenant_of = {m.monitor_id: m.tenant for m in report.monitors}
     conn.execute(
-        """INSERT INTO reliability.sla_report_details (period, as_of, logs_start, maintenance_policy)
-           VALUES (%s, %s, %s, %s)""",
-        (report.period, report.as_of, _moment(request.logs_start), str(config.maintenance_policy)),
+        """INSERT INTO reliability.sla_report_details
+               (period, as_of, logs_start, maintenance_policy, cross_check_tolerance)
+           VALUES (%s, %s, %s, %s, %s)""",
+        (
+            report.period,
+            report.as_of,
+            _moment(request.logs_start),
+            str(config.maintenance_policy),
+            config.cross_check_tolerance,
+        ),
     )
     cur = conn.cursor()
     with cur.copy(
@@ -132,6 +141,13 @@ def _insert_details(conn, report, snapshot: Snapshot, request: FetchRequest, con
                     copy.write_row(
                         (report.period, m.id, _moment(e.datetime), e.type, e.id, reason.code, reason.detail)
                     )
+    with cur.copy(
+        "COPY reliability.sla_monitor_provider_days (period, monitor_id, day, uptime_ratio) FROM STDIN"
+    ) as copy:
+        for m in snapshot.monitors:
+            for day_start, ratio in sorted((getattr(m, "provider_daily_uptime", None) or {}).items()):
+                if start <= day_start < until:
+                    copy.write_row((report.period, m.id, _moment(day_start).date(), ratio))
     expanded = {
         ident: clip(occurrences(window, window_start, until), start, until)
         for ident, window in snapshot.maintenance_windows.items()
@@ -160,7 +176,8 @@ def _moment(seconds: int) -> datetime:
 
 def period_details(conn, period: str) -> PeriodDetails | None:
     row = conn.execute(
-        "SELECT period, as_of, logs_start, maintenance_policy FROM reliability.sla_report_details "
+        "SELECT period, as_of, logs_start, maintenance_policy, cross_check_tolerance "
+        "FROM reliability.sla_report_details "
         "WHERE period = %s",
         (period,),
     ).fetchone()
@@ -206,6 +223,18 @@ def tenant_timelines(conn, period: str, tenant: str) -> list[MonitorTimeline]:
         )
         for ident, name, slug, created, status in monitors
     ]
+
+
+def provider_days(conn, period: str, monitor_ids: list[int]) -> dict[int, dict[date, float]]:
+    """UptimeRobot's own uptime per monitor and UTC day, where the run stored it."""
+    found: dict[int, dict[date, float]] = {}
+    for monitor_id, day, ratio in conn.execute(
+        """SELECT monitor_id, day, uptime_ratio FROM reliability.sla_monitor_provider_days
+           WHERE period = %s AND monitor_id = ANY(%s) ORDER BY monitor_id, day""",
+        (period, monitor_ids),
+    ):
+        found.setdefault(monitor_id, {})[day] = ratio
+    return found
 
 
 def period_credits(conn, period: str) -> list[TenantCredit]:

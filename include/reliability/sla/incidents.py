@@ -43,13 +43,13 @@ class Incident:
 
 @dataclass(frozen=True)
 class LeftOut:
-    """Time a monitor was not counted as monitored: a pause or a maintenance window."""
+    """Time some monitors were not counted as monitored: a pause or a maintenance window (one row for
+    the monitors that share it)."""
 
-    monitor_id: int
-    monitor_name: str
     start: int
     end: int
     rule: str
+    monitors: tuple[str, ...]  # names
 
 
 def monitor_incidents(monitor: MonitorTimeline, start: int, until: int) -> list[Incident]:
@@ -94,20 +94,20 @@ def tenant_incidents(monitors: Iterable[MonitorTimeline], start: int, until: int
 
 
 def left_out(monitors: Iterable[MonitorTimeline], start: int, until: int) -> list[LeftOut]:
-    """Pauses and maintenance windows of the monitors within ``[start, until)``, by start time."""
-    found = []
+    """Pauses and maintenance windows of the monitors within ``[start, until)``, by start time; a span
+    several monitors share (a maintenance window on all of them) is one row naming them all."""
+    shared: dict[tuple[int, int, str], list[str]] = {}
     for m in monitors:
         begin = max(start, m.created_at)
         first = min([begin, *(e.datetime for e in m.entries)])
         paused = [
             (s.start, s.end) for s in segments(m.entries, m.status, first, until) if s.state == State.PAUSED
         ]
-        found += [LeftOut(m.monitor_id, m.name, s, e, RULE_PAUSED) for s, e in iv.clip(paused, begin, until)]
-        found += [
-            LeftOut(m.monitor_id, m.name, s, e, RULE_MAINTENANCE)
-            for s, e in iv.clip(m.maintenance, start, until)
-        ]
-    return sorted(found, key=lambda x: (x.start, x.monitor_id))
+        spans = [(s, e, RULE_PAUSED) for s, e in iv.clip(paused, begin, until)]
+        spans += [(s, e, RULE_MAINTENANCE) for s, e in iv.clip(m.maintenance, start, until)]
+        for span in spans:
+            shared.setdefault(span, []).append(m.name)
+    return [LeftOut(s, e, rule, tuple(names)) for (s, e, rule), names in sorted(shared.items())]
 
 
 def counted_down(incidents: Iterable[Incident]) -> list[Interval]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reliability.sla.config import SlaConfig, load_config
+from reliability.sla.credits import load_credits, owed_fact, tenant_credits
 from reliability.sla.mapping import mapping_from_config, tenant_plans_from_db
 from reliability.sla.outcome import to_outcome
 from reliability.sla.period import Period
@@ -36,6 +37,7 @@ def run(
     config: SlaConfig | None = None,
     source: UptimeSource | None = None,
     tenants: Sequence[str] | None = None,
+    ui_base_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
 
@@ -46,12 +48,17 @@ def run(
     ``tenants`` narrows what the run reports and alerts on; the stored report and the pushed gauges always
     cover every tenant, so a narrowed rerun never erases the others' rows or series. A tenant that is not in
     the tenant directory fails the run before anything is fetched or stored.
+    The logs, incidents, daily figures and service credits behind the SLA pages are stored with the report
+    (:func:`reliability.sla.details.save_details`); ``ui_base_url`` links a final report's Slack message to
+    the statements of the tenants owed a credit.
     """
     from reliability.core.store import connect
+    from reliability.sla.details import SnapshotRecorder, save_details
     from reliability.sla.store import save_report
 
     started = datetime.now(UTC)
     config = config or load_config()
+    credits = load_credits()  # a wrong credits table fails the run before anything is fetched
     mapping = mapping_from_config(config, tenant_plans_from_db(platform_dsn) if platform_dsn else None)
     if tenants:
         unknown = sorted(set(tenants) - set(mapping.tenant_plans))
@@ -64,13 +71,15 @@ def run(
     if source is None and uptimerobot is None:
         raise ValueError("run needs the UptimeRobot settings or another source")
     client = source or uptimerobot.client()
+    recorder = SnapshotRecorder(client)
     try:
-        report = compute_sla_report(client, mapping, config, period.start, period.end, interval_end)
+        report = compute_sla_report(recorder, mapping, config, period.start, period.end, interval_end)
     finally:
         if source is None:
             client.close()
     with connect(results_dsn) as conn:
         saved = save_report(conn, report, interval_key)
+        credit_gauges = save_details(conn, report, recorder, config, credits)
     log.info(
         "SLA %s (%s) stored: %d tenants, %d monitors, %d API requests",
         report.period,
@@ -87,7 +96,14 @@ def run(
             monitors=tuple(m for m in report.monitors if m.tenant in tenants),
         )
     outcome = to_outcome(view, saved, started, datetime.now(UTC))
-    return [replace(outcome, metrics=tuple(metrics(report))).to_dict()]
+    owed = owed_fact(tenant_credits(view.tenants, credits), ui_base_url) if ui_base_url else None
+    return [
+        replace(
+            outcome,
+            facts=(*outcome.facts, owed) if owed else outcome.facts,
+            metrics=(*metrics(report), *credit_gauges),
+        ).to_dict()
+    ]
 
 
 def run_end(month: str | None, interval_end: datetime, now: datetime | None = None) -> datetime:

@@ -5,8 +5,8 @@ UptimeRobot. :func:`read_statement` reads them in one snapshot; :func:`build_sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from reliability.sla.credits import TenantCredit
@@ -17,12 +17,18 @@ from reliability.sla.details import (
     TenantMonth,
     period_credits,
     period_details,
+    provider_days,
     tenant_months,
     tenant_timelines,
 )
 from reliability.sla.incidents import Incident, LeftOut, left_out, tenant_incidents
 from reliability.sla.period import Period, epoch
+from reliability.sla.reconcile import Reconciliation, reconcile
 from reliability.sla.uptime import MaintenancePolicy
+
+# a statement is a document for a customer: past this many incidents it lists the longest counted ones
+# and points to the incidents CSV, which always has them all (WeasyPrint lays out ~50 table rows a second)
+STATEMENT_INCIDENTS = 100
 
 
 class TenantNotInReport(LookupError):
@@ -40,6 +46,7 @@ class StoredTenant:
     timelines: list[MonitorTimeline]
     credit: TenantCredit | None
     months: list[TenantMonth]
+    provider_days: dict[int, dict[date, float]] = field(default_factory=dict)  # UptimeRobot's, per monitor
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class TenantStatement:
     bars: list[DayBar]
     incidents: list[Incident]
     left_out: list[LeftOut]
+    reconciliation: Reconciliation | None = None  # None without UptimeRobot's daily figures
 
     @property
     def row(self):
@@ -58,6 +66,14 @@ class TenantStatement:
     @property
     def counted_incidents(self) -> list[Incident]:
         return [i for i in self.incidents if i.counted]
+
+    def statement_incidents(self, limit: int = STATEMENT_INCIDENTS) -> tuple[list[Incident], int]:
+        """The incidents a statement lists (all of them, or the ``limit`` longest counted ones, in time
+        order) and how many it leaves to the CSV."""
+        if len(self.incidents) <= limit:
+            return self.incidents, 0
+        longest = sorted(self.counted_incidents, key=lambda i: (-i.duration_seconds, i.start))[:limit]
+        return sorted(longest, key=lambda i: (i.start, i.monitor_id)), len(self.incidents) - len(longest)
 
 
 def read_statement(conn, period: str, tenant: str) -> StoredTenant:
@@ -68,12 +84,14 @@ def read_statement(conn, period: str, tenant: str) -> StoredTenant:
     row = next((t for t in tenant_rows(conn, period) if t.tenant == tenant), None) if info else None
     if row is None:
         raise TenantNotInReport(f"no tenant {tenant} in the SLA report of {period}")
+    timelines = tenant_timelines(conn, period, tenant)
     return StoredTenant(
         period=info,
         row=row,
         monitors=monitor_rows(conn, period, tenant),
         details=period_details(conn, period),
-        timelines=tenant_timelines(conn, period, tenant),
+        timelines=timelines,
+        provider_days=provider_days(conn, period, [m.monitor_id for m in timelines]),
         credit=next((c for c in period_credits(conn, period) if c.tenant == tenant), None),
         months=tenant_months(conn, tenant, period),
     )
@@ -87,7 +105,7 @@ def build_statement(stored: StoredTenant) -> TenantStatement:
         return TenantStatement(stored, bounds.start, bounds.end, [], [], [])
     until = epoch(stored.details.as_of)
     policy = MaintenancePolicy(stored.details.maintenance_policy)
-    _, counted = tenant_counted(stored.timelines, start, until, policy)
+    per_monitor, counted = tenant_counted(stored.timelines, start, until, policy)
     target = stored.row.target
     return TenantStatement(
         stored=stored,
@@ -96,4 +114,15 @@ def build_statement(stored: StoredTenant) -> TenantStatement:
         bars=day_bars(counted, start, end, until, target) if target is not None else [],
         incidents=tenant_incidents(stored.timelines, start, until),
         left_out=left_out(stored.timelines, start, until),
+        reconciliation=(
+            reconcile(
+                stored.timelines,
+                per_monitor,
+                stored.provider_days,
+                until,
+                stored.details.cross_check_tolerance,
+            )
+            if stored.provider_days
+            else None
+        ),
     )

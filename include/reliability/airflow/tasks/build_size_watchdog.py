@@ -24,4 +24,4 @@ def measure_build(request: dict, context: dict[str, Any]) -> dict:
         s3_client=connections.s3_client(),
         bucket=connections.s3_bucket(),
     )
-    return outcome
+    return outcome.to_dict()

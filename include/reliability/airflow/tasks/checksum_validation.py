@@ -6,7 +6,7 @@ from typing import Any
 
 from reliability.airflow import connections
 from reliability.airflow.context import interval_key
-from reliability.checksum.config import GIB, ChecksumConfig, load_config
+from reliability.checksum.config import GIB, ChecksumConfig, ConfigError, load_config
 from reliability.checksum.run import plan, summarise, validate_shard
 
 
@@ -21,8 +21,24 @@ def run_config(params: dict[str, Any] | None) -> tuple[ChecksumConfig, bool]:
     return config, bool(params.get("full"))
 
 
+def _input_error(params: dict[str, Any] | None) -> str | None:
+    try:
+        run_config(params)
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 def plan_checks(context: dict[str, Any]) -> list[dict]:
-    config, full = run_config(context.get("params"))
+    """The shards to validate; none when the run's Params are refused (``summarise_run`` reports that,
+    once: a failed task here would add a second and a third Slack message about the same mistake)."""
+    try:
+        config, full = run_config(context.get("params"))
+    except ConfigError as exc:
+        import logging
+
+        logging.getLogger(__name__).error("checksum run refused: %s", exc)
+        return []
     return plan(
         connections.postgres_dsn("reliability_results_db"),
         connections.s3_client(),
@@ -45,5 +61,9 @@ def validate(shard: dict) -> dict[str, Any]:
 
 
 def summarise_run(context: dict[str, Any]) -> list[dict]:
-    outcomes = summarise(connections.postgres_dsn("reliability_results_db"), interval_key(context))
+    outcomes = summarise(
+        connections.postgres_dsn("reliability_results_db"),
+        interval_key(context),
+        input_error=_input_error(context.get("params")),
+    )
     return [o.to_dict() for o in outcomes]

@@ -18,7 +18,7 @@ from reliability.restore.run import (
     create_step,
     download_step,
     drop_step,
-    finish,
+    outcome_with_rows,
     restore_step,
     sweep_step,
     validate_step,
@@ -124,8 +124,10 @@ def publish_results(
     database = context["params"]["database"]
     states = [chosen, downloaded, dropped, restored, validated]
     state = final_state([(step, _state(s)) for step, s in zip(STEPS, states, strict=True)], _state(dropped))
-    outcome = finish(_settings(database), state, database=database, interval_key=interval_key(context))
-    report = publish_outcomes([outcome.to_dict()])
+    outcome, store_rows = outcome_with_rows(
+        _settings(database), state, database=database, interval_key=interval_key(context)
+    )
+    report = publish_outcomes([outcome.to_dict()], store_rows=store_rows)
     return {"status": outcome.status, "headline": outcome.headline, "publish": report}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reliability.airflow import connections
-from reliability.airflow.context import interval_key
+from reliability.airflow.context import interval_key, ui_base_url
 
 
 def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -> list[dict]:
@@ -21,4 +21,5 @@ def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -
         ),
         interval_key=interval_key(context),
         tenants=params.get("tenants") or None,
+        ui_base_url=ui_base_url(),
     )

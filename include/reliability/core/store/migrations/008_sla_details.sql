@@ -1,12 +1,13 @@
 -- SLA details (issue 16): what the tenant pages and statements are computed from, stored with each
 -- period's current report so that no page asks UptimeRobot: the monitors' log entries (state changes,
 -- with UptimeRobot's reason where the source gives one), the maintenance each monitor had in the period,
--- and the service credit owed per tenant. Replaced together with the report they belong to.
+-- UptimeRobot's own figure per monitor and day, and the service credit owed per tenant. Replaced together with the report they belong to.
 CREATE TABLE reliability.sla_report_details (
     period              text        PRIMARY KEY REFERENCES reliability.sla_reports (period) ON DELETE CASCADE,
     as_of               timestamptz NOT NULL,
     logs_start          timestamptz NOT NULL,
     maintenance_policy  text        NOT NULL CHECK (maintenance_policy IN ('exclude', 'count_as_up')),
+    cross_check_tolerance double precision NOT NULL,
     saved_at            timestamptz NOT NULL DEFAULT now()
 );
 
@@ -41,6 +42,17 @@ CREATE TABLE reliability.sla_monitor_maintenance (
     FOREIGN KEY (period, monitor_id) REFERENCES reliability.sla_monitor_timelines ON DELETE CASCADE
 );
 CREATE INDEX sla_monitor_maintenance_monitor_idx ON reliability.sla_monitor_maintenance (period, monitor_id);
+
+-- UptimeRobot's own uptime of each monitor and UTC day (custom_uptime_ranges, one range a day), where the
+-- source fetched it: the tenant page reconciles our figure of each day with it.
+CREATE TABLE reliability.sla_monitor_provider_days (
+    period        text             NOT NULL,
+    monitor_id    bigint           NOT NULL,
+    day           date             NOT NULL,
+    uptime_ratio  double precision NOT NULL CHECK (uptime_ratio BETWEEN 0 AND 1),
+    PRIMARY KEY (period, monitor_id, day),
+    FOREIGN KEY (period, monitor_id) REFERENCES reliability.sla_monitor_timelines ON DELETE CASCADE
+);
 
 CREATE TABLE reliability.sla_tenant_credits (
     period        text     NOT NULL REFERENCES reliability.sla_reports (period) ON DELETE CASCADE,
