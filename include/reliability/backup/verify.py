@@ -17,6 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reliability.backup.sqlstream import ArchiveParser, ArchiveReport
 from reliability.backup.upload import describe_error as _reason
@@ -142,6 +143,18 @@ class _HashingReader:
         while self.read(CHUNK):
             pass
 
+    def result(self, fmt: str | None, **found: Any) -> ReadResult:
+        """The result of a read that got to the end: the size and SHA-256 of the bytes, and what was ``found``."""
+        return ReadResult(format=fmt, size_bytes=self.size, sha256=self.sha.hexdigest(), **found)
+
+    def broken_off(self, fmt: str, source: str, exc: Exception) -> ReadResult:
+        """The result of a read that broke off: how far it got, and no hash (the bytes are not all there)."""
+        return ReadResult(
+            format=fmt,
+            size_bytes=self.size,
+            read_error=f"reading {source} failed after {self.size:,} bytes: {_reason(exc)}",
+        )
+
 
 def _head(raw, size: int = 512) -> bytes:
     head = b""
@@ -163,20 +176,14 @@ def read_dump_stream(raw, source: str, workdir: str | None = None) -> ReadResult
         return ReadResult(format=None, read_error=f"could not read {source}: {_reason(exc)}")
     reader = _HashingReader(raw, head)
     if not head:
-        return ReadResult(
-            format=None,
-            sha256=reader.sha.hexdigest(),
-            content_problems=[f"{source} is empty (0 bytes): it is not a dump"],
-        )
+        return reader.result(None, content_problems=[f"{source} is empty (0 bytes): it is not a dump"])
     if head.startswith(CUSTOM_MAGIC):
         return _read_custom(reader, source)
     if len(head) >= 262 and head[257:262] == b"ustar":
         return _read_tar(reader, source, workdir)
     reader.drain()
-    return ReadResult(
-        format=None,
-        size_bytes=reader.size,
-        sha256=reader.sha.hexdigest(),
+    return reader.result(
+        None,
         content_problems=[
             f"{source} is not a PostgreSQL dump: it starts with {head[:8]!r}, neither a "
             "custom-format archive (PGDMP) nor a tar of a directory-format dump"
@@ -191,17 +198,11 @@ def _read_custom(reader: _HashingReader, source: str) -> ReadResult:
             restore.feed(chunk)
     except Exception as exc:
         restore.kill()
-        return ReadResult(
-            format="custom",
-            size_bytes=reader.size,
-            read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}",
-        )
+        return reader.broken_off("custom", source, exc)
     except BaseException:
         restore.kill()
         raise
-    return ReadResult(
-        format="custom", size_bytes=reader.size, sha256=reader.sha.hexdigest(), report=restore.finish()
-    )
+    return reader.result("custom", report=restore.finish())
 
 
 def _read_tar(reader: _HashingReader, source: str, workdir: str | None) -> ReadResult:
@@ -213,30 +214,19 @@ def _read_tar(reader: _HashingReader, source: str, workdir: str | None) -> ReadR
             reader.drain()
         except (tarfile.TarError, EOFError, OSError) as exc:
             reader.drain()
-            return ReadResult(
-                format="directory",
-                size_bytes=reader.size,
-                sha256=reader.sha.hexdigest(),
+            return reader.result(
+                "directory",
                 content_problems=[f"{source} is not a readable tar of a dump directory: {_reason(exc)}"],
             )
         except Exception as exc:
-            return ReadResult(
-                format="directory",
-                size_bytes=reader.size,
-                read_error=f"reading {source} failed after {reader.size:,} bytes: {_reason(exc)}",
-            )
+            return reader.broken_off("directory", source, exc)
         tocs = sorted(Path(tmp).rglob("toc.dat"))
         if not tocs:
-            return ReadResult(
-                format="directory",
-                size_bytes=reader.size,
-                sha256=reader.sha.hexdigest(),
+            return reader.result(
+                "directory",
                 content_problems=[f"{source} is a tar without a toc.dat: not a directory-format dump"],
             )
-        report = RestoreReader(tocs[0].parent).finish()
-        return ReadResult(
-            format="directory", size_bytes=reader.size, sha256=reader.sha.hexdigest(), report=report
-        )
+        return reader.result("directory", report=RestoreReader(tocs[0].parent).finish())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
