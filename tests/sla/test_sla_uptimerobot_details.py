@@ -123,3 +123,26 @@ def test_the_daily_figures_come_in_the_same_requests(fake, dataset, results_dsn)
     ranges = listing[0].params["custom_uptime_ranges"].split("-")
     assert ranges == [f"{MONTH_START}_{NOW_S}"] + [f"{d}_{min(d + DAY, NOW_S)}" for d in DAYS]
     assert all("custom_uptime_ranges" not in r.params for r in lookback)
+
+
+def test_answers_the_clients_cannot_match_to_the_request_fail_and_missing_reasons_are_none(fake):
+    from reliability.sla.uptimerobot import UptimeRobotBadResponse, UptimeRobotClient
+    from reliability.sla.uptimerobot_v3 import _reason_of
+
+    client = UptimeRobotClient(fake.url, API_KEY)
+    item = {"id": 7, "create_datetime": MONTH_START - DAY, "status": 2}
+    read = client._monitor({**item, "custom_uptime_ranges": "99.500-100.000-99.000"}, DAYS[:2])
+    assert (read.provider_uptime_ratio, read.provider_daily_uptime) == (
+        0.995,
+        {DAYS[0]: 1.0, DAYS[1]: 0.99},
+    )
+    with pytest.raises(UptimeRobotBadResponse, match="custom_uptime_ranges has 2 figures, not 3"):
+        client._monitor({**item, "custom_uptime_ranges": "99.500-100.000"}, DAYS[:2])
+    logs = [
+        {"id": 1, "type": 1, "datetime": DAYS[0], "reason": {"code": "", "detail": ""}},
+        {"id": 2, "type": 1, "datetime": DAYS[1]},
+        {"id": 3, "type": 2, "datetime": DAYS[2], "reason": {"code": "200", "detail": "OK"}},
+    ]
+    assert client._monitor({**item, "logs": logs}).log_reasons == {DAYS[0]: (None, None)}
+    assert _reason_of({"cause": None, "reason": "Keyword not found"}) == (None, "Keyword not found")
+    assert _reason_of({"cause": 333333.0, "reason": ""}) == ("333333", None)
