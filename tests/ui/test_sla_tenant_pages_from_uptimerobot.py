@@ -76,3 +76,35 @@ def test_reconciliation_shows_uptimerobots_figure_of_the_maintenance_day(client_
         summary = re.search(r'<p id="reconciliation-summary">(.*?)</p>', page)
         assert summary and "unexplained" not in summary.group(1), (slug, summary)
         assert 'data-cause="unexplained"' not in page
+
+
+def test_the_tenant_page_and_statement_show_the_platform_name_as_text(client_for, dataset, results_dsn):
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(results_dsn)
+    with psycopg.connect(make_conninfo(**{**params, "dbname": "postgres"}), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS sla_names_platform")
+        conn.execute("CREATE DATABASE sla_names_platform")
+    platform = make_conninfo(**{**params, "dbname": "sla_names_platform"})
+    tenant = dataset.facts["breaching_tenant"]
+    hostile = "<script>alert(1)</script> Acme & Co"
+    with psycopg.connect(platform) as conn:
+        conn.execute("CREATE TABLE tenants (slug text PRIMARY KEY, name text NOT NULL, plan text NOT NULL)")
+        for t in TENANTS:
+            name = hostile if t["slug"] == tenant else f"{t['slug'].title()} Ltd"
+            conn.execute("INSERT INTO tenants VALUES (%s, %s, %s)", (t["slug"], name, t["plan"]))
+    with FakeUptimeRobot(dataset, API_KEY) as fake:
+        run(
+            uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
+            results_dsn=results_dsn,
+            platform_dsn=platform,
+            interval_end=NOW,
+            interval_key=f"{NOW:%Y-%m-%d}",
+            config=CONFIG,
+        )
+    client = client_for(results_dsn)
+    for path in ("", "/statement"):
+        html = client.get(f"/{PERIOD}/tenants/{tenant}{path}").text
+        assert f"&lt;script&gt;alert(1)&lt;/script&gt; Acme &amp; Co ({tenant})" in html, path
+        assert "<script>alert(1)" not in html
