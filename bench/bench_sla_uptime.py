@@ -6,7 +6,9 @@
    per second for each (best of 3 runs) and their ratio, and the same for the whole report (tenants,
    budgets and burn windows included).
 2. Fetch: the same number of monitors served by the fake UptimeRobot; prints the getMonitors pages
-   against ceil(monitors / 50) and the requests against one per monitor, then the same fetch through
+   against ceil(monitors / 50) and the requests against one per monitor (the same calls also bring
+   UptimeRobot's figure per monitor and day and the reasons of the outages, for the tenant pages: no
+   request of their own), then the same fetch through
    API v3 (with v2 for what v3 lacks), its requests by endpoint beside v2's, the ratio v3 / v2, and
    whether both give the same report.
 
@@ -141,6 +143,7 @@ def bench_computation(count: int, events: int) -> None:
 def bench_fetch(count: int) -> None:
     from dataclasses import replace
 
+    from reliability.sla.details import SnapshotRecorder
     from reliability.sla.uptimerobot import UptimeRobotClient
     from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
     from stack.fake_uptimerobot import FakeUptimeRobot, generate_dataset
@@ -164,10 +167,9 @@ def bench_fetch(count: int) -> None:
     config = parse_config({"plans": {"free": 0.95, "pro": 0.99, "enterprise": 0.999}})
     mapping = mapping_from_config(config, {t["slug"]: t["plan"] for t in tenants})
     with FakeUptimeRobot(dataset, KEY) as fake:
+        recorder = SnapshotRecorder(UptimeRobotClient(fake.url, KEY))
         report, fetch_seconds = time_it(
-            lambda: compute_sla_report(
-                UptimeRobotClient(fake.url, KEY), mapping, config, period.start, period.end, now
-            )
+            lambda: compute_sla_report(recorder, mapping, config, period.start, period.end, now)
         )
         listing = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" not in r.params)
         lookback = sum(1 for r in fake.requests if r.endpoint == "getMonitors" and "monitors" in r.params)
@@ -179,6 +181,13 @@ def bench_fetch(count: int) -> None:
             f"(at most {expected}); getMWindows pages: {windows}"
         )
         total = listing + lookback + windows
+        fetched = recorder.snapshot.monitors
+        print(
+            f"  v2: for the tenant pages, in those same calls: "
+            f"{sum(len(m.provider_daily_uptime) for m in fetched):,} daily UptimeRobot figures "
+            f"(custom_uptime_ranges, one range per day), {sum(len(m.log_reasons) for m in fetched):,} "
+            "reasons of down entries"
+        )
         print(
             f"  v2: requests in all: {total} vs {monitors:,} for one call per monitor "
             f"({monitors / total:.0f}x fewer); fetch and report took {fetch_seconds:.1f} s, "

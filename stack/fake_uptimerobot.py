@@ -341,7 +341,11 @@ def provider_uptime(monitor: FakeMonitor, start: int, end: int, now: int) -> flo
     end = min(end, now)
     up = down = 0
     logs = monitor.logs_until(now)
-    for i, entry in enumerate(logs):
+    first = max(bisect.bisect_right(monitor._times, start) - 1, 0)  # the entry in force at `start`
+    for i in range(first, len(logs)):
+        entry = logs[i]
+        if entry.datetime >= end:
+            break
         seg_end = logs[i + 1].datetime if i + 1 < len(logs) else end
         lo, hi = max(entry.datetime, start), min(seg_end, end)
         if hi <= lo:

@@ -15,7 +15,6 @@ globex (pro): monitor 201 up all month.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reliability.sla.maintenance import MaintenanceWindow, WindowType
@@ -32,12 +31,9 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0) -> int:
     return int(datetime(2026, month, day, hour, minute, tzinfo=UTC).timestamp())
 
 
-@dataclass(frozen=True)
-class ReasonedMonitor(SourceMonitor):
-    """A monitor with UptimeRobot's reason of each down entry (``logs[].reason``), by the entry's time."""
-
-    log_reasons: dict[int, tuple[str, str]] = field(default_factory=dict)
-    provider_daily_uptime: dict[int, float] = field(default_factory=dict)  # UTC day start -> UptimeRobot's
+# a monitor with UptimeRobot's reason of each down entry (``log_reasons``) and its own figure per day
+# (``provider_daily_uptime``): the UptimeRobot clients fill both on SourceMonitor itself
+ReasonedMonitor = SourceMonitor
 
 
 # UptimeRobot's own figure of some days (see test_sla_details): equal to ours on the 3rd; on the 10th it

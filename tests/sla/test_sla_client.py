@@ -27,6 +27,10 @@ REQUEST = FetchRequest(
     logs_start=MONTH_START - 10 * 86_400, logs_end=NOW_S, uptime_range=(MONTH_START, NOW_S)
 )
 
+FIRST_DAY = MONTH_START - MONTH_START % 86_400
+# UptimeRobot's figure for each UTC day of the range too, the last one up to the range's end
+DAYS = [(d, min(d + 86_400, NOW_S)) for d in range(FIRST_DAY, NOW_S, 86_400)]
+
 
 class Sleeps(list):
     """Records every wait the client asks for, and really waits (the fake's rate window is real time)."""
@@ -76,7 +80,7 @@ def test_fetch_asks_for_logs_up_to_the_present_with_uptime_cross_check(fake):
         "logs_end_date": str(present),
         "log_types": "1-2-98-99",
         "mwindows": "1",
-        "custom_uptime_ranges": f"{MONTH_START}_{NOW_S}",
+        "custom_uptime_ranges": "-".join(f"{a}_{b}" for a, b in [(MONTH_START, NOW_S), *DAYS]),
         "offset": "0",
         "limit": "50",
     }

@@ -7,7 +7,7 @@ its history has 14 snapshots per tenant. In 2026-11 ``acme-corp`` (enterprise) b
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from reliability.sla.report import SlaReport, TenantRow
@@ -190,14 +190,7 @@ def _hostile_snapshot():
 def _with_reasons(monitor, reasons, provider_days=None):
     """The monitor as a source that keeps UptimeRobot's log reasons (``log_reasons``) and daily figures
     (``provider_daily_uptime``) gives it."""
-    from reliability.sla.source import SourceMonitor
-    from tests.sla.details_scenario import ReasonedMonitor
-
-    return ReasonedMonitor(
-        **{f.name: getattr(monitor, f.name) for f in fields(SourceMonitor)},
-        log_reasons=reasons,
-        provider_daily_uptime=provider_days or {},
-    )
+    return replace(monitor, log_reasons=reasons, provider_daily_uptime=provider_days or {})
 
 
 def _computed(snapshot, monitor_tenants: dict, tenant_plans: dict, period: str, now: datetime):

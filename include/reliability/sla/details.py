@@ -3,8 +3,8 @@
 The SLA run fetches every monitor's log entries once; :class:`SnapshotRecorder` keeps that snapshot
 and :func:`save_details` stores it (entries from the look-back on, so the state at the period's start
 follows from them as it did for the report), the maintenance each monitor had in the period,
-UptimeRobot's own figure per monitor and day when the source fetched it (a ``provider_daily_uptime``
-attribute, ``{day start epoch: ratio}``), and the service credit per tenant. The pages then recompute day bars, incidents and burn from these rows with
+UptimeRobot's own figure per monitor and day and the reason of each "down" entry where the source fetched
+them (``SourceMonitor.provider_daily_uptime`` and ``log_reasons``), and the service credit per tenant. The pages then recompute day bars, incidents and burn from these rows with
 the same rules (``uptime.counted_intervals``) and never call UptimeRobot. Tables: migration 008.
 """
 
@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from reliability.core.outcome import Metric
 from reliability.sla.credits import CreditPolicy, TenantCredit, credit_metrics, load_credits, tenant_credits
 from reliability.sla.intervals import Interval, clip, union
 from reliability.sla.maintenance import occurrences
 from reliability.sla.period import epoch
-from reliability.sla.source import FetchRequest, Snapshot, UptimeSource
+from reliability.sla.source import FetchRequest, Snapshot, SourceMonitor, UptimeSource
 from reliability.sla.timeline import LogEntry
 
 WEEK = 7 * 86_400
@@ -145,7 +144,7 @@ def _insert_details(conn, report, snapshot: Snapshot, request: FetchRequest, con
         "COPY reliability.sla_monitor_provider_days (period, monitor_id, day, uptime_ratio) FROM STDIN"
     ) as copy:
         for m in snapshot.monitors:
-            for day_start, ratio in sorted((getattr(m, "provider_daily_uptime", None) or {}).items()):
+            for day_start, ratio in sorted(m.provider_daily_uptime.items()):
                 if start <= day_start < until:
                     copy.write_row((report.period, m.id, _moment(day_start).date(), ratio))
     expanded = {
@@ -161,12 +160,11 @@ def _insert_details(conn, report, snapshot: Snapshot, request: FetchRequest, con
                 copy.write_row((report.period, m.id, _moment(s), _moment(e)))
 
 
-def _reasons_of(monitor: Any) -> dict[int, Reason]:
-    """UptimeRobot's reason of each down entry (``logs[].reason``: code and detail) by the entry's time,
-    when the source keeps them as ``log_reasons`` (``{datetime: (code, detail)}``); otherwise none."""
+def _reasons_of(monitor: SourceMonitor) -> dict[int, Reason]:
+    """UptimeRobot's reason of each down entry (``logs[].reason``: code and detail) by the entry's time."""
     return {
         int(seconds): Reason(str(code) if code else None, str(detail) if detail else None)
-        for seconds, (code, detail) in (getattr(monitor, "log_reasons", None) or {}).items()
+        for seconds, (code, detail) in monitor.log_reasons.items()
     }
 
 

@@ -17,6 +17,7 @@ from reliability.core.config import ConfigError
 from reliability.sla.config import SlaConfig
 
 TENANTS_QUERY = "SELECT slug, plan FROM tenants ORDER BY slug"
+TENANT_NAMES_QUERY = "SELECT slug, name FROM tenants ORDER BY slug"
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,11 @@ def tenant_plans_from_db(dsn: str) -> dict[str, str]:
 
     with psycopg.connect(dsn) as conn:
         return {slug: plan for slug, plan in conn.execute(TENANTS_QUERY).fetchall()}
+
+
+def tenant_names_from_db(dsn: str) -> dict[str, str]:
+    """Tenant slug -> display name from the platform database's ``tenants`` table (for the SLA pages)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return {slug: name for slug, name in conn.execute(TENANT_NAMES_QUERY).fetchall()}

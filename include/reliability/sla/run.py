@@ -17,7 +17,7 @@ from typing import Any
 
 from reliability.sla.config import SlaConfig, load_config
 from reliability.sla.credits import load_credits, owed_fact, tenant_credits
-from reliability.sla.mapping import mapping_from_config, tenant_plans_from_db
+from reliability.sla.mapping import mapping_from_config, tenant_names_from_db, tenant_plans_from_db
 from reliability.sla.outcome import to_outcome
 from reliability.sla.period import Period
 from reliability.sla.report import compute_sla_report, metrics
@@ -54,7 +54,7 @@ def run(
     """
     from reliability.core.store import connect
     from reliability.sla.details import SnapshotRecorder, save_details
-    from reliability.sla.store import save_report
+    from reliability.sla.store import save_report, save_tenant_names
 
     started = datetime.now(UTC)
     config = config or load_config()
@@ -80,6 +80,8 @@ def run(
     with connect(results_dsn) as conn:
         saved = save_report(conn, report, interval_key)
         credit_gauges = save_details(conn, report, recorder, config, credits)
+        if platform_dsn:
+            save_tenant_names(conn, tenant_names_from_db(platform_dsn))
     log.info(
         "SLA %s (%s) stored: %d tenants, %d monitors, %d API requests",
         report.period,

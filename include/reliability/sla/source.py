@@ -34,6 +34,11 @@ class SourceMonitor:
     entries: tuple[LogEntry, ...]
     maintenance_window_ids: tuple[int, ...] = ()
     provider_uptime_ratio: float | None = None  # the provider's figure for FetchRequest.uptime_range
+    # for the tenant pages only (``details.py``), never read by the report: the provider's reason of each
+    # "down" entry by the entry's time, (code, detail), and its own uptime of each UTC day of
+    # FetchRequest.uptime_range by the day's start (days before the monitor existed left out)
+    log_reasons: Mapping[int, tuple[str | None, str | None]] = field(default_factory=dict, hash=False)
+    provider_daily_uptime: Mapping[int, float] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class StoredTenant:
     credit: TenantCredit | None
     months: list[TenantMonth]
     provider_days: dict[int, dict[date, float]] = field(default_factory=dict)  # UptimeRobot's, per monitor
+    name: str | None = None  # the tenant's display name in the platform database, when a run has read it
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class TenantStatement:
 
 def read_statement(conn, period: str, tenant: str) -> StoredTenant:
     """The stored rows of ``tenant`` in ``period`` (call inside one repeatable-read transaction)."""
-    from reliability.sla.store import list_periods, monitor_rows, tenant_rows
+    from reliability.sla.store import list_periods, monitor_rows, tenant_name, tenant_rows
 
     info = next((p for p in list_periods(conn) if p.period == period), None)
     row = next((t for t in tenant_rows(conn, period) if t.tenant == tenant), None) if info else None
@@ -94,6 +95,7 @@ def read_statement(conn, period: str, tenant: str) -> StoredTenant:
         provider_days=provider_days(conn, period, [m.monitor_id for m in timelines]),
         credit=next((c for c in period_credits(conn, period) if c.tenant == tenant), None),
         months=tenant_months(conn, tenant, period),
+        name=tenant_name(conn, tenant),
     )
 
 

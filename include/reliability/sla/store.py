@@ -206,6 +206,27 @@ def tenant_history(conn, period: str) -> list[TenantSnapshot]:
     )
 
 
+def save_tenant_names(conn, names: dict[str, str]) -> None:
+    """Keep the tenants' display names (from the platform database) for the SLA pages."""
+    if not names:
+        return
+    conn.cursor().executemany(
+        """INSERT INTO reliability.sla_tenant_names (tenant, name, updated_at) VALUES (%s, %s, now())
+           ON CONFLICT (tenant) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at""",
+        sorted(names.items()),
+    )
+    if not conn.autocommit:
+        conn.commit()
+
+
+def tenant_name(conn, tenant: str) -> str | None:
+    """The tenant's display name as last read from the platform database; None if never read."""
+    row = conn.execute(
+        "SELECT name FROM reliability.sla_tenant_names WHERE tenant = %s", (tenant,)
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _read(conn, row: type[T], query: str, params: tuple | None = None) -> list[T]:
     """The rows of ``query`` as ``row`` instances, built by column name (psycopg's ``class_row``)."""
     from psycopg.rows import class_row

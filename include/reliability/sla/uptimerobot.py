@@ -4,7 +4,9 @@ Calls are form-encoded POSTs (``https://api.uptimerobot.com/v2/<method>``) with 
 Monitors come 50 per page (the API's maximum), each page with the logs of all its monitors, so a fetch
 takes ceil(monitors / 50) getMonitors calls plus the getMWindows pages, never one call per monitor. Where
 the fetched logs leave a monitor's state at their start in doubt, one more getMonitors call per 50 such
-monitors asks for the entry just before.
+monitors asks for the entry just before. The same getMonitors calls bring UptimeRobot's uptime for the
+period and for each of its UTC days (``custom_uptime_ranges`` takes several ``start_end`` ranges joined
+by ``-``) and the reason (``logs[].reason {code, detail}``) of each "down" entry, for the tenant pages.
 
 Retries, rate limits and keeping the key out of logs and errors are ``uptimerobot_http.py``'s; here,
 ``stat: fail`` and bodies that are not JSON raise an error naming what was wrong, never retried. A fetch
@@ -44,6 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+DAY = 86_400
 DEFAULT_BASE_URL = "https://api.uptimerobot.com/v2"
 
 
@@ -91,15 +94,25 @@ class UptimeRobotClient:
             for m in monitors
             if m.entries and min(m.entries, key=lambda e: (e.datetime, e.id)).type in (LOG_DOWN, LOG_PAUSED)
         ]
-        earlier = self.entries_before(doubtful, request.logs_start)
-        return [replace(m, entries=earlier[m.id] + m.entries) if earlier.get(m.id) else m for m in monitors]
+        earlier = self.monitors_before(doubtful, request.logs_start)
+        return [
+            replace(
+                m,
+                entries=earlier[m.id].entries + m.entries,
+                log_reasons={**earlier[m.id].log_reasons, **m.log_reasons},
+            )
+            if m.id in earlier and earlier[m.id].entries
+            else m
+            for m in monitors
+        ]
 
     def list_monitors(
         self, request: FetchRequest, log_types: Sequence[int] = LOG_TYPES
     ) -> list[SourceMonitor]:
         """Every monitor with its log entries of ``log_types`` since ``request.logs_start`` (50 per call),
-        its maintenance window ids and UptimeRobot's uptime for ``request.uptime_range``."""
+        its maintenance window ids and UptimeRobot's uptime for ``request.uptime_range`` and each of its days."""
         range_start, range_end = request.uptime_range
+        days = [(d, min(d + DAY, range_end)) for d in range(range_start - range_start % DAY, range_end, DAY)]
         # up to the present even for a report of the past: `status` is today's, and it only stands for the
         # whole range when no entry at all falls in it
         logs_end = max(request.logs_end, int(self._http.clock()))
@@ -109,25 +122,26 @@ class UptimeRobotClient:
             "logs_end_date": logs_end,
             "log_types": "-".join(map(str, log_types)),
             "mwindows": 1,
-            "custom_uptime_ranges": f"{range_start}_{range_end}",
+            "custom_uptime_ranges": "-".join(f"{a}_{b}" for a, b in [(range_start, range_end), *days]),
         }
-        monitors = [self._monitor(item) for item in self._all_pages("getMonitors", "monitors", params)]
+        day_starts = [d for d, _ in days]
+        monitors = [
+            self._monitor(item, day_starts) for item in self._all_pages("getMonitors", "monitors", params)
+        ]
         log.info(
             "getMonitors: %d monitors, %d log entries", len(monitors), sum(len(m.entries) for m in monitors)
         )
         return monitors
 
-    def entries_before(
-        self, monitors: Sequence[SourceMonitor], logs_start: int
-    ) -> dict[int, tuple[LogEntry, ...]]:
-        """Each monitor's newest log entry before ``logs_start`` (none if it has none), by monitor id.
+    def monitors_before(self, monitors: Sequence[SourceMonitor], logs_start: int) -> dict[int, SourceMonitor]:
+        """Each monitor with only its newest log entry before ``logs_start`` (none if it has none), by id.
 
         A first entry "up" can only follow "down", and "started" only a pause; but "down" may follow
         "down" (the error changed) and "paused" may follow anything, so for those the state when the logs
         start is in doubt. One getMonitors call per 50 monitors; monitors created since are skipped.
         """
         wanted = [m for m in monitors if m.created_at < logs_start]
-        earlier: dict[int, tuple[LogEntry, ...]] = {}
+        earlier: dict[int, SourceMonitor] = {}
         for i in range(0, len(wanted), PAGE_SIZE):
             chunk = wanted[i : i + PAGE_SIZE]
             params = {
@@ -139,7 +153,7 @@ class UptimeRobotClient:
                 "logs_limit": 1,
             }
             for item in self._all_pages("getMonitors", "monitors", params):
-                earlier[int(item["id"])] = self._monitor(item).entries
+                earlier[int(item["id"])] = self._monitor(item)
         if wanted:
             log.info("getMonitors: looked up the entry before the fetched logs for %d monitors", len(wanted))
         return earlier
@@ -189,25 +203,37 @@ class UptimeRobotClient:
         log.debug("%s: %d items in %d pages", method, len(found), pages)
         return list(found.values())
 
-    def _monitor(self, item: dict) -> SourceMonitor:
+    def _monitor(self, item: dict, day_starts: Sequence[int] = ()) -> SourceMonitor:
+        """``day_starts``: the days whose ranges follow the period's in ``custom_uptime_ranges``."""
+
         def read() -> SourceMonitor:
+            logs = item.get("logs") or ()
             entries = tuple(
                 LogEntry(
                     int(e["datetime"]), int(e["type"]), int(e.get("id") or 0), int(e.get("duration") or 0)
                 )
-                for e in item.get("logs") or ()
+                for e in logs
             )
             ranges = item.get("custom_uptime_ranges")
-            provider = float(str(ranges).split("-")[0]) / 100.0 if ranges not in (None, "") else None
+            figures = [float(f) / 100.0 for f in str(ranges).split("-")] if ranges not in (None, "") else []
+            if figures and len(figures) != 1 + len(day_starts):
+                raise ValueError(
+                    f"custom_uptime_ranges has {len(figures)} figures, not {1 + len(day_starts)}"
+                )
+            created = int(item.get("create_datetime") or 0)
             return SourceMonitor(
                 id=int(item["id"]),
                 name=str(item.get("friendly_name") or ""),
                 url=str(item.get("url") or ""),
-                created_at=int(item.get("create_datetime") or 0),
+                created_at=created,
                 status=int(item.get("status", 1)),
                 entries=entries,
                 maintenance_window_ids=tuple(int(w["id"]) for w in item.get("mwindows") or ()),
-                provider_uptime_ratio=provider,
+                provider_uptime_ratio=figures[0] if figures else None,
+                log_reasons=_down_reasons(logs),
+                provider_daily_uptime={
+                    day: ratio for day, ratio in zip(day_starts, figures[1:]) if day + DAY > created
+                },
             )
 
         return self._http.read_fields(
@@ -253,3 +279,17 @@ class UptimeRobotClient:
 
     def _error(self, kind: type[UptimeRobotError], message: str, *args: Any) -> UptimeRobotError:
         return self._http.error(kind, message, *args)
+
+
+def _down_reasons(logs: Sequence[dict]) -> dict[int, tuple[str | None, str | None]]:
+    """UptimeRobot's ``reason {code, detail}`` of each "down" entry, by the entry's time."""
+    found = {}
+    for e in logs:
+        reason = e.get("reason")
+        if int(e["type"]) == LOG_DOWN and isinstance(reason, dict):
+            code, detail = reason.get("code"), reason.get("detail")
+            found[int(e["datetime"])] = (
+                str(code) if code not in (None, "") else None,
+                str(detail) if detail else None,
+            )
+    return found

@@ -12,7 +12,8 @@ What it uses of v3, from UptimeRobot's published documentation:
   1..200, ``cursor``; ``{data, nextLink}``; a monitor's ``id``, ``friendlyName``, ``url``, ``status``
   PAUSED / STARTED / UP / LOOKS_DOWN / DOWN, ``createDateTime``, ``maintenanceWindows``);
   ``GET /incidents`` (``cursor``, ``monitor_id``, ``started_after``, ``started_before`` in ISO 8601;
-  newest first; ``id``, ``type``, ``monitor.id``, ``startedAt``, ``resolvedAt``); ``GET
+  newest first; ``id``, ``type``, ``monitor.id``, ``startedAt``, ``resolvedAt``, ``cause`` a number or
+  null, ``reason`` a string: kept as the reason code and detail of the incident's "down" entry); ``GET
   /maintenance-windows`` (``interval`` once/daily/weekly/monthly, ``date``, ``time``, ``duration`` in
   minutes, ``days``, ``status`` active/paused); ``GET /monitors/{id}/stats/uptime`` (one monitor, at
   most 90 days). The ``type`` of an incident is not enumerated there; the uptime-stats logs use
@@ -22,7 +23,8 @@ What it uses of v3, from UptimeRobot's published documentation:
 What v3 lacks for ``RULES.md`` (see its "API v3" section), read through API v2 with a v2 key
 (``v2_api_key`` in the connection's extra), one getMonitors call per 50 monitors each:
 - pauses and restarts (rule 9: paused time is left out): v3 has incidents, no pause history; and
-  UptimeRobot's own uptime for the period (rule 20), which v3 gives one monitor per call, 90 days at most;
+  UptimeRobot's own uptime for the period (rule 20) and for each of its days (the tenant pages'
+  reconciliation), which v3 gives one monitor per call, 90 days at most;
 - the state when the look-back starts (rule 6): an incident that began before it is not among the
   incidents that started since, so each monitor's last v2 log entry before it is read; where that is
   "down", one ``GET /incidents?monitor_id=`` call finds when that incident was resolved.
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -119,6 +122,7 @@ class UptimeRobotV3Client:
             raise self._http.error(UptimeRobotBadResponse, "monitors: a monitor id is not a number") from None
         windows = self.get_maintenance_windows()
         entries: dict[int, list[LogEntry]] = defaultdict(list)
+        reasons: dict[int, dict[int, tuple[str | None, str | None]]] = defaultdict(dict)
         incidents = self._pages(
             "incidents", {"started_after": _iso(logs_start - 1), "started_before": _iso(logs_end + 1)}
         )
@@ -126,6 +130,7 @@ class UptimeRobotV3Client:
             monitor_id, started, resolved = self._incident(incident)
             if monitor_id in monitors and logs_start <= started <= logs_end:
                 entries[monitor_id] += _entries_of(started, resolved)
+                reasons[monitor_id][started] = _reason_of(incident)
         # v2: pauses and restarts, UptimeRobot's uptime figure, and the state when the look-back starts
         legacy = {m.id: m for m in self._v2.list_monitors(request, log_types=(LOG_STARTED, LOG_PAUSED))}
         if set(legacy) != set(monitors):
@@ -135,20 +140,26 @@ class UptimeRobotV3Client:
                 f"{len(set(monitors) ^ set(legacy))} of them in only one (a monitor added or deleted "
                 "during the fetch, or keys of two accounts); nothing was kept, run again",
             )
-        earlier = self._v2.entries_before(list(legacy.values()), logs_start)
-        for monitor_id, last in earlier.items():
+        earlier = self._v2.monitors_before(list(legacy.values()), logs_start)
+        for monitor_id, prior in earlier.items():
+            last = prior.entries
             if last and last[-1].type == LOG_DOWN:
                 resolved = self._resolution_of_incident_open_at(monitor_id, logs_start)
                 if resolved is not None and resolved >= logs_start:
                     entries[monitor_id].append(LogEntry(resolved, LOG_UP, RESOLVED_ID))
         result = []
         for monitor_id, item in sorted(monitors.items()):
-            logged = legacy[monitor_id]
+            logged, prior = legacy[monitor_id], earlier.get(monitor_id)
+            monitor = self._monitor(
+                item,
+                (prior.entries if prior else ()) + logged.entries + tuple(entries[monitor_id]),
+                logged.provider_uptime_ratio,
+            )
             result.append(
-                self._monitor(
-                    item,
-                    earlier.get(monitor_id, ()) + logged.entries + tuple(entries[monitor_id]),
-                    logged.provider_uptime_ratio,
+                replace(
+                    monitor,
+                    log_reasons={**(prior.log_reasons if prior else {}), **reasons[monitor_id]},
+                    provider_daily_uptime=logged.provider_daily_uptime,
                 )
             )
         log.info(
@@ -282,6 +293,14 @@ class UptimeRobotV3Client:
         return self._http.read_fields(
             f"monitors: monitor {item.get('id')!r} has a field that cannot be read", read
         )
+
+
+def _reason_of(incident: dict) -> tuple[str | None, str | None]:
+    """(code, detail) of an incident: its ``cause`` (a number, as v2's reason codes) and ``reason``."""
+    cause, reason = incident.get("cause"), incident.get("reason")
+    if isinstance(cause, float) and cause.is_integer():
+        cause = int(cause)
+    return (str(cause) if cause not in (None, "") else None, str(reason) if reason else None)
 
 
 def _entries_of(started: int, resolved: int | None) -> list[LogEntry]:
