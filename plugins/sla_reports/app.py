@@ -78,18 +78,19 @@ def create_app(dsn_source: Callable[[], str] = results_dsn):
     # statement and download routes come first so that their suffix is not read as part of a slug
     @app.get("/{period}/tenants/{slug:path}/statement.pdf")
     def tenant_statement_pdf(slug: str, period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
-        return _download(
-            lambda: tenant.statement_pdf(load_statement(period, slug)),
-            "application/pdf",
-            f"sla-statement-{period}-{tenant.file_safe(slug)}.pdf",
-        )
+        return tenant_download(period, slug, tenant.statement_pdf, "application/pdf", "statement", "pdf")
 
     @app.get("/{period}/tenants/{slug:path}/incidents.csv")
     def tenant_incidents_csv(slug: str, period: str = Path(pattern=PERIOD_PATTERN)) -> Response:
+        return tenant_download(
+            period, slug, tenant.incidents_csv, "text/csv; charset=utf-8", "incidents", "csv"
+        )
+
+    def tenant_download(period: str, slug: str, build, media_type: str, what: str, suffix: str) -> Response:
         return _download(
-            lambda: tenant.incidents_csv(load_statement(period, slug)),
-            "text/csv; charset=utf-8",
-            f"sla-incidents-{period}-{tenant.file_safe(slug)}.csv",
+            lambda: build(load_statement(period, slug)),
+            media_type,
+            f"sla-{what}-{period}-{tenant.file_safe(slug)}.{suffix}",
         )
 
     @app.get("/{period}/tenants/{slug:path}/statement", response_class=HTMLResponse)

@@ -15,6 +15,17 @@ BAR, GAP, LEFT, RIGHT = 12, 2, 48, 8
 BARS_TOP, BARS_BOTTOM = 18, 58
 BURN_TOP, BURN_BOTTOM = 92, 150
 HEIGHT = 166
+# The drawing's fixed geometry, as the template names it.
+GEOMETRY = {
+    "height": HEIGHT,
+    "bar_width": BAR,
+    "left": LEFT,
+    "right": RIGHT,
+    "bars_top": BARS_TOP,
+    "bars_bottom": BARS_BOTTOM,
+    "burn_top": BURN_TOP,
+    "burn_bottom": BURN_BOTTOM,
+}
 LEVEL_LABELS = {
     "up": "no downtime",
     "minor": "downtime within the day's share of the budget",
@@ -65,15 +76,8 @@ def day_bars_chart(tenant: str, bars) -> Markup:
             bars=drawn,
             line=line,
             width=width,
-            height=HEIGHT,
-            bar_width=BAR,
-            left=LEFT,
-            right=RIGHT,
-            bars_top=BARS_TOP,
-            bars_bottom=BARS_BOTTOM,
-            burn_top=BURN_TOP,
-            burn_bottom=BURN_BOTTOM,
             zero_y=y_of(0.0),
+            **GEOMETRY,
             floor_label=pct(floor, 0),
         )
     )
