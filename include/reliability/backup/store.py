@@ -7,7 +7,7 @@ module maps a :class:`~reliability.backup.models.BackupResult` onto them.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 from reliability.backup.config import BackupConfig
@@ -49,30 +49,20 @@ def store_result(result: BackupResult, targets: BackupTargets, estimates: dict[s
     from reliability.backups.dumps import DumpRecord, TableRecord, latest_dump, record_dump
     from reliability.core.store import connect
 
+    # The record's fields that the result has under the same name are copied as they are.
+    same_name = {
+        f.name: getattr(result, f.name)
+        for f in fields(DumpRecord)
+        if f.name not in ("verdict", "reasons", "tables") and hasattr(result, f.name)
+    }
     record = DumpRecord(
+        **same_name,
         interval_key=result.request.interval_key,
         database=result.request.database,
         mode=result.request.mode,
         verdict=result.verdict.verdict,
-        bucket=result.bucket,
-        dump_key=result.dump_key,
-        uploaded=result.uploaded,
-        started_at=result.started_at,
-        finished_at=result.finished_at,
         reasons=result.verdict.reasons,
-        warnings=result.warnings,
-        manifest_key=result.manifest_key,
-        format=result.format,
-        compression=result.compression,
-        dumped_at=result.dumped_at,
-        size_bytes=result.size_bytes,
-        sha256=result.sha256,
         tables=len(result.tables),
-        rows=result.rows,
-        server_version=result.server_version,
-        pg_dump_version=result.pg_dump_version,
-        pg_dump_exit=result.pg_dump_exit,
-        toc=result.toc,
     )
     try:
         with connect(targets.results_dsn, connect_timeout=30) as conn:

@@ -6,9 +6,9 @@ CREATE TABLE reliability.sla_report_details (
     period              text        PRIMARY KEY REFERENCES reliability.sla_reports (period) ON DELETE CASCADE,
     as_of               timestamptz NOT NULL,
     logs_start          timestamptz NOT NULL,
-    maintenance_policy  text        NOT NULL CHECK (maintenance_policy IN ('exclude', 'count_as_up')),
+    saved_at            timestamptz NOT NULL DEFAULT now(),
     cross_check_tolerance double precision NOT NULL,
-    saved_at            timestamptz NOT NULL DEFAULT now()
+    maintenance_policy  text        NOT NULL CHECK (maintenance_policy IN ('exclude', 'count_as_up'))
 );
 
 CREATE TABLE reliability.sla_monitor_timelines (
