@@ -13,15 +13,6 @@ from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
-class HistoryPoint:
-    """A recent verified dump of the same database, format and compression."""
-
-    size_bytes: int
-    rows: int
-    finished_at: datetime
-
-
-@dataclass(frozen=True)
 class TableRecord:
     table_name: str
     rows: int
@@ -106,6 +97,15 @@ def record_dump(conn, record: DumpRecord, tables: list[TableRecord] | tuple[Tabl
                     ],
                 )
     conn.commit()
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """A recent verified dump of the same database, format and compression."""
+
+    size_bytes: int
+    rows: int
+    finished_at: datetime
 
 
 def recent_dumps(

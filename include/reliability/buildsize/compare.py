@@ -33,13 +33,6 @@ EMPTY_REASON = "0 B before compression; check the build step that writes it, or 
 
 
 @dataclass(frozen=True)
-class Bundle:
-    name: str
-    files: int
-    sizes: Sizes
-
-
-@dataclass(frozen=True)
 class Baseline:
     branch: str
     build_ids: tuple[str, ...] = ()
@@ -166,6 +159,15 @@ def judge(
                 f"{limits.max_growth_percent:g}% growth limit",
             )
     return "ok", ()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One bundle of the build: its files measured together."""
+
+    name: str
+    files: int
+    sizes: Sizes
 
 
 def compare(budget: AppBudget, bundles: Sequence[Bundle], baseline: Baseline) -> Comparison:
