@@ -113,6 +113,8 @@ def http_settings(conn_id: str) -> dict[str, Any]:
     """Base URL, login and password of an http connection (e.g. ``reliability_prometheus``)."""
     conn = get(conn_id)
     base, password = http_base_url_and_secret(conn_id)
+    # http_base_url_and_secret assumes https for a SaaS API; a Prometheus inside the network is plain
+    # http unless the connection names a scheme (schema field, or a URL as host).
     if "://" not in (conn.host or "") and not conn.schema:
-        base = "http" + base.removeprefix("https")
+        base = "http://" + base.removeprefix("https://")
     return {"conn_id": conn_id, "url": base, "username": conn.login or None, "password": password or None}
