@@ -106,3 +106,44 @@ def slack_receiver(slack_server):
     """The fake Slack webhook, emptied for this test."""
     slack_server.clear()
     return slack_server
+
+
+# --- The platform's Redis and Prometheus, for performance_watchdog (tests/performance, tests/e2e) ---------
+
+
+@pytest.fixture(scope="session")
+def platform_redis(stack_dir):
+    """redis-server with a password (the platform's cache): ``.port`` and ``.password``."""
+    import secrets
+
+    from stack.services import start_platform_redis
+
+    class Redis:
+        port = free_port()
+        password = f"r3dis-{secrets.token_hex(8)}"
+
+    start_platform_redis(stack_dir, Redis.port, Redis.password, name="platform-redis")
+    yield Redis
+    stop_process("platform-redis", stack_dir)
+
+
+@pytest.fixture(scope="session")
+def platform_metrics():
+    """The platform-metrics stand-in (stack/platform_metrics.py): slow for the first 8 s of every 20 s."""
+    from stack.platform_metrics import PlatformMetrics
+
+    exporter = PlatformMetrics(cycle_seconds=20, slow_seconds=8).start()
+    yield exporter
+    exporter.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_prometheus(stack_dir, platform_metrics):
+    """Real Prometheus scraping the stand-in every second, as ``PrometheusSettings`` (connection id
+    ``reliability_prometheus``)."""
+    from reliability.performance.promapi import PrometheusSettings
+    from stack.services import start_platform_prometheus
+
+    url = start_platform_prometheus(stack_dir, free_port(), [platform_metrics.address])
+    yield PrometheusSettings("reliability_prometheus", url)
+    stop_process("platform-prometheus", stack_dir)

@@ -14,7 +14,7 @@ from reliability.performance.config import AiLatencyConfig, PerformanceConfig, P
 from reliability.performance.promapi import PrometheusSettings
 from reliability.performance.run import report_ai_latency
 from reliability.performance.schedule import plan_run
-from tests.performance.conftest import insert_calls
+from tests.performance.support import insert_calls
 
 MIDNIGHT = plan_run(datetime(2026, 12, 7, tzinfo=UTC))  # the day 2026-12-06
 CONFIG = PerformanceConfig(
@@ -192,7 +192,7 @@ def test_a_platform_database_that_fails_the_query_fails_the_section(results_dsn,
 def test_the_database_figures_are_cross_checked_against_prometheus(
     platform_dsn, results_dsn, platform_prometheus, platform_metrics
 ):
-    from tests.performance.conftest import wait_for_history
+    from tests.performance.support import wait_for_history
 
     wait_for_history(platform_metrics, 15)
     now = datetime.now(UTC)

@@ -17,7 +17,6 @@ from reliability.performance.redis_latency import (
 )
 from reliability.performance.run import measure_redis
 from reliability.performance.schedule import plan_run
-from tests.performance.conftest import REDIS_PASSWORD
 
 HOURLY = plan_run(datetime(2026, 12, 7, 15, tzinfo=UTC))
 
@@ -53,7 +52,7 @@ def test_round_trips_are_timed_stored_and_the_monitor_is_enabled(redis_settings,
     assert gauges[("performance_redis_latency_breach", None)] == 0
     row = _stored(results_dsn, "k1")
     assert row["p99_seconds"] == summary["p99_seconds"] and row["breach"] is False
-    assert REDIS_PASSWORD not in repr(row)
+    assert redis_settings.password not in repr(row)
     # A second run finds the monitor on and leaves it.
     (again,) = measure_redis(
         HOURLY, redis_settings, results_dsn=results_dsn, interval_key="k1", config=_config()
@@ -89,11 +88,11 @@ def test_a_busy_server_breaches_the_p99_target_and_shows_in_its_latency_monitor(
     assert _stored(results_dsn, "busy")["breach"] is True
 
 
-def test_monitor_that_cannot_be_enabled_is_reported_not_fatal(redis_server, redis_admin, results_dsn):
+def test_monitor_that_cannot_be_enabled_is_reported_not_fatal(platform_redis, redis_admin, results_dsn):
     redis_admin.execute_command(
         "ACL", "SETUSER", "watchdog", "on", ">watch-pw-1", "+@all", "-config|set", "~*"
     )
-    settings = RedisSettings("reliability_redis", "127.0.0.1", redis_server, "watchdog", "watch-pw-1")
+    settings = RedisSettings("reliability_redis", "127.0.0.1", platform_redis.port, "watchdog", "watch-pw-1")
     (outcome,) = measure_redis(
         HOURLY, settings, results_dsn=results_dsn, interval_key="acl", config=_config()
     )
@@ -103,27 +102,27 @@ def test_monitor_that_cannot_be_enabled_is_reported_not_fatal(redis_server, redi
     assert redis_admin.config_get("latency-monitor-threshold")["latency-monitor-threshold"] == "0"
 
 
-def test_redis_down_fails_the_section_naming_the_connection(results_dsn):
+def test_redis_down_fails_the_section_naming_the_connection(platform_redis, results_dsn):
     from stack.processes import free_port
 
     port = free_port()
-    settings = RedisSettings("reliability_redis", "127.0.0.1", port, password=REDIS_PASSWORD)
+    settings = RedisSettings("reliability_redis", "127.0.0.1", port, password=platform_redis.password)
     (outcome,) = measure_redis(
         HOURLY, settings, results_dsn=results_dsn, interval_key="down", config=_config()
     )
     assert outcome.status == "failed"
     assert f"connection reliability_redis (127.0.0.1:{port}): cannot connect" in outcome.headline
-    assert REDIS_PASSWORD not in repr(outcome.to_dict())
+    assert platform_redis.password not in repr(outcome.to_dict())
 
 
-def test_wrong_password_is_an_authentication_failure_without_the_secret(redis_server, results_dsn):
+def test_wrong_password_is_an_authentication_failure_without_the_secret(platform_redis, results_dsn):
     wrong = "wr0ng-pa55word-99"
-    settings = RedisSettings("reliability_redis", "127.0.0.1", redis_server, password=wrong)
+    settings = RedisSettings("reliability_redis", "127.0.0.1", platform_redis.port, password=wrong)
     (outcome,) = measure_redis(HOURLY, settings, results_dsn=results_dsn, interval_key="pw", config=_config())
     assert outcome.status == "failed"
     assert "reliability_redis" in outcome.headline and "authentication failed" in outcome.headline
     text = repr(outcome.to_dict())
-    assert wrong not in text and REDIS_PASSWORD not in text
+    assert wrong not in text and platform_redis.password not in text
     assert _stored(results_dsn, "pw") is None
 
 

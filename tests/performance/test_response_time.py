@@ -15,7 +15,7 @@ from reliability.performance.response_time import compute, slow_windows
 from reliability.performance.run import report_response_time
 from reliability.performance.schedule import Period, plan_run
 from stack.platform_metrics import slow_time
-from tests.performance.conftest import CYCLE_SECONDS, SLOW_SECONDS, wait_for_history
+from tests.performance.support import wait_for_history
 
 FAST = ResponseTimeConfig(window="3s", step_seconds=1, worst_windows=10)
 
@@ -30,8 +30,8 @@ def expected_over(exporter, ts: float, window: float) -> bool:
     """By hand: the median of the last `window` is above 2 s when more than half its requests were slow.
     Outside the slow phase 1 of 10 requests a second is slow, inside it all 10: 9 * slow > 4 * window."""
     elapsed = ts - exporter.started
-    slow = slow_time(elapsed, CYCLE_SECONDS, SLOW_SECONDS) - slow_time(
-        elapsed - window, CYCLE_SECONDS, SLOW_SECONDS
+    slow = slow_time(elapsed, exporter.cycle, exporter.slow) - slow_time(
+        elapsed - window, exporter.cycle, exporter.slow
     )
     return 9 * slow > 4 * window
 
@@ -46,7 +46,7 @@ def test_share_of_time_above_target_worst_windows_and_route_medians(platform_pro
     assert report.share_over_target == pytest.approx(expected, abs=0.1)
     assert 0.3 < report.share_over_target < 0.7
     # One slow window per slow phase in the period, each about 8 s long, peaking at 3.75 s (bucket 2.5-5 s).
-    phases = sum(1 for ts in steps if (ts - platform_metrics.started) % CYCLE_SECONDS < 1)
+    phases = sum(1 for ts in steps if (ts - platform_metrics.started) % platform_metrics.cycle < 1)
     assert abs(len(report.worst_windows) - phases) <= 1
     longest = report.worst_windows[0]
     assert longest.peak_seconds == pytest.approx(3.75) and 5 <= longest.seconds <= 12
@@ -58,8 +58,8 @@ def test_share_of_time_above_target_worst_windows_and_route_medians(platform_pro
         period.start.timestamp() - platform_metrics.started,
     )
     slow_share = (
-        slow_time(elapsed[0], CYCLE_SECONDS, SLOW_SECONDS)
-        - slow_time(elapsed[1], CYCLE_SECONDS, SLOW_SECONDS)
+        slow_time(elapsed[0], platform_metrics.cycle, platform_metrics.slow)
+        - slow_time(elapsed[1], platform_metrics.cycle, platform_metrics.slow)
     ) / (elapsed[0] - elapsed[1])
     assert report.route_medians["/"] == pytest.approx(0.05 / (1 - slow_share), rel=0.1)
 
