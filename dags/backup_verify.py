@@ -123,9 +123,9 @@ def backup_verify():
 
     @task(trigger_rule="all_done")
     def publish_results(outcomes) -> dict:
-        from reliability.airflow.publish import publish_outcomes
+        from reliability.airflow.tasks.backup_verify import publish_results as publish
 
-        return publish_outcomes(list(outcomes))
+        return publish(list(outcomes))
 
     @task(trigger_rule="all_done", outlets=[BACKUP_ALIAS])
     def announce_verified_backups(outcomes, *, outlet_events=None) -> list[str]:

@@ -362,6 +362,37 @@ def test_unwritable_results_store_is_reported_not_hidden(config, source_dsn, s3_
     )
 
 
+def test_rows_the_store_missed_are_written_when_publishing_reaches_it(
+    config, source_dsn, s3_client, s3_bucket, results_dsn, tmp_path
+):
+    """Store down during the dump: the rows travel as JSON with the outcome (XCom) and publishing's store
+    step writes them once the store answers, as the verified dump the restore test will look for."""
+    from reliability.backups.dumps import rows_from_json
+    from reliability.core.publish import PublishTargets, publish
+
+    down = f"postgresql://nobody:pw-Xy7@127.0.0.1:{free_port()}/results"
+    req = request()
+    result = execute(req, config, BackupTargets(source_dsn, s3_client, s3_bucket, results_dsn=down))
+    assert result.verdict.verdict == "verified" and result.unstored_rows
+    carried = json.loads(json.dumps(result.unstored_rows))  # what XCom keeps
+    assert "pw-Xy7" not in json.dumps(carried)
+    record, tables = rows_from_json(carried)
+    assert (record.dump_key, record.verdict, len(tables)) == (result.dump_key, "verified", len(result.tables))
+
+    def store_rows(conn):
+        record_dump(conn, record, tables)
+
+    targets = PublishTargets(results_dsn, None, None, tmp_path / "monitor.log", interval_key=req.interval_key)
+    publish([to_outcome(result)], targets, store_rows)
+    with psycopg.connect(results_dsn) as conn:
+        stored = latest_dump(conn, req.database, verdicts=("verified",))
+        n_tables = conn.execute(
+            "SELECT count(*) FROM reliability.backup_tables WHERE dump_key = %s", (result.dump_key,)
+        ).fetchone()[0]
+    assert stored.dump_key == result.dump_key and stored.dumped_at == result.dumped_at
+    assert n_tables == len(result.tables)
+
+
 def test_dump_file_written_by_the_job_can_be_restored_by_pg_restore(config, targets, s3_client, tmp_path):
     """The object is a normal custom-format archive: pg_restore --list reads it from a file too."""
     import subprocess

@@ -82,6 +82,7 @@ class BackupResult:
     newest_usable_at: datetime | None = None  # the newest verified/suspicious dump of this database
     warnings: tuple[str, ...] = ()
     store_error: str | None = None
+    unstored_rows: dict[str, Any] | None = None  # the dump's rows (JSON) when the store was down
     canary: CanaryResult | None = None  # new dumps only: the verifier's check on a damaged copy
 
     @property

@@ -46,7 +46,7 @@ def store_result(result: BackupResult, targets: BackupTargets, estimates: dict[s
     newest = result.dumped_at if result.verdict.usable and result.request.mode == "backup" else None
     if not targets.results_dsn:
         return replace(result, newest_usable_at=newest)
-    from reliability.backups.dumps import DumpRecord, TableRecord, latest_dump, record_dump
+    from reliability.backups.dumps import DumpRecord, TableRecord, latest_dump, record_dump, rows_to_json
     from reliability.core.store import connect
 
     # The record's fields that the result has under the same name are copied as they are.
@@ -64,23 +64,27 @@ def store_result(result: BackupResult, targets: BackupTargets, estimates: dict[s
         reasons=result.verdict.reasons,
         tables=len(result.tables),
     )
+    tables = [
+        TableRecord(name, t.rows, t.digest, t.columns, estimates.get(name))
+        for name, t in result.tables.items()
+    ]
     try:
         with connect(targets.results_dsn, connect_timeout=30) as conn:
-            record_dump(
-                conn,
-                record,
-                [
-                    TableRecord(name, t.rows, t.digest, t.columns, estimates.get(name))
-                    for name, t in result.tables.items()
-                ],
-            )
+            record_dump(conn, record, tables)
             stored = latest_dump(conn, result.request.database, verdicts=("verified", "suspicious"))
     except Exception as exc:
+        from reliability.core.publish import describe_store_error
+
         log.error("backup result of %s not stored: %s", result.request.database, type(exc).__name__)
+        # The rows travel with the outcome; publishing writes them when the store is back (its retry).
         return replace(
             result,
             newest_usable_at=newest,
-            store_error=f"the results store could not be written ({type(exc).__name__}: {exc})",
+            store_error=(
+                "the results store could not be written "
+                f"({describe_store_error(exc, targets.results_dsn)}); publishing stores it on its retry"
+            ),
+            unstored_rows=rows_to_json(record, tables),
         )
     if stored and (newest is None or stored.dumped_at > newest):
         newest = stored.dumped_at

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -138,3 +139,24 @@ def latest_dump(
         params.append(max_age)
     row = conn.execute(query + " ORDER BY dumped_at DESC LIMIT 1", params).fetchone()
     return StoredDump(*row) if row else None
+
+
+_TIMES = ("started_at", "finished_at", "dumped_at")
+
+
+def rows_to_json(record: DumpRecord, tables: list[TableRecord]) -> dict[str, Any]:
+    """A dump's rows as JSON-safe values (XCom), for a later try when the results store was down."""
+    values = {f: getattr(record, f) for f in _COLUMNS}
+    for name in _TIMES:
+        values[name] = values[name].isoformat() if values[name] else None
+    return {"record": values, "tables": [[t.table_name, t.rows, t.digest, list(t.columns), t.source_reltuples]
+                                         for t in tables]}  # fmt: skip
+
+
+def rows_from_json(data: dict[str, Any]) -> tuple[DumpRecord, list[TableRecord]]:
+    values = dict(data["record"])
+    for name in _TIMES:
+        values[name] = datetime.fromisoformat(values[name]) if values[name] else None
+    values["reasons"], values["warnings"] = tuple(values["reasons"]), tuple(values["warnings"])
+    tables = [TableRecord(n, r, d, tuple(c), s) for n, r, d, c, s in data["tables"]]
+    return DumpRecord(**values), tables

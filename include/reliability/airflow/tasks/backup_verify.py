@@ -8,9 +8,12 @@ from reliability.airflow import connections
 from reliability.airflow.context import interval_key
 from reliability.backup.config import load_config
 from reliability.backup.models import BackupRequest, BackupTargets, RequestError
-from reliability.backup.run import check_object_exists, plan_requests, run
+from reliability.backup.outcome import to_outcome
+from reliability.backup.run import check_object_exists, execute, plan_requests
 
 S3_CONN_ID = "reliability_s3"
+# The key of an outcome dict (XCom) that carries dump rows the results store could not take yet.
+UNSTORED = "unstored_rows"
 
 
 def plan(context: dict[str, Any], config_path: str | None = None) -> list[dict[str, Any]]:
@@ -59,9 +62,30 @@ def dump_and_verify(request: dict[str, Any], config_path: str | None = None) -> 
         ),
     )
     try:
-        return run(req, config, targets).to_dict()
+        result = execute(req, config, targets)
     except RequestError as exc:
         _refuse(exc)
+    outcome = to_outcome(result).to_dict()
+    if result.unstored_rows:  # the results store was down: publish_results writes them (and its retry)
+        outcome[UNSTORED] = result.unstored_rows
+    return outcome
+
+
+def publish_results(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Publish every database's outcome; dump rows the results store missed are written in the same step,
+    so a store that was down during the dump gets them when publishing (or its retry) reaches it."""
+    from reliability.airflow.publish import publish_outcomes
+    from reliability.backups.dumps import record_dump, rows_from_json
+
+    pending = [rows_from_json(o[UNSTORED]) for o in outcomes if o.get(UNSTORED)]
+
+    def store_rows(conn) -> None:
+        for record, tables in pending:
+            record_dump(conn, record, tables)
+
+    return publish_outcomes(
+        [{k: v for k, v in o.items() if k != UNSTORED} for o in outcomes], store_rows if pending else None
+    )
 
 
 def _refuse(exc: RequestError):
