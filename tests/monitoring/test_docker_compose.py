@@ -187,7 +187,13 @@ def test_every_connection_of_the_architecture_is_set_as_json(resolved):
         if name.startswith("AIRFLOW_CONN_")
     }
     assert set(connections) == CONNECTION_IDS
-    assert {c["conn_type"] for c in connections.values()} == {"postgres", "aws", "http", "slackwebhook", "redis"}
+    assert {c["conn_type"] for c in connections.values()} == {
+        "postgres",
+        "aws",
+        "http",
+        "slackwebhook",
+        "redis",
+    }
     assert connections["reliability_s3"]["extra"]["endpoint_url"] == "http://minio:9000"
     assert connections["reliability_pushgateway"]["host"] == "pushgateway"
 
