@@ -12,10 +12,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 need_cmd pg_dump || missing+=(postgresql-client)
 need_cmd prometheus-pushgateway || missing+=(prometheus-pushgateway)
 need_cmd redis-server || missing+=(redis-server)
+need_cmd prometheus || missing+=(prometheus)  # the platform's Prometheus on the local stack (performance_watchdog)
 # WeasyPrint (the SLA statements' PDF) loads Pango through ctypes.
 ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$profile" = test ]; then
-  need_cmd prometheus || missing+=(prometheus)
   need_cmd prometheus-alertmanager || missing+=(prometheus-alertmanager)
   need_cmd docker-compose || missing+=(docker-compose)
   need_cmd pdftotext || missing+=(poppler-utils)

@@ -22,7 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # `.venv/bin/python -m stack` from the project root, as the README says: the library is under include/.
 if str(ROOT / "include") not in sys.path:
     sys.path.insert(1, str(ROOT / "include"))
-SERVICES = ("s3", "pushgateway", "slack", "uptimerobot")
+SERVICES = (
+    "s3",
+    "pushgateway",
+    "slack",
+    "uptimerobot",
+    "platform-redis",
+    "platform-metrics",
+    "platform-prometheus",
+)
 BUCKET = "reliability-backups"
 PLATFORM_DB = "platform"
 RESULTS_DB = "reliability_results"
@@ -34,16 +42,21 @@ def stack_dir() -> Path:
 
 def _state(state: Path) -> dict:
     path = state / "stack.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {name: free_port() for name in (*SERVICES, "airflow_api")}
-    values["slack_token_path"] = (
-        f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
-    )
-    values["uptimerobot_api_key"] = "u" + secrets.token_hex(4) + "-" + secrets.token_hex(12)
-    state.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    # A stack.json from before a service was added gets that service's port (and secret) on the next read.
+    missing = {name: free_port() for name in (*SERVICES, "airflow_api") if name not in values}
+    if not values:
+        missing["slack_token_path"] = (
+            f"T{secrets.token_hex(4).upper()}/B{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
+        )
+        missing["uptimerobot_api_key"] = "u" + secrets.token_hex(4) + "-" + secrets.token_hex(12)
+    if "platform_redis_password" not in values:
+        missing["platform_redis_password"] = "r3dis-" + secrets.token_hex(10)
+    if missing:
+        values.update(missing)
+        state.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
     return values
 
 
@@ -68,6 +81,9 @@ def environment(state: Path) -> dict[str, str]:
             uptimerobot_api_key=values["uptimerobot_api_key"],
             api_port=values["airflow_api"],
             log_path=state / "logs" / "backup-monitor.log",
+            redis_url=f"redis://127.0.0.1:{values['platform-redis']}/0",
+            redis_password=values["platform_redis_password"],
+            prometheus_url=f"http://127.0.0.1:{values['platform-prometheus']}",
         )
     )
 
@@ -76,10 +92,11 @@ def up(state: Path, scale: float) -> dict[str, str]:
     values = _state(state)
     pg = PgCluster.create(state / "postgres")
     pg.start()
-    from stack.platform import seed_platform, tenants_with_sites
+    from stack.platform import seed_platform, seed_recent_assistant_calls, tenants_with_sites
 
     platform_dsn = pg.create_database(PLATFORM_DB, exist_ok=True)
     counts = seed_platform(platform_dsn, scale)
+    recent = seed_recent_assistant_calls(platform_dsn)
     results_dsn = pg.create_database(RESULTS_DB, exist_ok=True)
     from reliability.core.store import migrate
 
@@ -87,12 +104,21 @@ def up(state: Path, scale: float) -> dict[str, str]:
     print(
         f"postgres     127.0.0.1:{pg.port}  platform: {sum(counts.values()):,} rows; results store migrated"
     )
+    if recent:
+        print(f"postgres     platform: {recent:,} assistant calls added up to now (performance_watchdog)")
 
     starters = {
         "s3": lambda: services.start_moto(state, values["s3"]),
         "pushgateway": lambda: services.start_pushgateway(state, values["pushgateway"]),
         "slack": lambda: services.start_fake_slack(state, values["slack"], values["slack_token_path"]),
         "uptimerobot": lambda: _start_uptimerobot(state, values, platform_dsn, tenants_with_sites),
+        "platform-redis": lambda: services.start_platform_redis(
+            state, values["platform-redis"], values["platform_redis_password"], name="platform-redis"
+        ),
+        "platform-metrics": lambda: services.start_platform_metrics(state, values["platform-metrics"]),
+        "platform-prometheus": lambda: services.start_platform_prometheus(
+            state, values["platform-prometheus"], [f"127.0.0.1:{values['platform-metrics']}"]
+        ),
     }
     for name, start in starters.items():
         if running_pid(name, state) and port_open(values[name]):

@@ -32,6 +32,10 @@ class Endpoints:
     uptimerobot_api_key: str
     api_port: int
     log_path: Path
+    # The platform's Redis and the Prometheus scraping its metrics (performance_watchdog); None: not set.
+    redis_url: str | None = None  # redis://127.0.0.1:PORT/0
+    redis_password: str | None = None
+    prometheus_url: str | None = None  # http://127.0.0.1:PORT
 
 
 def environment(e: Endpoints) -> dict[str, str]:
@@ -66,6 +70,16 @@ def environment(e: Endpoints) -> dict[str, str]:
             }
         ),
     }
+    if e.redis_url:
+        host, port = e.redis_url.removeprefix("redis://").split("/", 1)[0].split(":")
+        conns["reliability_redis"] = json.dumps(
+            {"conn_type": "redis", "host": host, "port": int(port), "password": e.redis_password or ""}
+        )
+    if e.prometheus_url:
+        host, port = e.prometheus_url.removeprefix("http://").split(":")
+        conns["reliability_prometheus"] = json.dumps(
+            {"conn_type": "http", "host": host, "port": int(port), "schema": "http"}
+        )
     home = e.airflow_home
     env = {
         "AIRFLOW_HOME": str(home),

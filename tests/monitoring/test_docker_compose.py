@@ -32,6 +32,8 @@ CONNECTION_IDS = {
     "reliability_pushgateway",
     "reliability_slack",
     "uptimerobot",
+    "reliability_redis",
+    "reliability_prometheus",
 }
 
 
@@ -185,7 +187,13 @@ def test_every_connection_of_the_architecture_is_set_as_json(resolved):
         if name.startswith("AIRFLOW_CONN_")
     }
     assert set(connections) == CONNECTION_IDS
-    assert {c["conn_type"] for c in connections.values()} == {"postgres", "aws", "http", "slackwebhook"}
+    assert {c["conn_type"] for c in connections.values()} == {
+        "postgres",
+        "aws",
+        "http",
+        "slackwebhook",
+        "redis",
+    }
     assert connections["reliability_s3"]["extra"]["endpoint_url"] == "http://minio:9000"
     assert connections["reliability_pushgateway"]["host"] == "pushgateway"
 
