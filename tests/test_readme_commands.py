@@ -89,8 +89,11 @@ for _ in $(seq 400); do
 done
 echo "port $AIRFLOW__API__PORT ready=${{ready:-no}}"
 cat /proc/net/tcp /proc/net/tcp6 > listening.txt
+# Ctrl-C once standalone says it is ready (as a person would, after the banner); on a loaded machine its
+# components can take minutes to stop, so the watchdog is generous.
+for _ in $(seq 120); do grep -q "Airflow is ready" standalone.log && break; sleep 1; done
 kill -INT -- -$pid
-( sleep 120; echo "standalone ignored Ctrl-C"; kill -KILL -- -$pid ) &
+( sleep 300; echo "standalone ignored Ctrl-C"; kill -KILL -- -$pid ) &
 watchdog=$!
 SECONDS=0
 status=0; wait $pid || status=$?
@@ -103,6 +106,7 @@ echo "standalone stopped after ${{SECONDS}}s with status $status"
         "HOME": os.environ.get("HOME", str(work)),
         "LANG": "C.UTF-8",
         "PLATFORM_SCALE": "0.02",
+        "PYTHONUNBUFFERED": "1",  # standalone.log shows each line as it is printed
         "HEALTHY": HEALTHY,  # the command line stays as written; only the seed is smaller
     }
     try:
