@@ -104,6 +104,7 @@ def page(view: PeriodView, static: str) -> str:
         plans=[(plan, owed.get(plan.plan)) for plan in view.plans],
         tenants=rows,
         tenant_columns=_TENANT_COLUMNS,
+        ai_latency=view.ai_latency,
         charts=[
             tenant_chart(
                 r.row.tenant, r.row.plan, r.status, r.row.target, month, by_tenant.get(r.row.tenant, [])

@@ -39,6 +39,7 @@ class PeriodView:
     credits: list[Any] = field(
         default_factory=list
     )  # TenantCredit (none for reports before credits were kept)
+    ai_latency: list[Any] = field(default_factory=list)  # AiLatencyRow per provider (performance_watchdog)
 
     @property
     def days(self) -> list[date]:
@@ -55,6 +56,7 @@ def month_days(period: str) -> list[date]:
 
 def read_period(conn, period: str | None) -> PeriodView:
     """The stored period ``period`` (the newest one when None); :class:`PeriodNotFound` if not stored."""
+    from reliability.performance.store import ai_latency_month
     from reliability.sla.details import period_credits
     from reliability.sla.store import list_periods, plan_summary, tenant_history, tenant_rows
 
@@ -76,6 +78,7 @@ def read_period(conn, period: str | None) -> PeriodView:
             tenants=tenant_rows(conn, current.period),
             history=tenant_history(conn, current.period),
             credits=period_credits(conn, current.period),
+            ai_latency=ai_latency_month(conn, current.period),
         )
 
 

@@ -22,6 +22,13 @@ def pct(ratio: float | None, decimals: int = 3) -> str:
     return "–" if ratio is None else f"{ratio * 100:.{decimals}f}%"
 
 
+def seconds(value: float | None) -> str:
+    """A latency: milliseconds below one second, else seconds."""
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
 def burn(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.2f}×"
 
@@ -47,7 +54,15 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pct=pct, burn=burn, duration=format_duration, when=when, segment=path_segment, utc=utc)
+    env.filters.update(
+        pct=pct,
+        seconds=seconds,
+        burn=burn,
+        duration=format_duration,
+        when=when,
+        segment=path_segment,
+        utc=utc,
+    )
     return env
 
 

@@ -131,3 +131,48 @@ def test_page_has_a_row_per_tenant_and_per_plan(client_for, results_dsn):
     html = client_for(results_dsn).get("/?period=2026-11").text
     assert len(re.findall(r"<tr [^>]*data-tenant=", html)) == 4
     assert len(re.findall(r"<tr [^>]*data-plan=", html)) == 3
+
+
+def test_the_page_shows_the_ai_latency_sla_per_provider_of_the_month(client_for, results_dsn):
+    """performance_watchdog's month rows (all models) beside the uptime SLA; a provider below its target is
+    marked, names from the data stay text."""
+    import psycopg
+
+    seed_sla_reports(results_dsn)
+    rows = [
+        ("openai", 5000, 20, 0.8, 2.1, 4.0, 0.981, 6.0, 0.95, "ok"),
+        ("<b>mistral</b>", 4000, 80, 1.9, 4.2, 5.5, 0.812, 4.0, 0.9, "below_target"),
+    ]
+    with psycopg.connect(results_dsn) as conn:
+        for provider, calls, errors, p50, p95, p99, within, target, objective, verdict in rows:
+            conn.execute(
+                """INSERT INTO reliability.performance_ai_latency
+                       (period_kind, period, provider, model, period_start, period_end, final, interval_key,
+                        computed_at, calls, errors, p50_seconds, p95_seconds, p99_seconds, within_target,
+                        within_target_ratio, target_seconds, objective_ratio, verdict)
+                   VALUES ('month', '2026-11', %s, '*', '2026-11-01', '2026-12-01', true, 'k', now(),
+                           %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT DO NOTHING""",
+                (
+                    provider,
+                    calls,
+                    errors,
+                    p50,
+                    p95,
+                    p99,
+                    int(within * calls),
+                    within,
+                    target,
+                    objective,
+                    verdict,
+                ),
+            )
+    html = client_for(results_dsn).get("/?period=2026-11").text
+    table = html[
+        html.index('<table id="ai-latency">') : html.index("</table>", html.index('id="ai-latency"'))
+    ]
+    first, second = table.split("<tr")[2:4]  # below target first
+    assert first.startswith(' class="breach"') and "&lt;b&gt;mistral&lt;/b&gt;" in first
+    assert "<b>mistral" not in html
+    assert "81.200%" in first and "1.90 s" in first and "below target" in first
+    assert "openai" in second and "800 ms" in second and "98.100%" in second and "breach" not in second

@@ -6,6 +6,7 @@ AI latency), so a rerun never doubles them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from reliability.performance.ai_latency import ALL_MODELS, LatencyFigures, ProviderSla
@@ -103,3 +104,36 @@ def save_response_time(conn, report: ResponseTimeReport, interval_key: str, comp
                 _jsonb([w.as_dict() for w in report.worst_windows]), _jsonb(report.route_medians), report.query,
             ),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AiLatencyRow:
+    """One provider's AI latency SLA for a month (all models), as the SLA reports page shows it."""
+
+    provider: str
+    final: bool
+    calls: int
+    errors: int
+    p50_seconds: float | None
+    p95_seconds: float | None
+    p99_seconds: float | None
+    within_target_ratio: float | None
+    target_seconds: float | None
+    objective_ratio: float | None
+    verdict: str
+
+
+def ai_latency_month(conn, period: str) -> list[AiLatencyRow]:
+    """The providers' AI latency SLA of ``period`` (YYYY-MM), worst verdict first; empty when not reported."""
+    from psycopg.rows import class_row
+
+    with conn.cursor(row_factory=class_row(AiLatencyRow)) as cur:
+        cur.execute(
+            """SELECT provider, final, calls, errors, p50_seconds, p95_seconds, p99_seconds,
+                      within_target_ratio, target_seconds, objective_ratio, verdict
+                 FROM reliability.performance_ai_latency
+                WHERE period_kind = 'month' AND period = %s AND model = '*'
+                ORDER BY verdict = 'ok', within_target_ratio NULLS FIRST, provider""",
+            (period,),
+        )
+        return cur.fetchall()
