@@ -84,6 +84,7 @@ def push_healthy_runs(url: str) -> list[dict[str, str]]:
                 ],
                 ("checksum_verified_bytes", {}, 6e9),
                 ("checksum_scrub_coverage_ratio", {}, 0.25),
+                *[("checksum_verified_ratio", {"prefix": p}, 1.0) for p in ("", "backups/", "uploads/")],
             ],
         ),
         _push(
@@ -119,6 +120,27 @@ def push_healthy_runs(url: str) -> list[dict[str, str]]:
                     for bundle in ("main.js", "__total__")
                 ],
             ],
+        ),
+    ]
+    groups += [
+        _push(
+            url,
+            "performance_watchdog",
+            {"section": "redis", "instance": SAMPLE},
+            [
+                ("performance_redis_latency_seconds", {"quantile": q}, v)
+                for q, v in (("0.5", 0.0004), ("0.99", 0.002), ("1", 0.004))
+            ]
+            + [
+                ("performance_redis_latency_target_seconds", {}, 0.05),
+                ("performance_redis_latency_breach", {}, 0),
+            ],
+        ),
+        _push(
+            url,
+            "performance_watchdog",
+            {"section": "ai_latency", "provider": SAMPLE, "period": "day"},
+            [("performance_ai_within_target_ratio", {}, 0.97), ("performance_ai_objective_ratio", {}, 0.9)],
         ),
     ]
     for period in ("2099-01", "2099-02"):
