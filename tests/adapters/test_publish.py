@@ -174,3 +174,19 @@ def test_an_unreachable_store_is_named_without_its_password(tmp_path):
     line = json.loads((tmp_path / "m.log").read_text())
     assert line["status"] == "failed" and "results store" in line["store_error"]
     assert "s3cretPassw0rd" not in str(info.value) + (tmp_path / "m.log").read_text()
+
+
+def test_an_outcome_carries_nan_and_infinite_gauges_through_json():
+    import math
+    from datetime import UTC, datetime
+
+    from reliability.core.outcome import Metric, Outcome
+
+    now = datetime.now(UTC)
+    outcome = Outcome(
+        "performance_watchdog", {}, "success", now, now, "no data",
+        metrics=(Metric("a_ratio", math.nan), Metric("b_seconds", math.inf), Metric("c_total", 3.0)),
+    )  # fmt: skip
+    back = Outcome.from_dict(json.loads(json.dumps(outcome.to_dict(), allow_nan=False)))
+    values = {m.name: m.value for m in back.metrics}
+    assert math.isnan(values["a_ratio"]) and values["b_seconds"] == math.inf and values["c_total"] == 3.0

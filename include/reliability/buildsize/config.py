@@ -16,7 +16,7 @@ from reliability.buildsize.budgets import APP_NAME, AppBudget, BudgetConfig, Bud
 from reliability.buildsize.globs import Glob, GlobError, compile_glob
 from reliability.buildsize.normalise import DEFAULT_NAME_PATTERNS, compile_patterns
 from reliability.buildsize.sizes import COMPRESSIONS, parse_size
-from reliability.core.config import CONFIG_DIR, ConfigError, yaml_error
+from reliability.core.config import CONFIG_DIR, ConfigError, read_text, yaml_error
 
 DEFAULT_CONFIG = CONFIG_DIR / "build_budgets.yaml"
 
@@ -45,12 +45,7 @@ _BUILTIN = {
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> BudgetConfig:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"budget file {path} cannot be read: {exc.strerror or exc}") from None
-    return parse_config(text, str(path))
+    return parse_config(read_text(path, "budget file"), str(path))
 
 
 def parse_config(text: str, source: str = "<budgets>") -> BudgetConfig:

@@ -6,6 +6,7 @@ frozen value means a failed push or Slack call can never lose it: it is stored f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,7 +64,12 @@ class Outcome:
             "summary": self.summary,
             "facts": [list(f) for f in self.facts],
             "metrics": [
-                {"name": m.name, "value": m.value, "labels": m.labels, "documentation": m.documentation}
+                {
+                    "name": m.name,
+                    "value": _json_number(m.value),
+                    "labels": m.labels,
+                    "documentation": m.documentation,
+                }
                 for m in self.metrics
             ],
             "alert": self.alert,
@@ -83,9 +89,15 @@ class Outcome:
             headline=data["headline"],
             summary=data.get("summary", {}),
             facts=tuple(tuple(f) for f in data.get("facts", ())),
-            metrics=tuple(Metric(**m) for m in data.get("metrics", ())),
+            metrics=tuple(Metric(**{**m, "value": float(m["value"])}) for m in data.get("metrics", ())),
             alert=data.get("alert", False),
             action=data.get("action", ""),
             log_fields=data.get("log_fields", {}),
             detail=data.get("detail", ""),
         )
+
+
+def _json_number(value: float) -> float | str:
+    """A gauge value JSON can carry: NaN ("no data") and infinities as "nan"/"inf"/"-inf", which
+    ``float()`` reads back (XCom is JSON and refuses the bare tokens)."""
+    return value if math.isfinite(value) else str(float(value))

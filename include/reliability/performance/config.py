@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml, yaml_error
+from reliability.core.config import CONFIG_DIR, ConfigError, read_text, yaml_error
 
 DEFAULT_PATH = CONFIG_DIR / "performance.yaml"
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
@@ -87,11 +87,7 @@ def _loader():
 
 
 def load_config(path: str | Path = DEFAULT_PATH) -> PerformanceConfig:
-    path = Path(path)
-    # read_yaml: the one way a job reads its YAML (a missing file, a syntax error with its line); the
-    # second, line-keeping parse gives the value errors their lines too.
-    read_yaml(path, "performance config file")
-    return parse_config(path.read_text(encoding="utf-8"), str(path))
+    return parse_config(read_text(path, "performance config file"), str(path))
 
 
 def parse_config(text: str, source: str = "performance config") -> PerformanceConfig:

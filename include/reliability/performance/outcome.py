@@ -7,6 +7,7 @@ outcome of its own subject, so the other sections still report.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
@@ -144,13 +145,9 @@ def _ratio(value: float | None) -> str:
 
 
 # "No data" is pushed as NaN, never 0 or 1, so the gauge of yesterday's figure cannot linger and no rule
-# fires on it. Spelled as a string: outcomes travel through XCom, which is JSON and refuses NaN; the
-# Pushgateway adapter's Gauge.set() takes float("NaN").
-NO_DATA = "NaN"
-
-
+# fires on it (the Outcome's JSON form carries NaN through XCom).
 def _nan(value: float | None) -> float:
-    return NO_DATA if value is None else value  # type: ignore[return-value]
+    return math.nan if value is None else value
 
 
 @to_outcome.register

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from reliability.core.config import CONFIG_DIR, ConfigError, read_yaml, yaml_error
+from reliability.core.config import CONFIG_DIR, ConfigError, read_text, yaml_error
 from reliability.core.outcome import Metric
 
 DEFAULT_PATH = CONFIG_DIR / "sla.yaml"
@@ -138,9 +138,7 @@ def owed_fact(credits: Iterable[TenantCredit], ui_base_url: str, limit: int = 10
 
 def load_credits(path: str | Path = DEFAULT_PATH) -> CreditPolicy:
     """The ``credits:`` section of sla.yaml (no section: no credits), checked against its ``plans:``."""
-    path = Path(path)
-    read_yaml(path, "SLA config file")  # a missing file or a YAML syntax error, named like every config's
-    return parse_credits(path.read_text(encoding="utf-8"), str(path))
+    return parse_credits(read_text(path, "SLA config file"), str(path))
 
 
 def parse_credits(text: str, source: str) -> CreditPolicy:
