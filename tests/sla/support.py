@@ -77,3 +77,8 @@ def stored(results_dsn: str, period: str) -> dict:
             "monitors": [tuple(getattr(r, f.name) for f in fields(r)) for r in monitor_rows(conn, period)],
             "periods": [(p.period, p.kind, p.tenants, p.breaches) for p in list_periods(conn)],
         }
+
+
+def as_dicts(outcomes) -> list[dict]:
+    """The run's outcomes in their XCom form, as the DAG's publish task receives them."""
+    return [o.to_dict() for o in outcomes]

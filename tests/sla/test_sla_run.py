@@ -15,7 +15,7 @@ from reliability.sla.period import MonthNotReportable
 from reliability.sla.run import run, run_end
 from reliability.sla.store import list_periods, tenant_rows
 from reliability.sla.uptimerobot_settings import UptimeRobotSettings
-from tests.sla.support import API_KEY, NOW, TENANTS, StaticSource
+from tests.sla.support import API_KEY, NOW, TENANTS, StaticSource, as_dicts
 
 CONFIG = parse_config(
     {
@@ -26,12 +26,14 @@ CONFIG = parse_config(
 
 
 def test_daily_run_stores_the_month_to_date_and_describes_the_breach(fake, results_dsn, dataset):
-    (outcome,) = run(
-        uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
-        results_dsn=results_dsn,
-        interval_end=NOW,
-        interval_key="2026-11-16",
-        config=CONFIG,
+    (outcome,) = as_dicts(
+        run(
+            uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
+            results_dsn=results_dsn,
+            interval_end=NOW,
+            interval_key="2026-11-16",
+            config=CONFIG,
+        )
     )
     assert API_KEY not in json.dumps(outcome)
     parsed = Outcome.from_dict(outcome)
@@ -53,13 +55,15 @@ def test_daily_run_stores_the_month_to_date_and_describes_the_breach(fake, resul
 
 
 def test_run_ending_on_the_first_of_the_month_gives_the_final_report_of_the_month_before(fake, results_dsn):
-    (outcome,) = run(
-        uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
-        results_dsn=results_dsn,
-        interval_end=datetime(2026, 11, 1, tzinfo=UTC),
-        interval_key="2026-11-01",
-        config=CONFIG,
-        ui_base_url="https://airflow.example.com/",
+    (outcome,) = as_dicts(
+        run(
+            uptimerobot=UptimeRobotSettings(fake.url, API_KEY),
+            results_dsn=results_dsn,
+            interval_end=datetime(2026, 11, 1, tzinfo=UTC),
+            interval_key="2026-11-01",
+            config=CONFIG,
+            ui_base_url="https://airflow.example.com/",
+        )
     )
     assert outcome["subject"] == {"period": "2026-10"} and outcome["summary"]["kind"] == "final"
     assert outcome["headline"].startswith("SLA 2026-10 (final)")
@@ -121,14 +125,16 @@ def test_the_current_and_past_months_give_their_ends_capped_at_now():
 
 
 def run_static(source: StaticSource, results_dsn: str, interval_end: datetime, **options) -> list[dict]:
-    return run(
-        uptimerobot=None,
-        source=source,
-        results_dsn=results_dsn,
-        interval_end=interval_end,
-        interval_key="manual",
-        config=CONFIG,
-        **options,
+    return as_dicts(
+        run(
+            uptimerobot=None,
+            source=source,
+            results_dsn=results_dsn,
+            interval_end=interval_end,
+            interval_key="manual",
+            config=CONFIG,
+            **options,
+        )
     )
 
 

@@ -19,7 +19,7 @@ from reliability.sla.uptimerobot_settings import UptimeRobotSettings
 from reliability.sla.uptimerobot_v3 import UptimeRobotV3Client
 from stack.fake_uptimerobot import DataSet, FakeUptimeRobot
 from stack.fake_uptimerobot_v3 import plan_rate_limit
-from tests.sla.support import API_KEY, NOW, TENANTS, TOKEN, acme_shop, secret_free, stored
+from tests.sla.support import API_KEY, NOW, TENANTS, TOKEN, acme_shop, as_dicts, secret_free, stored
 from tests.sla.test_sla_client import NOW_S, REQUEST, Sleeps
 
 CONFIG = parse_config(
@@ -53,12 +53,14 @@ def test_the_same_data_set_through_v2_and_v3_stores_the_same_report_figure_for_f
         (2, UptimeRobotSettings(fake_v3.url, API_KEY)),
         (3, UptimeRobotSettings(fake_v3.url_v3, TOKEN, api_version=3, v2_api_key=API_KEY)),
     ):
-        (outcome,) = run(
-            uptimerobot=settings,
-            results_dsn=results_dsn,
-            interval_end=interval_end,
-            interval_key=f"{interval_end:%Y-%m-%d}",
-            config=CONFIG,
+        (outcome,) = as_dicts(
+            run(
+                uptimerobot=settings,
+                results_dsn=results_dsn,
+                interval_end=interval_end,
+                interval_key=f"{interval_end:%Y-%m-%d}",
+                config=CONFIG,
+            )
         )
         reports[version] = stored(results_dsn, outcome["subject"]["period"])
         assert TOKEN not in json.dumps(outcome) and API_KEY not in json.dumps(outcome)

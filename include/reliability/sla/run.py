@@ -13,8 +13,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
+from reliability.core.outcome import Outcome
 from reliability.sla.config import SlaConfig, load_config
 from reliability.sla.credits import load_credits, owed_fact, tenant_credits
 from reliability.sla.mapping import mapping_from_config, tenant_names_from_db, tenant_plans_from_db
@@ -38,8 +38,8 @@ def run(
     source: UptimeSource | None = None,
     tenants: Sequence[str] | None = None,
     ui_base_url: str | None = None,
-) -> list[dict[str, Any]]:
-    """Fetch, compute, store; the outcome as a dict (XCom-safe, no secrets) for ``publish_outcomes``.
+) -> list[Outcome]:
+    """Fetch, compute, store; the period's outcome (no secrets) for publishing.
 
     ``interval_end`` is the run's data interval end, used as "now" so a rerun reproduces the report.
     ``uptimerobot`` says which API (v2 or v3) to read with which key. ``platform_dsn`` (the platform
@@ -104,7 +104,7 @@ def run(
             outcome,
             facts=(*outcome.facts, owed) if owed else outcome.facts,
             metrics=(*metrics(report), *credit_gauges),
-        ).to_dict()
+        )
     ]
 
 

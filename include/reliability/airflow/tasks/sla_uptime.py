@@ -12,7 +12,7 @@ def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -
     from reliability.sla.run import run, run_end
 
     params = params or {}
-    return run(
+    outcomes = run(
         uptimerobot=connections.uptimerobot_settings(),
         results_dsn=connections.postgres_dsn("reliability_results_db"),
         platform_dsn=connections.postgres_dsn("reliability_source_db"),
@@ -23,3 +23,4 @@ def compute_sla_report(params: dict[str, Any] | None, context: dict[str, Any]) -
         tenants=params.get("tenants") or None,
         ui_base_url=ui_base_url(),
     )
+    return [o.to_dict() for o in outcomes]
